@@ -59,7 +59,8 @@ export class AwsCallError extends LambdaGitopsError {
   readonly httpStatus: number | undefined;
   constructor(operation: string, cause: unknown) {
     const error = toError(cause);
-    const status = (cause as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+    const status = (cause as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+      ?.httpStatusCode;
     super(`${operation} failed: ${describeError(error)}`, { cause });
     this.operation = operation;
     this.errorName = error.name;

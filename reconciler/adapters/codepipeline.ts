@@ -1,0 +1,69 @@
+/**
+ * Thin adapter over @aws-sdk/client-codepipeline: the job result, nothing else. The SDK retries
+ * throttles and 5xx (maxAttempts); when it still fails the error surfaces to the handler, which
+ * lets the invocation fail rather than pretend the result was recorded.
+ */
+import {
+  CodePipelineClient,
+  PutJobFailureResultCommand,
+  PutJobSuccessResultCommand,
+} from "@aws-sdk/client-codepipeline";
+import { AwsCallError } from "../errors.ts";
+
+export interface JobSuccess {
+  summary: string;
+  externalExecutionId: string;
+  outputVariables?: Record<string, string>;
+  continuationToken?: string;
+}
+
+export interface JobFailure {
+  message: string;
+  externalExecutionId: string;
+}
+
+export interface JobReporter {
+  success(jobId: string, result: JobSuccess): Promise<void>;
+  failure(jobId: string, result: JobFailure): Promise<void>;
+}
+
+/** Attempts for reporting a job result before the invocation gives up with an error. */
+export const REPORT_MAX_ATTEMPTS = 5;
+
+export function createJobReporter(
+  client = new CodePipelineClient({ maxAttempts: REPORT_MAX_ATTEMPTS }),
+): JobReporter {
+  return {
+    async success(jobId, result) {
+      try {
+        await client.send(
+          new PutJobSuccessResultCommand({
+            jobId,
+            continuationToken: result.continuationToken,
+            executionDetails: { summary: result.summary, externalExecutionId: result.externalExecutionId },
+            // Output variables are only allowed on the final, token-less success.
+            outputVariables: result.continuationToken ? undefined : result.outputVariables,
+          }),
+        );
+      } catch (error) {
+        throw new AwsCallError("PutJobSuccessResult", error);
+      }
+    },
+    async failure(jobId, result) {
+      try {
+        await client.send(
+          new PutJobFailureResultCommand({
+            jobId,
+            failureDetails: {
+              type: "JobFailed",
+              message: result.message,
+              externalExecutionId: result.externalExecutionId,
+            },
+          }),
+        );
+      } catch (error) {
+        throw new AwsCallError("PutJobFailureResult", error);
+      }
+    },
+  };
+}

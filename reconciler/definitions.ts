@@ -1,0 +1,701 @@
+/**
+ * Parse and validate a definition file (lambdas.json or lambdas.yaml) into the desired state.
+ *
+ * Pure: text in, a Definition or every Problem (with line and column) out. No fs, no AWS.
+ * Both formats are read with the `yaml` package so that every node has a position; a `.json`
+ * file must in addition be strict JSON. Duplicate keys are errors (JSON.parse would silently keep
+ * the last one, so a reviewer could read one version while another is deployed).
+ */
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type YAMLError,
+  type Node as YamlNode,
+} from "yaml";
+import type { z } from "zod";
+import { allowedKeysAt, definitionSchema } from "./definition-schema.ts";
+import type { Problem } from "./errors.ts";
+import { quoteValue } from "./versions.ts";
+
+export interface Position {
+  line: number;
+  column: number;
+}
+export interface CanarySpec {
+  version: string;
+  weight: number;
+}
+export interface FunctionSpec {
+  name: string;
+  version: string;
+  canary?: CanarySpec;
+  /** Index of the entry in `lambdas`. */
+  index: number;
+  /** Position of the entry's name value. */
+  at: Position;
+}
+export interface Definition {
+  file: string;
+  functions: FunctionSpec[];
+}
+
+export const MAX_DEFINITION_BYTES = 1024 * 1024;
+/** YAML alias expansion limit (yaml's `maxAliasCount`): stops "billion laughs" documents. */
+export const MAX_YAML_ALIAS_COUNT = 100;
+/** JSON nesting limit; a valid definition is 4 levels deep. */
+export const MAX_JSON_DEPTH = 64;
+
+export type ParseResult = { ok: true; definition: Definition } | { ok: false; problems: Problem[] };
+
+export function definitionFormat(file: string): "json" | "yaml" {
+  return /\.ya?ml$/i.test(file) ? "yaml" : "json";
+}
+
+const EMPTY_MESSAGE = 'the file is empty: expected an object with a "lambdas" array';
+const TOO_DEEP_MESSAGE = "the document is nested too deeply to be read";
+
+export function parseDefinition(text: string, file: string): ParseResult {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_DEFINITION_BYTES) {
+    return failed([
+      documentProblem(
+        file,
+        `the file is ${bytes} bytes, over the limit of ${MAX_DEFINITION_BYTES} bytes (1 MiB)`,
+      ),
+    ]);
+  }
+  const source = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  if (/^[ \t\r\n]*$/.test(source)) return failed([documentProblem(file, EMPTY_MESSAGE)]);
+  const format = definitionFormat(file);
+  if (format === "json") {
+    const syntax = findJsonSyntaxError(source);
+    if (syntax) return failed([problemAtOffset(file, countLines(source), syntax.offset, [], syntax.message)]);
+  }
+  const loaded = loadDocument(source, file, format);
+  if (!loaded.ok) return failed(loaded.problems);
+  const { context, problems } = loaded;
+  const validation = validate(context);
+  problems.push(...validation.problems, ...duplicateNameProblems(context));
+  if (problems.length > 0 || !validation.data) return failed(problems);
+  return { ok: true, definition: { file, functions: functionSpecs(context, validation.data) } };
+}
+
+function failed(problems: Problem[]): ParseResult {
+  return { ok: false, problems: sortProblems(problems) };
+}
+
+function sortProblems(problems: Problem[]): Problem[] {
+  const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...problems].sort(
+    (a, b) =>
+      a.line - b.line || a.column - b.column || compare(a.path, b.path) || compare(a.message, b.message),
+  );
+}
+
+function documentProblem(file: string, message: string): Problem {
+  return { file, line: 1, column: 1, path: "", message };
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Positions and paths
+ * --------------------------------------------------------------------------------------------- */
+
+type Path = readonly PropertyKey[];
+
+interface Context {
+  file: string;
+  lines: LineCounter;
+  doc: Document.Parsed;
+  /** What each alias node refers to (the last anchor of that name before it). */
+  aliases: Map<YamlNode, YamlNode>;
+  /** The document as JavaScript (yaml's toJS). */
+  data: unknown;
+}
+
+function countLines(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lines.addNewLine(i + 1);
+  return lines;
+}
+
+function problemAtOffset(
+  file: string,
+  lines: LineCounter,
+  offset: number,
+  path: Path,
+  message: string,
+): Problem {
+  const { line, col } = lines.linePos(offset);
+  return { file, line: Math.max(line, 1), column: Math.max(col, 1), path: renderPath(path), message };
+}
+
+function problemAt(context: Context, node: unknown, path: Path, message: string): Problem {
+  return problemAtOffset(context.file, context.lines, startOf(node), path, message);
+}
+
+function startOf(node: unknown): number {
+  return isNode(node) && node.range ? node.range[0] : 0;
+}
+
+/** ["lambdas", 3, "version"] -> "lambdas[3].version"; unusual keys are bracketed: `a["b c"]`. */
+export function renderPath(path: Path): string {
+  let out = "";
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(segment)))
+      out += out ? `.${String(segment)}` : String(segment);
+    else out += `[${JSON.stringify(String(segment))}]`;
+  }
+  return out;
+}
+
+/** The JS key yaml's toJS uses for a map key node; undefined for collection keys. */
+function keyString(key: unknown): string | undefined {
+  if (isScalar(key)) return key.value === null || key.value === undefined ? "" : String(key.value);
+  if (key === null || key === undefined) return "";
+  return undefined;
+}
+
+interface Located {
+  /** The deepest node found along the path (the value, or the key when the value is empty). */
+  node: unknown;
+  /** The key node when the last step went through a map. */
+  key: unknown;
+  /** Whether the whole path was found. */
+  found: boolean;
+}
+
+/**
+ * Walks the document along a path. With duplicate keys the last one wins, as in toJS. A path
+ * that goes through an alias (`- *entry`) is reported at the alias, where that value is used.
+ */
+function locate(context: Context, path: Path): Located {
+  let located: Located = { node: context.doc.contents, key: undefined, found: true };
+  let alias: unknown;
+  for (const segment of path) {
+    let parent = located.node;
+    if (isAlias(parent)) {
+      alias ??= parent;
+      parent = context.aliases.get(parent);
+    }
+    const next = childOf(parent, segment);
+    if (!next) return { ...located, node: alias ?? located.node, found: false };
+    located = next;
+  }
+  return alias === undefined ? located : { node: alias, key: alias, found: located.found };
+}
+
+function childOf(parent: unknown, segment: PropertyKey): Located | undefined {
+  if (isMap(parent)) {
+    const pair = parent.items.findLast((item) => keyString(item.key) === String(segment));
+    return pair ? { node: pair.value ?? pair.key, key: pair.key, found: true } : undefined;
+  }
+  if (isSeq(parent) && typeof segment === "number") {
+    const item: unknown = parent.items[segment];
+    return item === undefined ? undefined : { node: item, key: undefined, found: true };
+  }
+  return undefined;
+}
+
+/** The value at a path in plain data, without touching prototypes. */
+function valueAt(data: unknown, path: Path): { present: true; value: unknown } | { present: false } {
+  let current = data;
+  for (const segment of path) {
+    if (Array.isArray(current) && typeof segment === "number" && segment < current.length) {
+      current = current[segment];
+    } else if (isRecord(current) && typeof segment === "string" && Object.hasOwn(current, segment)) {
+      current = current[segment];
+    } else {
+      return { present: false };
+    }
+  }
+  return { present: true, value: current };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Reading the document
+ * --------------------------------------------------------------------------------------------- */
+
+type Loaded = { ok: true; context: Context; problems: Problem[] } | { ok: false; problems: Problem[] };
+
+function loadDocument(source: string, file: string, format: "json" | "yaml"): Loaded {
+  const lines = new LineCounter();
+  const doc = parseDocument(source, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: false, // reported below, with the key's name and the first occurrence
+    logLevel: "error", // not "silent": that also drops the error for a second document
+    schema: format === "json" ? "json" : "core",
+  });
+  const syntax = [...doc.errors, ...doc.warnings].map((error) => syntaxProblem(file, lines, format, error));
+  if (syntax.length > 0) return { ok: false, problems: dedupe(syntax) };
+  if (doc.contents === null) return { ok: false, problems: [documentProblem(file, EMPTY_MESSAGE)] };
+  const context: Context = { file, lines, doc, aliases: new Map(), data: undefined };
+  const structure = structureProblems(context);
+  if (structure.unresolved.length > 0) return { ok: false, problems: structure.unresolved };
+  const data = toData(context);
+  if (!data.ok) return data;
+  context.data = data.value;
+  return { ok: true, context, problems: structure.duplicates };
+}
+
+function syntaxProblem(file: string, lines: LineCounter, format: "json" | "yaml", error: YAMLError): Problem {
+  return problemAtOffset(file, lines, error.pos[0], [], syntaxMessage(format, error));
+}
+
+function syntaxMessage(format: "json" | "yaml", error: YAMLError): string {
+  if (error.code === "RESOURCE_EXHAUSTION") return TOO_DEEP_MESSAGE;
+  const label = format === "json" ? "cannot read the JSON" : "invalid YAML";
+  if (error.code === "MULTIPLE_DOCS")
+    return `${label}: the file holds more than one document; keep only the first`;
+  return `${label}: ${error.message.trim()}`;
+}
+
+/** Drops repeated problems; running out of stack is reported once, wherever yaml noticed it. */
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = p.message === TOO_DEEP_MESSAGE ? p.message : `${p.line}:${p.column}:${p.path}:${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function toData(context: Context): { ok: true; value: unknown } | { ok: false; problems: Problem[] } {
+  try {
+    return { ok: true, value: context.doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT }) };
+  } catch (error) {
+    if (error instanceof ReferenceError && /alias count/i.test(error.message)) {
+      const message = `the document expands YAML aliases too often (limit ${MAX_YAML_ALIAS_COUNT}); use fewer aliases`;
+      return { ok: false, problems: [documentProblem(context.file, message)] };
+    }
+    if (error instanceof RangeError)
+      return { ok: false, problems: [documentProblem(context.file, TOO_DEEP_MESSAGE)] };
+    throw error;
+  }
+}
+
+interface WalkItem {
+  node: unknown;
+  path: Path;
+}
+
+/**
+ * One pass over the document in source order: duplicate keys, and aliases whose anchor is not
+ * defined before them (yaml only notices those when converting). Also records alias targets.
+ */
+function structureProblems(context: Context): { duplicates: Problem[]; unresolved: Problem[] } {
+  const duplicates: Problem[] = [];
+  const unresolved: Problem[] = [];
+  const anchors = new Map<string, YamlNode>();
+  const stack: WalkItem[] = [{ node: context.doc.contents, path: [] }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { node, path } = item;
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target) context.aliases.set(node, target);
+      else unresolved.push(problemAt(context, node, path, unresolvedAliasMessage(node.source)));
+      continue;
+    }
+    if (isNode(node) && node.anchor) anchors.set(node.anchor, node);
+    const children: WalkItem[] = [];
+    if (isMap(node)) {
+      duplicates.push(...duplicateKeyProblems(context, node.items, path));
+      for (const pair of node.items) {
+        const key = keyString(pair.key) ?? "?";
+        children.push({ node: pair.key, path }, { node: pair.value, path: [...path, key] });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((child, index) => {
+        children.push({ node: child, path: [...path, index] });
+      });
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+  return { duplicates, unresolved };
+}
+
+function unresolvedAliasMessage(source: string): string {
+  return `unknown alias "*${source}": define the anchor "&${source}" before using it`;
+}
+
+function duplicateKeyProblems(context: Context, pairs: readonly { key: unknown }[], path: Path): Problem[] {
+  const first = new Map<string, unknown>();
+  const problems: Problem[] = [];
+  for (const { key } of pairs) {
+    const name = keyString(key);
+    if (name === undefined) continue;
+    const earlier = first.get(name);
+    if (earlier === undefined) {
+      first.set(name, key);
+      continue;
+    }
+    const line = context.lines.linePos(startOf(earlier)).line;
+    problems.push(problemAt(context, key, path, `duplicate key ${quoteValue(name)} (first at line ${line})`));
+  }
+  return problems;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Validation
+ * --------------------------------------------------------------------------------------------- */
+
+type DefinitionData = z.infer<typeof definitionSchema>;
+
+function validate(context: Context): { problems: Problem[]; data?: DefinitionData } {
+  let result: ReturnType<typeof definitionSchema.safeParse>;
+  try {
+    result = definitionSchema.safeParse(context.data);
+  } catch (error) {
+    if (error instanceof RangeError) return { problems: [documentProblem(context.file, TOO_DEEP_MESSAGE)] };
+    throw error;
+  }
+  if (result.success) return { problems: [], data: result.data };
+  return { problems: result.error.issues.flatMap((issue) => issueProblems(context, issue)) };
+}
+
+function issueProblems(context: Context, issue: z.core.$ZodIssue): Problem[] {
+  const path = issue.path;
+  if (issue.code === "unrecognized_keys") {
+    const allowed = allowedKeysAt(path);
+    return issue.keys.map((key) => {
+      const located = locate(context, [...path, key]);
+      const at = located.found ? located.key : locate(context, path).node;
+      return problemAt(context, at, path, unknownKeyMessage(key, allowed));
+    });
+  }
+  if (issue.code === "invalid_type") return [typeProblem(context, path, issue.expected)];
+  return [problemAt(context, locate(context, path).node, path, issue.message)];
+}
+
+function typeProblem(context: Context, path: Path, expected: string): Problem {
+  const target = valueAt(context.data, path);
+  const last = path.at(-1);
+  if (!target.present && typeof last === "string") {
+    const parent = path.slice(0, -1);
+    return problemAt(
+      context,
+      locate(context, parent).node,
+      parent,
+      `missing required key ${JSON.stringify(last)}`,
+    );
+  }
+  const found = target.present ? describeValue(target.value) : "nothing";
+  return problemAt(
+    context,
+    locate(context, path).node,
+    path,
+    `expected ${expectedAt(path, expected)}, found ${found}`,
+  );
+}
+
+function expectedAt(path: Path, expected: string): string {
+  const last = path.at(-1);
+  if (path.length === 0) return 'an object with a "lambdas" array';
+  if (path.length === 1 && last === "lambdas") return "an array of functions";
+  if (path.length === 2 && typeof last === "number") return 'an object with "name" and "version"';
+  if (last === "canary") return 'an object with "version" and "weight"';
+  if (last === "version") return 'a version string such as "1.4.2"';
+  if (last === "name") return "a function name (a string)";
+  if (last === "weight") return "a number (the percentage of traffic)";
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  switch (typeof value) {
+    case "string":
+      return `the string ${quoteValue(value)}`;
+    case "number":
+      return Number.isFinite(value) ? `the number ${value}` : `${value} (not a finite number)`;
+    case "boolean":
+      return `the boolean ${value}`;
+    case "object":
+      return value instanceof Date ? "a date" : "an object";
+    default:
+      return typeof value;
+  }
+}
+
+function unknownKeyMessage(key: string, allowed: readonly string[]): string {
+  const suggestion = closestKey(key, allowed);
+  if (suggestion !== undefined)
+    return `unknown key ${quoteValue(key)}: did you mean ${JSON.stringify(suggestion)}?`;
+  const list = allowed.map((k) => JSON.stringify(k)).join(", ");
+  return list ? `unknown key ${quoteValue(key)}: allowed keys are ${list}` : `unknown key ${quoteValue(key)}`;
+}
+
+/** The allowed key nearest to `key` (case-insensitive edit distance with transpositions), if close. */
+function closestKey(key: string, allowed: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of allowed) {
+    if (Math.abs(candidate.length - key.length) > 2) continue;
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance <= 2 && distance < key.length && (!best || distance < best.distance)) {
+      best = { key: candidate, distance };
+    }
+  }
+  return best?.key;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions, adjacent transpositions. */
+export function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const up = rows[i - 1]!;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(up[j]! + 1, row[j - 1]! + 1, up[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        value = Math.min(value, rows[i - 2]![j - 2]! + 1);
+      }
+      row.push(value);
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** Every listing of a function after its first is a problem, whatever else is wrong with the entry. */
+function duplicateNameProblems(context: Context): Problem[] {
+  const lambdas = valueAt(context.data, ["lambdas"]);
+  if (!lambdas.present || !Array.isArray(lambdas.value)) return [];
+  const first = new Map<string, number>();
+  const problems: Problem[] = [];
+  lambdas.value.forEach((entry: unknown, index) => {
+    const name = valueAt(entry, ["name"]);
+    if (!name.present || typeof name.value !== "string") return;
+    const path = ["lambdas", index, "name"];
+    const node = locate(context, path).node;
+    const earlier = first.get(name.value);
+    if (earlier === undefined) {
+      first.set(name.value, context.lines.linePos(startOf(node)).line);
+      return;
+    }
+    const message = `function ${quoteValue(name.value)} is listed more than once (first at line ${earlier})`;
+    problems.push(problemAt(context, node, path, message));
+  });
+  return problems;
+}
+
+function functionSpecs(context: Context, data: DefinitionData): FunctionSpec[] {
+  return data.lambdas.map((entry, index) => {
+    const { line, col } = context.lines.linePos(startOf(locate(context, ["lambdas", index, "name"]).node));
+    const at = { line: Math.max(line, 1), column: Math.max(col, 1) };
+    const spec: FunctionSpec = { name: entry.name, version: entry.version, index, at };
+    if (entry.canary) spec.canary = { version: entry.canary.version, weight: entry.canary.weight };
+    return spec;
+  });
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Strict JSON syntax (RFC 8259), with the offset of the first error. Iterative, so deep nesting
+ * cannot overflow the stack; the depth is capped anyway.
+ * --------------------------------------------------------------------------------------------- */
+
+interface JsonSyntaxIssue {
+  offset: number;
+  message: string;
+}
+
+class JsonSyntaxFailure extends Error {
+  constructor(
+    readonly offset: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function findJsonSyntaxError(text: string): JsonSyntaxIssue | undefined {
+  try {
+    new JsonScanner(text).scan();
+    return undefined;
+  } catch (error) {
+    if (error instanceof JsonSyntaxFailure) return { offset: error.offset, message: error.message };
+    throw error;
+  }
+}
+
+type ScanState = "value" | "key" | "after";
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const SIMPLE_ESCAPES = new Set(['"', "\\", "/", "b", "f", "n", "r", "t"]);
+
+class JsonScanner {
+  private pos = 0;
+  private readonly open: Array<"{" | "["> = [];
+
+  constructor(private readonly text: string) {}
+
+  scan(): void {
+    let state: ScanState = "value";
+    for (;;) {
+      this.skipWhitespace();
+      if (state === "value") state = this.value();
+      else if (state === "key") state = this.key();
+      else if (this.open.length > 0) state = this.afterValue();
+      else break;
+    }
+    if (this.pos < this.text.length) this.unexpected("unexpected ", " after the end of the document");
+  }
+
+  private fail(offset: number, message: string): never {
+    throw new JsonSyntaxFailure(offset, `invalid JSON: ${message}`);
+  }
+
+  /** Fails at the current position with `${before}${what is here}${after}`, plus a hint. */
+  private unexpected(before: string, after = ""): never {
+    const { what, hint } = this.found();
+    return this.fail(this.pos, `${before}${what}${after}${hint}`);
+  }
+
+  private skipWhitespace(): void {
+    while (/[ \t\n\r]/.test(this.text.charAt(this.pos))) this.pos++;
+  }
+
+  private value(): ScanState {
+    const char = this.text.charAt(this.pos);
+    if (char === "{" || char === "[") return this.openContainer(char);
+    if (char === '"') {
+      this.string();
+      return "after";
+    }
+    if (char === "-" || /\d/.test(char)) {
+      this.number();
+      return "after";
+    }
+    for (const literal of ["true", "false", "null"]) {
+      if (this.text.startsWith(literal, this.pos)) {
+        this.pos += literal.length;
+        return "after";
+      }
+    }
+    return this.unexpected("expected a value, found ");
+  }
+
+  private openContainer(char: "{" | "["): ScanState {
+    if (this.open.length >= MAX_JSON_DEPTH)
+      this.fail(this.pos, `nested more than ${MAX_JSON_DEPTH} levels deep`);
+    this.open.push(char);
+    this.pos++;
+    this.skipWhitespace();
+    const close = char === "{" ? "}" : "]";
+    if (this.text.charAt(this.pos) === close) {
+      this.pos++;
+      this.open.pop();
+      return "after";
+    }
+    return char === "{" ? "key" : "value";
+  }
+
+  private key(): ScanState {
+    if (this.text.charAt(this.pos) !== '"') this.unexpected("expected a double-quoted key, found ");
+    this.string();
+    this.skipWhitespace();
+    if (this.text.charAt(this.pos) !== ":") this.unexpected('expected ":" after the key, found ');
+    this.pos++;
+    return "value";
+  }
+
+  private afterValue(): ScanState {
+    const inObject = this.open.at(-1) === "{";
+    const close = inObject ? "}" : "]";
+    const char = this.text.charAt(this.pos);
+    if (char === ",") {
+      const comma = this.pos++;
+      this.skipWhitespace();
+      if (this.text.charAt(this.pos) === close) this.fail(comma, `trailing comma before "${close}"`);
+      return inObject ? "key" : "value";
+    }
+    if (char === close) {
+      this.pos++;
+      this.open.pop();
+      return "after";
+    }
+    return this.unexpected(
+      `expected "," or "${close}" after ${inObject ? "a property value" : "an array element"}, found `,
+    );
+  }
+
+  private string(): void {
+    const start = this.pos++;
+    for (;;) {
+      if (this.pos >= this.text.length) this.fail(start, "unterminated string");
+      const char = this.text.charAt(this.pos);
+      if (char === '"') {
+        this.pos++;
+        return;
+      }
+      if (char === "\\") this.escape(start);
+      else if (char < " ") this.fail(this.pos, controlCharacterMessage(char));
+      else this.pos++;
+    }
+  }
+
+  private escape(stringStart: number): void {
+    const next = this.text.charAt(this.pos + 1);
+    if (next === "") this.fail(stringStart, "unterminated string");
+    if (SIMPLE_ESCAPES.has(next)) {
+      this.pos += 2;
+    } else if (next === "u" && /^[0-9A-Fa-f]{4}$/.test(this.text.slice(this.pos + 2, this.pos + 6))) {
+      this.pos += 6;
+    } else {
+      const shown = next === "u" ? this.text.slice(this.pos, this.pos + 6) : `\\${next}`;
+      this.fail(this.pos, `invalid escape "${shown}" in a string`);
+    }
+  }
+
+  private number(): void {
+    const start = this.pos;
+    JSON_NUMBER.lastIndex = start;
+    const match = JSON_NUMBER.exec(this.text)?.[0] ?? "";
+    const word = /^[^\s,:[\]{}"]*/.exec(this.text.slice(start, start + 64))?.[0] ?? "";
+    if (match === "" || word !== match) this.fail(start, invalidNumberMessage(word));
+    this.pos += match.length;
+  }
+
+  /** What is at the current position ("found X"), and a hint to end the message with. */
+  private found(): { what: string; hint: string } {
+    if (this.pos >= this.text.length) return { what: "the end of the file", hint: "" };
+    const word = /^[A-Za-z_$][A-Za-z0-9_$.-]*/.exec(this.text.slice(this.pos, this.pos + 64))?.[0];
+    if (word) return { what: word, hint: " (text must be in double quotes)" };
+    const char = String.fromCodePoint(this.text.codePointAt(this.pos) ?? 0);
+    if (char === "/")
+      return { what: '"/"', hint: " (comments are not allowed in JSON; a .yaml file may have them)" };
+    if (char === "'") return { what: `"'"`, hint: " (JSON strings use double quotes)" };
+    if (char === '"') return { what: "a string", hint: "" };
+    return { what: JSON.stringify(char), hint: "" };
+  }
+}
+
+function invalidNumberMessage(word: string): string {
+  if (/^-?0\d/.test(word)) return `${word} is not a valid JSON number: numbers must not have leading zeros`;
+  if (/^\d+\.\d+\.\d/.test(word))
+    return `${word} is not a valid JSON number: write versions as strings, e.g. "${word}"`;
+  return `${word} is not a valid JSON number`;
+}
+
+function controlCharacterMessage(char: string): string {
+  const code = `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+  if (char === "\n" || char === "\r") return `line break (${code}) inside a string: write it as \\n`;
+  if (char === "\t") return `tab (${code}) inside a string: write it as \\t`;
+  return `control character ${code} inside a string: escape it as \\u${code.slice(2)}`;
+}

@@ -1,0 +1,16 @@
+/**
+ * Stage: definition text + job parameters -> validated desired state. Pure: parse the file, then
+ * apply the prefix policy; every problem is collected, and nothing here touches AWS.
+ */
+import { type Definition, parseDefinition } from "./definitions.ts";
+import type { Problem } from "./errors.ts";
+import { checkPolicy } from "./policy.ts";
+
+export type DesiredResult = { ok: true; definition: Definition } | { ok: false; problems: Problem[] };
+
+export function loadDesired(text: string, file: string, allowedPrefixes: readonly string[]): DesiredResult {
+  const parsed = parseDefinition(text, file);
+  if (!parsed.ok) return parsed;
+  const problems = checkPolicy(parsed.definition, allowedPrefixes);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, definition: parsed.definition };
+}

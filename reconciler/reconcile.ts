@@ -1,0 +1,71 @@
+/**
+ * The shared pipeline after the inputs are validated: observe -> plan -> apply. Used by the CLI
+ * (`plan`, `apply`) and by the CodePipeline handler, so both behave the same.
+ */
+import type { Downloader } from "./adapters/download.ts";
+import { type ApplyReport, applyPlan, type Stager } from "./apply.ts";
+import type { AwsContext } from "./aws.ts";
+import type { Definition } from "./definitions.ts";
+import type { Logger } from "./log.ts";
+import { observeAll, observeFunction } from "./observe.ts";
+import type { JobParameters } from "./parameters.ts";
+import { buildPlan, type Plan, type PlanEntry, planFunction } from "./plan.ts";
+import type { Sleep } from "./retry.ts";
+import type { WaitOptions } from "./wait.ts";
+
+export async function makePlan(
+  definition: Definition,
+  parameters: JobParameters,
+  aws: AwsContext,
+): Promise<Plan> {
+  const observations = await observeAll(definition, {
+    target: aws.target,
+    source: aws.source,
+    liveAlias: parameters.liveAlias,
+    concurrency: parameters.concurrency,
+  });
+  return buildPlan(definition, observations, parameters.liveAlias);
+}
+
+export interface ReconcileOptions {
+  download: Downloader;
+  logger: Logger;
+  stager?: Stager;
+  canStart?: () => boolean;
+  sleep?: Sleep;
+  wait?: WaitOptions;
+}
+
+export async function applyDefinition(
+  definition: Definition,
+  plan: Plan,
+  parameters: JobParameters,
+  aws: AwsContext,
+  options: ReconcileOptions,
+): Promise<ApplyReport> {
+  const specs = new Map(definition.functions.map((f) => [f.name, f]));
+  const replan = async (name: string): Promise<PlanEntry> => {
+    const spec = specs.get(name);
+    if (!spec) throw new Error(`${name} is not in the definition`);
+    const observation = await observeFunction(spec, {
+      target: aws.target,
+      source: aws.source,
+      liveAlias: parameters.liveAlias,
+      concurrency: 1,
+    });
+    return planFunction(spec, observation);
+  };
+  return applyPlan(plan, {
+    target: aws.target,
+    source: aws.source,
+    liveAlias: parameters.liveAlias,
+    concurrency: parameters.concurrency,
+    download: options.download,
+    replan,
+    stager: options.stager,
+    canStart: options.canStart,
+    logger: options.logger,
+    sleep: options.sleep,
+    wait: options.wait,
+  });
+}

@@ -1,0 +1,41 @@
+/** Small builders for unit tests: observed aliases and function states as the adapter returns them. */
+import type { AliasState, FunctionState } from "../../reconciler/adapters/lambda.ts";
+import type { FunctionSpec } from "../../reconciler/definitions.ts";
+
+export function spec(
+  name: string,
+  version: string,
+  canary?: { version: string; weight: number },
+): FunctionSpec {
+  return canary
+    ? { name, version, canary, index: 0, at: { line: 1, column: 1 } }
+    : { name, version, index: 0, at: { line: 1, column: 1 } };
+}
+
+export function alias(
+  name: string,
+  functionVersion: string,
+  weights: Record<string, number> = {},
+): AliasState {
+  return { name, functionVersion, weights, revisionId: `rev-${name}-${functionVersion}` };
+}
+
+export function fnState(overrides: Partial<FunctionState> = {}): FunctionState {
+  return {
+    functionVersion: "$LATEST",
+    packageType: "Zip",
+    codeSha256: "latest-sha",
+    codeSize: 100,
+    runtime: "nodejs22.x",
+    handler: "index.handler",
+    architectures: ["x86_64"],
+    role: "arn:aws:iam::222222222222:role/exec",
+    deadLetterTargetArn: undefined,
+    revisionId: "rev-latest",
+    state: "Active",
+    lastUpdateStatus: "Successful",
+    lastUpdateStatusReason: undefined,
+    codeLocation: undefined,
+    ...overrides,
+  };
+}

@@ -1,0 +1,722 @@
+#!/usr/bin/env python3
+"""In-process moto server for the lambda-gitops integration tests.
+
+Usage: python3 moto_launcher.py [--port 0] [--host 127.0.0.1] [--verbose]
+
+Starts moto's WSGI app (the same app `moto_server` runs) on a real loopback socket, prints exactly one
+line ``READY <port>`` on stdout once the socket accepts connections, and exits when stdin closes (the
+parent died or called stop()) or on SIGTERM/SIGINT.
+
+moto runs *in this process* on purpose: the middleware below needs moto's backends (to serve a function
+version's zip bytes, to resolve which account an access key belongs to, to reset state). Around the moto
+app sits a thin WSGI middleware that makes moto behave like AWS where the reconciler depends on it,
+without any test-only branch in production code:
+
+1. Code download   - GetFunction's Code.Location becomes a URL this server actually serves.
+2. RevisionId      - function configurations get a RevisionId that changes when code/config change.
+3. Error names     - Lambda's ConflictException becomes ResourceConflictException (what AWS returns).
+4. Job results     - CodePipeline job APIs (PutJobSuccessResult, ...) that moto lacks are recorded.
+5. Call log        - every request that is not a launcher route (/_moto/*) is recorded with service, account,
+                     operation and HTTP status, for assertions; that includes the CodePipeline job calls of 4.
+
+Launcher-owned routes (never forwarded to moto, never in the call log):
+
+  GET  /_moto/health                  -> {"ok": true}
+  GET  /_moto/calls                   -> [call, ...]        POST /_moto/calls/reset
+  GET  /_moto/jobs                    -> [job result, ...]  POST /_moto/jobs/fail-next {"count": N}
+  POST /_moto/jobs/define {"jobId", "data"}  (what GetJobDetails answers for that job)
+  GET  /_moto/code/<account>/<region>/<function>/<version>  -> the version's zip bytes
+  GET  /_moto/downloads               -> [{"account","region","functionName","version","status"}, ...]
+  POST /_moto/reset-all               -> resets moto's backends and every launcher log
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import uuid
+from http import HTTPStatus
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+EXIT_MOTO_MISSING = 3
+INSTALL_HINT = 'pip install "moto[server]"   (moto >= 5 with Flask/Werkzeug, for python3)'
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+
+def import_moto() -> Any:
+    """Import moto's server pieces, or exit with a recognisable message the TS side turns into MotoMissingError."""
+    try:
+        import moto  # noqa: F401
+        from moto.server import DomainDispatcherApplication, create_backend_app
+    except ImportError as error:
+        print(f"MOTO_MISSING: cannot import moto's server ({error}). Install it with: {INSTALL_HINT}", file=sys.stderr)
+        sys.stderr.flush()
+        sys.exit(EXIT_MOTO_MISSING)
+    major = int(str(getattr(moto, "__version__", "0")).split(".")[0] or 0)
+    if major < 5:
+        print(f"MOTO_MISSING: moto {moto.__version__} is too old; need >= 5. Install: {INSTALL_HINT}", file=sys.stderr)
+        sys.exit(EXIT_MOTO_MISSING)
+    return DomainDispatcherApplication(create_backend_app)
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared launcher state (one lock; the server is threaded)
+# --------------------------------------------------------------------------------------------------
+
+
+class HarnessState:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls: list[dict[str, Any]] = []
+            self.job_results: list[dict[str, Any]] = []
+            self.job_definitions: dict[str, Any] = {}
+            self.fail_next_job_results = 0
+            self.downloads: list[dict[str, Any]] = []
+            # (account, region, function) -> number of successful code/config updates of $LATEST.
+            self.latest_generation: dict[tuple[str, str, str], int] = {}
+
+
+STATE = HarnessState()
+
+
+# --------------------------------------------------------------------------------------------------
+# Small WSGI helpers
+# --------------------------------------------------------------------------------------------------
+
+StartResponse = Callable[..., Any]
+
+
+def json_response(
+    start_response: StartResponse,
+    status: int,
+    payload: Any,
+    content_type: str = "application/json",
+    extra_headers: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    body = json.dumps(payload).encode("utf-8")
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))] + (extra_headers or [])
+    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+    return [body]
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """Read the request body once and put it back, so moto (which reads it again) still sees it."""
+    cached = environ.get("harness.body")
+    if cached is not None:
+        return cached
+    stream = environ.get("wsgi.input")
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if stream is None:
+        body = b""
+    elif length > 0:
+        body = stream.read(length)
+    elif environ.get("wsgi.input_terminated"):  # chunked upload: werkzeug lets us read to EOF
+        body = stream.read()
+    else:
+        body = b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ["harness.body"] = body
+    return body
+
+
+def json_body(environ: dict[str, Any]) -> dict[str, Any]:
+    try:
+        parsed = json.loads(read_body(environ) or b"{}")
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def path_segments(environ: dict[str, Any]) -> list[str]:
+    """PATH_INFO is already percent-decoded by the WSGI server; Lambda names never contain '/'."""
+    return [segment for segment in environ.get("PATH_INFO", "").split("/") if segment]
+
+
+# --------------------------------------------------------------------------------------------------
+# Who is calling: service, region and account from the SigV4 Authorization header
+# --------------------------------------------------------------------------------------------------
+
+CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
+
+
+def credential_scope(environ: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(access key, region, service) from the SigV4 header:
+    'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/lambda/aws4_request, SignedHeaders=..., Signature=...'."""
+    match = CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if not match:
+        return None, None, None
+    return match.group(1), match.group(3), match.group(4).lower()
+
+
+def account_for(environ: dict[str, Any]) -> str:
+    """The account moto will act in, decided exactly like moto's BaseResponse.get_current_account:
+    MOTO_ACCOUNT_ID env, then the x-moto-account-id header, then the account that owns the access key
+    (STS AssumeRole registers the returned key under the role ARN's account), then the default account."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return environ["HTTP_X_MOTO_ACCOUNT_ID"]
+    from moto.core.responses import BaseResponse
+    from moto.iam.models import get_account_id_from
+
+    match = BaseResponse.access_key_regex.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return get_account_id_from(match.group(1)) if match else DEFAULT_ACCOUNT_ID
+
+
+# --------------------------------------------------------------------------------------------------
+# Operation names (call log)
+# --------------------------------------------------------------------------------------------------
+
+# Lambda is a REST API: the operation follows from method + path after "/<api-version>/". "*" = any one segment.
+LAMBDA_ROUTES: list[tuple[str, tuple[str, ...], str]] = [
+    ("GET", ("functions",), "ListFunctions"),
+    ("POST", ("functions",), "CreateFunction"),
+    ("GET", ("functions", "*"), "GetFunction"),
+    ("DELETE", ("functions", "*"), "DeleteFunction"),
+    ("GET", ("functions", "*", "configuration"), "GetFunctionConfiguration"),
+    ("PUT", ("functions", "*", "configuration"), "UpdateFunctionConfiguration"),
+    ("PUT", ("functions", "*", "code"), "UpdateFunctionCode"),
+    ("GET", ("functions", "*", "versions"), "ListVersionsByFunction"),
+    ("POST", ("functions", "*", "versions"), "PublishVersion"),
+    ("GET", ("functions", "*", "aliases"), "ListAliases"),
+    ("POST", ("functions", "*", "aliases"), "CreateAlias"),
+    ("GET", ("functions", "*", "aliases", "*"), "GetAlias"),
+    ("PUT", ("functions", "*", "aliases", "*"), "UpdateAlias"),
+    ("DELETE", ("functions", "*", "aliases", "*"), "DeleteAlias"),
+    ("POST", ("functions", "*", "invocations"), "Invoke"),
+    ("POST", ("functions", "*", "invoke-async"), "InvokeAsync"),
+    ("GET", ("functions", "*", "policy"), "GetPolicy"),
+    ("POST", ("functions", "*", "policy"), "AddPermission"),
+    ("DELETE", ("functions", "*", "policy", "*"), "RemovePermission"),
+    ("GET", ("functions", "*", "concurrency"), "GetFunctionConcurrency"),
+    ("PUT", ("functions", "*", "concurrency"), "PutFunctionConcurrency"),
+    ("DELETE", ("functions", "*", "concurrency"), "DeleteFunctionConcurrency"),
+    ("GET", ("functions", "*", "provisioned-concurrency"), "GetProvisionedConcurrencyConfig"),
+    ("PUT", ("functions", "*", "provisioned-concurrency"), "PutProvisionedConcurrencyConfig"),
+    ("DELETE", ("functions", "*", "provisioned-concurrency"), "DeleteProvisionedConcurrencyConfig"),
+    ("GET", ("functions", "*", "code-signing-config"), "GetFunctionCodeSigningConfig"),
+    ("PUT", ("functions", "*", "code-signing-config"), "PutFunctionCodeSigningConfig"),
+    ("DELETE", ("functions", "*", "code-signing-config"), "DeleteFunctionCodeSigningConfig"),
+    ("GET", ("functions", "*", "url"), "GetFunctionUrlConfig"),
+    ("POST", ("functions", "*", "url"), "CreateFunctionUrlConfig"),
+    ("PUT", ("functions", "*", "url"), "UpdateFunctionUrlConfig"),
+    ("DELETE", ("functions", "*", "url"), "DeleteFunctionUrlConfig"),
+    ("GET", ("functions", "*", "urls"), "ListFunctionUrlConfigs"),
+    ("GET", ("functions", "*", "event-invoke-config"), "GetFunctionEventInvokeConfig"),
+    ("PUT", ("functions", "*", "event-invoke-config"), "PutFunctionEventInvokeConfig"),
+    ("POST", ("functions", "*", "event-invoke-config"), "UpdateFunctionEventInvokeConfig"),
+    ("DELETE", ("functions", "*", "event-invoke-config"), "DeleteFunctionEventInvokeConfig"),
+    ("GET", ("functions", "*", "event-invoke-config", "list"), "ListFunctionEventInvokeConfigs"),
+    ("GET", ("functions", "*", "runtime-management-config"), "GetRuntimeManagementConfig"),
+    ("PUT", ("functions", "*", "runtime-management-config"), "PutRuntimeManagementConfig"),
+    ("GET", ("functions", "*", "recursion-config"), "GetFunctionRecursionConfig"),
+    ("PUT", ("functions", "*", "recursion-config"), "PutFunctionRecursionConfig"),
+    ("GET", ("tags", "*"), "ListTags"),
+    ("POST", ("tags", "*"), "TagResource"),
+    ("DELETE", ("tags", "*"), "UntagResource"),
+    ("GET", ("event-source-mappings",), "ListEventSourceMappings"),
+    ("POST", ("event-source-mappings",), "CreateEventSourceMapping"),
+    ("GET", ("event-source-mappings", "*"), "GetEventSourceMapping"),
+    ("PUT", ("event-source-mappings", "*"), "UpdateEventSourceMapping"),
+    ("DELETE", ("event-source-mappings", "*"), "DeleteEventSourceMapping"),
+    ("GET", ("layers",), "ListLayers"),
+    ("GET", ("layers", "*", "versions"), "ListLayerVersions"),
+    ("POST", ("layers", "*", "versions"), "PublishLayerVersion"),
+    ("GET", ("layers", "*", "versions", "*"), "GetLayerVersion"),
+    ("DELETE", ("layers", "*", "versions", "*"), "DeleteLayerVersion"),
+    ("GET", ("account-settings",), "GetAccountSettings"),
+]
+
+
+def lambda_operation(method: str, segments: list[str], query: dict[str, list[str]]) -> str:
+    rest = segments[1:]  # drop the API version ("2015-03-31", "2017-10-31", ...)
+    for route_method, pattern, operation in LAMBDA_ROUTES:
+        if route_method == method and len(pattern) == len(rest):
+            if all(p == "*" or p == s for p, s in zip(pattern, rest)):
+                if operation == "GetProvisionedConcurrencyConfig" and "List" in query:
+                    return "ListProvisionedConcurrencyConfigs"
+                return operation
+    return "Unknown"
+
+
+S3_BUCKET_SUBRESOURCES = {
+    "location": "BucketLocation",
+    "versioning": "BucketVersioning",
+    "policy": "BucketPolicy",
+    "tagging": "BucketTagging",
+    "acl": "BucketAcl",
+    "encryption": "BucketEncryption",
+    "lifecycle": "BucketLifecycleConfiguration",
+    "cors": "BucketCors",
+    "notification": "BucketNotificationConfiguration",
+}
+S3_OBJECT_OPERATIONS = {"GET": "GetObject", "PUT": "PutObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}
+S3_TAGGING_OPERATIONS = {"GET": "GetObjectTagging", "PUT": "PutObjectTagging", "DELETE": "DeleteObjectTagging"}
+
+
+def s3_operation(method: str, segments: list[str], query: dict[str, list[str]], environ: dict[str, Any]) -> str:
+    """Best-effort S3 operation names for path-style requests (the SDK uses path style for IP endpoints)."""
+    if not segments:
+        return "ListBuckets" if method == "GET" else "Unknown"
+    if len(segments) == 1:
+        for sub, name in S3_BUCKET_SUBRESOURCES.items():
+            if sub in query:
+                return {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}.get(method, "Unknown") + name
+        if method == "POST" and "delete" in query:
+            return "DeleteObjects"
+        if method == "GET":
+            if query.get("list-type") == ["2"]:
+                return "ListObjectsV2"
+            return "ListObjectVersions" if "versions" in query else "ListObjects"
+        return {"PUT": "CreateBucket", "DELETE": "DeleteBucket", "HEAD": "HeadBucket"}.get(method, "Unknown")
+    if method == "POST" and "uploads" in query:
+        return "CreateMultipartUpload"
+    if method == "POST" and "uploadId" in query:
+        return "CompleteMultipartUpload"
+    if method == "PUT" and "partNumber" in query:
+        return "UploadPart"
+    if method == "PUT" and environ.get("HTTP_X_AMZ_COPY_SOURCE"):
+        return "CopyObject"
+    if "tagging" in query:
+        return S3_TAGGING_OPERATIONS.get(method, "Unknown")
+    return S3_OBJECT_OPERATIONS.get(method, "Unknown")
+
+
+def query_action(environ: dict[str, Any], query: dict[str, list[str]]) -> str:
+    """Query protocol (STS, IAM): Action=... in the form body, or in the query string for GETs."""
+    if query.get("Action"):
+        return query["Action"][0]
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        form = parse_qs(read_body(environ).decode("utf-8", "replace"))
+        if form.get("Action"):
+            return form["Action"][0]
+    return "Unknown"
+
+
+def operation_for(environ: dict[str, Any], service: str, segments: list[str], query: dict[str, list[str]]) -> str:
+    method = environ.get("REQUEST_METHOD", "GET")
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.split(".", 1)[-1]
+    if len(segments) >= 4 and segments[0] == "service" and segments[2] == "operation":
+        return segments[3]  # Smithy RPCv2 CBOR: /service/<Service>/operation/<Operation>
+    if service == "lambda":
+        return lambda_operation(method, segments, query)
+    if service == "s3":
+        return s3_operation(method, segments, query, environ)
+    return query_action(environ, query)
+
+
+# --------------------------------------------------------------------------------------------------
+# Concern 5: call log
+# --------------------------------------------------------------------------------------------------
+
+
+def record_call(environ: dict[str, Any]) -> dict[str, Any]:
+    """Append one call-log entry; its "status" is filled in when the response starts."""
+    _, _, service = credential_scope(environ)
+    segments = path_segments(environ)
+    if service is None:
+        service = "moto-api" if segments[:1] == ["moto-api"] else "unknown"
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    entry = {
+        "method": environ.get("REQUEST_METHOD", "GET"),
+        "path": environ.get("PATH_INFO", ""),
+        "query": environ.get("QUERY_STRING", ""),
+        "target": environ.get("HTTP_X_AMZ_TARGET"),
+        "service": service,
+        "account": account_for(environ),
+        "operation": operation_for(environ, service, segments, query),
+        "status": None,
+    }
+    with STATE.lock:
+        STATE.calls.append(entry)
+    return entry
+
+
+# --------------------------------------------------------------------------------------------------
+# Concern 4: CodePipeline job API (moto has none)
+# --------------------------------------------------------------------------------------------------
+
+CODEPIPELINE_TARGET_PREFIX = "CodePipeline_20150709."
+JOB_RESULT_OPERATIONS = {"PutJobSuccessResult", "PutJobFailureResult"}
+JOB_OPERATIONS = JOB_RESULT_OPERATIONS | {"AcknowledgeJob", "GetJobDetails"}
+AMZ_JSON_11 = "application/x-amz-json-1.1"
+
+
+def codepipeline_job_operation(environ: dict[str, Any]) -> str | None:
+    target = environ.get("HTTP_X_AMZ_TARGET") or ""
+    if target.startswith(CODEPIPELINE_TARGET_PREFIX):
+        operation = target[len(CODEPIPELINE_TARGET_PREFIX):]
+        if operation in JOB_OPERATIONS:
+            return operation
+    return None
+
+
+def handle_codepipeline_job(environ: dict[str, Any], start_response: StartResponse, operation: str) -> list[bytes]:
+    """Answer the job API ourselves. Job results are recorded in order so tests can assert exactly what
+    the reconciler reported; fail-next lets tests exercise retried result reporting."""
+    body = json_body(environ)
+    job_id = str(body.get("jobId", ""))
+    if operation in JOB_RESULT_OPERATIONS:
+        with STATE.lock:
+            failing = STATE.fail_next_job_results > 0
+            if failing:
+                STATE.fail_next_job_results -= 1
+            else:
+                STATE.job_results.append({"operation": operation, "jobId": job_id, "body": body})
+        if failing:
+            error = {"__type": "InternalServerError", "message": "injected by moto_launcher fail-next"}
+            return json_response(start_response, 500, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "InternalServerError")])
+        return json_response(start_response, 200, {}, AMZ_JSON_11)
+    if operation == "AcknowledgeJob":
+        return json_response(start_response, 200, {"status": "InProgress"}, AMZ_JSON_11)
+    with STATE.lock:
+        data = STATE.job_definitions.get(job_id, {})
+    details = {"id": job_id, "accountId": account_for(environ), "data": data}
+    return json_response(start_response, 200, {"jobDetails": details}, AMZ_JSON_11)
+
+
+# --------------------------------------------------------------------------------------------------
+# Concern 1: code download
+# --------------------------------------------------------------------------------------------------
+
+
+def code_location(account: str, region: str, function_name: str, version: str) -> str:
+    """Unlike a presigned URL this never expires, and for $LATEST it serves the code current at download time."""
+    parts = [quote(p, safe="") for p in (account, region, function_name, version)]
+    return f"http://{STATE.host}:{STATE.port}/_moto/code/" + "/".join(parts)
+
+
+def rewrite_code_location(payload: dict[str, Any]) -> None:
+    """moto's GetFunction answers Code.Location = https://awslambda-<region>-tasks.s3...amazonaws.com/<key>,
+    which nothing serves. AWS answers a presigned URL the caller downloads with a plain GET, which is what the
+    reconciler does to copy code across accounts; point it at our /_moto/code route instead."""
+    code = payload.get("Code")
+    config = payload.get("Configuration") or {}
+    if not isinstance(code, dict) or code.get("RepositoryType", "S3") != "S3" or "FunctionArn" not in config:
+        return
+    account, region, function_name = arn_parts(config["FunctionArn"])
+    code["Location"] = code_location(account, region, function_name, str(config.get("Version", "$LATEST")))
+
+
+def serve_code(start_response: StartResponse, segments: list[str]) -> list[bytes]:
+    """GET /_moto/code/<account>/<region>/<function>/<version>: the zip bytes of that exact version.
+    Uses `code_bytes`: published versions are shallow copies of $LATEST and share its `code` dict, so
+    code["ZipFile"] is overwritten by later UpdateFunctionCode calls, while `code_bytes` is per version."""
+    from moto.awslambda.models import lambda_backends
+
+    account, region, function_name, version = segments[2:6]  # PATH_INFO is already percent-decoded
+    record = {"account": account, "region": region, "functionName": function_name, "version": version, "status": 200}
+    try:
+        fn = lambda_backends[account][region].get_function(function_name, version)
+        data = bytes(getattr(fn, "code_bytes", b"") or b"")
+    except Exception:  # moto raises its own not-found errors; any failure is a 404 like an expired URL
+        data = None
+    if not data:
+        record["status"] = 404
+        with STATE.lock:
+            STATE.downloads.append(record)
+        message = f"no code for {function_name}:{version} in {account}/{region}"
+        return json_response(start_response, 404, {"message": message})
+    with STATE.lock:
+        STATE.downloads.append(record)
+    start_response("200 OK", [("Content-Type", "application/zip"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+# --------------------------------------------------------------------------------------------------
+# Concern 2: RevisionId on function configurations
+# --------------------------------------------------------------------------------------------------
+
+# Everything that makes up a function version's state as far as RevisionId is concerned.
+REVISION_FIELDS = (
+    "CodeSha256", "CodeSize", "Runtime", "Handler", "Role", "MemorySize", "Timeout", "Description",
+    "Environment", "Layers", "VpcConfig", "TracingConfig", "Architectures", "EphemeralStorage",
+    "PackageType", "ImageConfigResponse", "LastModified", "KMSKeyArn", "DeadLetterConfig",
+    "FileSystemConfigs", "LoggingConfig", "SnapStart",
+)
+CONFIG_OPERATIONS = {
+    "GetFunctionConfiguration", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion", "CreateFunction",
+}
+LATEST_UPDATING_OPERATIONS = {"UpdateFunctionCode", "UpdateFunctionConfiguration"}
+
+
+def arn_parts(function_arn: str) -> tuple[str, str, str]:
+    """arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>] -> (account, region, name)."""
+    parts = function_arn.split(":")
+    return parts[4], parts[3], parts[6]
+
+
+def revision_id(config: dict[str, Any]) -> str:
+    """moto never sets a function RevisionId (it answers null). AWS changes it on every code or config
+    change, and the reconciler passes it back as an optimistic lock, so it must be present and move.
+    Deterministic uuid-formatted hash of the version's state. moto does not bump LastModified on
+    UpdateFunctionCode/UpdateFunctionConfiguration, so $LATEST also mixes in a per-function update counter."""
+    account, region, name = arn_parts(config["FunctionArn"])
+    version = str(config.get("Version", "$LATEST"))
+    with STATE.lock:
+        generation = STATE.latest_generation.get((account, region, name), 0) if version == "$LATEST" else 0
+    material = {"function": f"{account}:{region}:{name}", "version": version, "generation": generation}
+    material.update({field: config.get(field) for field in REVISION_FIELDS})
+    digest = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode("utf-8")).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def with_revision_id(config: Any) -> None:
+    if isinstance(config, dict) and not config.get("RevisionId") and config.get("FunctionArn"):
+        config["RevisionId"] = revision_id(config)
+
+
+def bump_latest_generation(payload: dict[str, Any]) -> None:
+    account, region, name = arn_parts(payload["FunctionArn"])
+    with STATE.lock:
+        key = (account, region, name)
+        STATE.latest_generation[key] = STATE.latest_generation.get(key, 0) + 1
+
+
+def inject_revision_ids(operation: str, payload: dict[str, Any]) -> None:
+    if operation == "GetFunction":
+        with_revision_id(payload.get("Configuration"))
+    elif operation in CONFIG_OPERATIONS:
+        with_revision_id(payload)
+    elif operation in ("ListVersionsByFunction", "ListFunctions"):
+        for config in payload.get("Versions") or payload.get("Functions") or []:
+            with_revision_id(config)
+
+
+# --------------------------------------------------------------------------------------------------
+# Concern 3: Lambda error names
+# --------------------------------------------------------------------------------------------------
+
+# moto name -> AWS name. CreateAlias on an existing alias: moto says ConflictException, AWS (and the
+# Lambda API model the SDK deserialises with) says ResourceConflictException, HTTP 409.
+LAMBDA_ERROR_RENAMES = {"ConflictException": "ResourceConflictException"}
+
+
+def rewrite_error_name(headers: list[tuple[str, str]], body: bytes) -> tuple[list[tuple[str, str]], bytes]:
+    """The SDK takes the error name from X-Amzn-ErrorType first, then the body's code/__type: fix both."""
+    new_headers = []
+    for name, value in headers:
+        if name.lower() == "x-amzn-errortype" and value.split(":")[0] in LAMBDA_ERROR_RENAMES:
+            value = LAMBDA_ERROR_RENAMES[value.split(":")[0]]
+        new_headers.append((name, value))
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return new_headers, body
+    if isinstance(payload, dict) and payload.get("__type") in LAMBDA_ERROR_RENAMES:
+        renamed = LAMBDA_ERROR_RENAMES[payload["__type"]]
+        # AWS's body is {"Type": "User", "message": ...}; keep __type too for readers that look there.
+        payload = {"Type": "User", "message": payload.get("message", ""), "__type": renamed}
+        body = json.dumps(payload).encode("utf-8")
+    return new_headers, body
+
+
+# --------------------------------------------------------------------------------------------------
+# Lambda response patching (concerns 1-3)
+# --------------------------------------------------------------------------------------------------
+
+
+# Successful Lambda responses we rewrite; everything else (Invoke payloads, ...) passes through byte for byte.
+PATCHED_LAMBDA_OPERATIONS = CONFIG_OPERATIONS | {"GetFunction", "ListVersionsByFunction", "ListFunctions"}
+
+
+def patch_lambda_response(
+    operation: str, status: int, headers: list[tuple[str, str]], body: bytes
+) -> tuple[list[tuple[str, str]], bytes]:
+    if status >= 400:
+        return rewrite_error_name(headers, body)
+    if not body or operation not in PATCHED_LAMBDA_OPERATIONS:
+        return headers, body
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return headers, body
+    if not isinstance(payload, dict):
+        return headers, body
+    if operation in LATEST_UPDATING_OPERATIONS and payload.get("FunctionArn"):
+        bump_latest_generation(payload)
+    inject_revision_ids(operation, payload)
+    if operation == "GetFunction":
+        rewrite_code_location(payload)
+    return headers, json.dumps(payload).encode("utf-8")
+
+
+def with_content_length(headers: list[tuple[str, str]], length: int) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in headers if k.lower() != "content-length"] + [("Content-Length", str(length))]
+
+
+# --------------------------------------------------------------------------------------------------
+# Launcher-owned routes
+# --------------------------------------------------------------------------------------------------
+
+
+def reset_everything() -> None:
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    STATE.reset()
+
+
+def handle_launcher_route(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    method = environ.get("REQUEST_METHOD", "GET")
+    segments = path_segments(environ)
+    route = "/".join(segments[1:3])
+    if method == "GET" and route == "health":
+        return json_response(start_response, 200, {"ok": True, "port": STATE.port})
+    if method == "GET" and route == "calls":
+        with STATE.lock:
+            return json_response(start_response, 200, list(STATE.calls))
+    if method == "POST" and route == "calls/reset":
+        with STATE.lock:
+            STATE.calls.clear()
+        return json_response(start_response, 200, {})
+    if method == "GET" and route == "jobs":
+        with STATE.lock:
+            return json_response(start_response, 200, list(STATE.job_results))
+    if method == "POST" and route == "jobs/fail-next":
+        count = int(json_body(environ).get("count", 1))
+        with STATE.lock:
+            STATE.fail_next_job_results = max(0, count)
+        return json_response(start_response, 200, {})
+    if method == "POST" and route == "jobs/define":
+        body = json_body(environ)
+        with STATE.lock:
+            STATE.job_definitions[str(body.get("jobId", ""))] = body.get("data", {})
+        return json_response(start_response, 200, {})
+    if method == "GET" and segments[1:2] == ["code"] and len(segments) == 6:
+        return serve_code(start_response, segments)
+    if method == "GET" and route == "downloads":
+        with STATE.lock:
+            return json_response(start_response, 200, list(STATE.downloads))
+    if method == "POST" and route == "reset-all":
+        reset_everything()
+        return json_response(start_response, 200, {})
+    return json_response(start_response, 404, {"message": f"no launcher route {method} {environ.get('PATH_INFO')}"})
+
+
+# --------------------------------------------------------------------------------------------------
+# The middleware
+# --------------------------------------------------------------------------------------------------
+
+
+class HarnessMiddleware:
+    def __init__(self, moto_app: Any) -> None:
+        self.moto_app = moto_app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith("/_moto/"):
+            return handle_launcher_route(environ, start_response)
+        entry = record_call(environ)
+        job_operation = codepipeline_job_operation(environ)
+        if job_operation:
+            return handle_codepipeline_job(environ, self.recording(entry, start_response), job_operation)
+        if entry["service"] == "lambda":
+            return self.call_lambda(environ, start_response, entry)
+        return self.moto_app(environ, self.recording(entry, start_response))
+
+    @staticmethod
+    def recording(entry: dict[str, Any], start_response: StartResponse) -> StartResponse:
+        def wrapped(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            entry["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        return wrapped
+
+    def call_lambda(self, environ: dict[str, Any], start_response: StartResponse, entry: dict[str, Any]) -> list[bytes]:
+        """Run moto, buffer the (small, JSON) Lambda response, patch it, then send it."""
+        captured: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+            captured["status"], captured["headers"] = status, list(headers)
+            return chunks.append
+
+        result = self.moto_app(environ, capture)
+        try:
+            chunks.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status_line: str = captured["status"]
+        status = int(status_line.split(" ", 1)[0])
+        headers, body = patch_lambda_response(entry["operation"], status, captured["headers"], b"".join(chunks))
+        entry["status"] = status
+        start_response(status_line, with_content_length(headers, len(body)))
+        return [body]
+
+
+# --------------------------------------------------------------------------------------------------
+# Process lifecycle
+# --------------------------------------------------------------------------------------------------
+
+
+def wait_for_shutdown() -> None:
+    """Block until stdin reaches EOF (parent gone or stop()) or SIGTERM/SIGINT arrives."""
+    done = threading.Event()
+
+    def watch_stdin() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except Exception:
+            pass
+        done.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: done.set())
+    while not done.wait(0.5):
+        pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 = let the OS pick a free port")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args()
+
+    moto_app = import_moto()
+    from werkzeug.serving import make_server
+
+    if not args.verbose:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server(args.host, args.port, HarnessMiddleware(moto_app), threaded=True)
+    STATE.port = server.server_port
+    STATE.host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    os.environ["MOTO_PORT"] = str(STATE.port)  # moto uses it when it calls itself
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"READY {STATE.port}", flush=True)
+
+    wait_for_shutdown()
+    server.shutdown()
+    server.server_close()
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown of moto's module-level state; nothing left to flush
+
+
+if __name__ == "__main__":
+    main()
