@@ -23,6 +23,7 @@ export function checkFunctionName(name: string): string | undefined {
   const bad = [...new Set([...name].filter((char) => !NAME_CHAR.test(char)))];
   if (bad.length > 0) {
     const described = bad.slice(0, 3).map(describeChar);
+    if (bad.length > 3) described.push("others");
     const listed =
       described.length > 1 ? `${described.slice(0, -1).join(", ")} and ${described.at(-1)}` : described[0];
     return (
@@ -212,4 +213,9 @@ export function allowedKeysAt(path: readonly PropertyKey[]): string[] {
 /** The JSON Schema (draft 2020-12) of the definition file, for editors. */
 export function definitionJsonSchema(): object {
   return z.toJSONSchema(definitionSchema, { io: "input", target: "draft-2020-12" });
+}
+
+/** The committed form of the JSON Schema (definitions/lambdas.schema.json): pretty, with a final newline. */
+export function definitionJsonSchemaText(): string {
+  return `${JSON.stringify(definitionJsonSchema(), null, 2)}\n`;
 }

@@ -17,7 +17,9 @@ export function toError(value: unknown): Error {
 /** A short, log-safe description of an error: its name and message, never request payloads. */
 export function describeError(value: unknown): string {
   const error = toError(value);
-  const name = error.name && error.name !== "Error" ? `${error.name}: ` : "";
+  // Our own errors' messages already say what happened; SDK errors need their name (the AWS code).
+  const own = error instanceof LambdaGitopsError;
+  const name = !own && error.name && error.name !== "Error" ? `${error.name}: ` : "";
   return `${name}${error.message}`;
 }
 

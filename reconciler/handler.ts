@@ -134,7 +134,7 @@ export async function runJob(event: unknown, context: LambdaContext, deps: Handl
       continuationToken: outcome.continuationToken,
     });
   } else {
-    log.warn("reporting failure", { message: outcome.message });
+    log.warn("reporting failure", { reason: outcome.message });
     await deps.reporter.failure(jobId, {
       message: truncate(outcome.message, MAX_FAILURE_MESSAGE),
       externalExecutionId,
@@ -227,7 +227,7 @@ async function runStages(
     sleep: deps.sleep,
     wait: deps.wait,
   });
-  return outcomeOf(report, continuation.token);
+  return outcomeOf(report, continuation.token, parameters.maxRounds);
 }
 
 function parseContinuation(
@@ -246,9 +246,14 @@ function parseContinuation(
   }
 }
 
-function outcomeOf(report: ApplyReport, token: Continuation): Outcome {
+function outcomeOf(report: ApplyReport, token: Continuation, maxRounds: number): Outcome {
   if (report.results.some((r) => r.status === "failed")) return fail(jobFailureMessage(report));
   const skipped = report.results.filter((r) => r.status === "skipped").length;
+  if (skipped > 0 && token.round >= maxRounds) {
+    return fail(
+      `${skipped} function(s) were not started before the deadline in the last allowed round (${maxRounds}, maxRounds); re-run the pipeline or raise maxRounds. ${jobSummary(report)}`,
+    );
+  }
   if (skipped > 0) {
     return {
       kind: "success",

@@ -5,6 +5,8 @@
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
+const RESERVED = new Set(["time", "level", "message"]);
+
 export type LogFields = Record<string, string | number | boolean | null | undefined | readonly string[]>;
 
 export interface Logger {
@@ -34,7 +36,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const now = options.now ?? (() => new Date());
   const emit = (lvl: LogLevel, message: string, fields?: LogFields) => {
     if (order[lvl] < order[level]) return;
-    write(JSON.stringify({ time: now().toISOString(), level: lvl, message, ...context, ...fields }));
+    const extra: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries({ ...context, ...fields })) {
+      // The line's own keys cannot be overwritten by a field: such a field keeps its value as `field.<key>`.
+      extra[RESERVED.has(key) ? `field.${key}` : key] = value;
+    }
+    write(JSON.stringify({ time: now().toISOString(), level: lvl, message, ...extra }));
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -6,6 +6,7 @@
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { Problem } from "./errors.ts";
+import { findJsonSyntaxError } from "./json-syntax.ts";
 import { aliasToVersion } from "./versions.ts";
 
 /** CodePipeline caps each action configuration value at 1000 characters. */
@@ -159,15 +160,10 @@ export function parseUserParameters(text: string | undefined, source = "UserPara
 }
 
 function jsonSyntaxProblem(text: string, source: string, lineCounter: LineCounter): Problem | undefined {
-  try {
-    JSON.parse(text);
-    return undefined;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const m = /position (\d+)/.exec(message);
-    const pos = lineCounter.linePos(m ? Number(m[1]) : 0);
-    return { file: source, line: pos.line, column: pos.col, path: "", message: `not valid JSON: ${message}` };
-  }
+  const issue = findJsonSyntaxError(text);
+  if (!issue) return undefined;
+  const pos = lineCounter.linePos(issue.offset);
+  return { file: source, line: pos.line, column: pos.col, path: "", message: issue.message };
 }
 
 type Issue = z.core.$ZodIssue;

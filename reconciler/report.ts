@@ -3,6 +3,7 @@
  * Markdown table fit for a pull-request comment. Pure functions of the plan value.
  */
 import type { ApplyReport, FunctionResult } from "./apply.ts";
+import type { Problem } from "./errors.ts";
 import { type ActionKind, type Plan, type PlanEntry, type Routing, summarise } from "./plan.ts";
 
 export interface PlanJsonFunction {
@@ -147,19 +148,91 @@ export function renderPlanTable(plan: Plan): string {
 
 const md = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 
-/** A Markdown table fit for a pull-request comment. */
-export function renderPlanMarkdown(plan: Plan, title = "lambda-gitops plan"): string {
-  const lines = [
-    `**${title}**: ${summaryLine(plan)}.`,
+/** CodeCommit's limit for one pull-request comment (PostCommentForPullRequest `content`). */
+export const MAX_COMMENT_LENGTH = 10_240;
+
+export interface PlanMarkdownOptions {
+  /** Bold lead of the one-line summary. Default "lambda-gitops plan". */
+  title?: string;
+  /** Lines printed under the summary, before the table (e.g. which file and commit were planned). */
+  context?: readonly string[];
+  /**
+   * Keep the whole text within this many characters: the summary keeps the full counts, the table
+   * keeps its first rows, and a last line says how many functions were left out.
+   */
+  maxLength?: number;
+}
+
+/**
+ * A Markdown table fit for a pull-request comment: the one renderer behind both
+ * `lambda-gitops plan --format markdown` and the pull-request planner's comment.
+ */
+export function renderPlanMarkdown(plan: Plan, options: PlanMarkdownOptions = {}): string {
+  const head = [
+    `**${options.title ?? "lambda-gitops plan"}**: ${summaryLine(plan)}.`,
+    ...(options.context ?? []),
     "",
     `| Function | Action | ${plan.liveAlias} now | Desired | Details |`,
     "| --- | --- | --- | --- | --- |",
-    ...plan.entries.map(
-      (e) =>
-        `| \`${e.name}\` | ${e.action.kind === "blocked" ? "**blocked**" : e.action.kind} | ${md(describeLive(e))} | ${md(describeDesired(e))} | ${md(describeDetails(e))} |`,
-    ),
   ];
-  return lines.join("\n");
+  const rows = plan.entries.map(
+    (e) =>
+      `| \`${e.name}\` | ${e.action.kind === "blocked" ? "**blocked**" : e.action.kind} | ${md(describeLive(e))} | ${md(describeDesired(e))} | ${md(describeDetails(e))} |`,
+  );
+  return fitMarkdown(
+    head,
+    rows,
+    (n) =>
+      `_${n} more function${n === 1 ? "" : "s"} not shown; run \`lambda-gitops plan\` for the full plan._`,
+    options.maxLength,
+  );
+}
+
+/**
+ * Problems (definition or settings) as a Markdown list under a one-line lead, each item
+ * `file:line:col`, the field and the message; within `maxLength` like renderPlanMarkdown.
+ */
+export function renderProblemsMarkdown(
+  lead: string,
+  problems: readonly Problem[],
+  options: { context?: readonly string[]; maxLength?: number; more?: string } = {},
+): string {
+  const head = [lead, ...(options.context ?? []), ""];
+  const items = problems.map(
+    (p) => `- \`${p.file}:${p.line}:${p.column}\`${p.path ? ` \`${p.path}\`` : ""}: ${md(p.message)}`,
+  );
+  const more = options.more ?? "run `lambda-gitops validate` for the full list";
+  return fitMarkdown(
+    head,
+    items,
+    (n) => `_${n} more problem${n === 1 ? "" : "s"} not shown; ${more}._`,
+    options.maxLength,
+  );
+}
+
+/**
+ * `head` then `rows`, one per line. Past `max` characters, keeps the first rows that fit and ends
+ * with a blank line (which also ends a Markdown table) and `more(left out)`.
+ */
+export function fitMarkdown(
+  head: readonly string[],
+  rows: readonly string[],
+  more: (omitted: number) => string,
+  max: number | undefined,
+): string {
+  const full = [...head, ...rows].join("\n");
+  if (max === undefined || full.length <= max) return full;
+  const note = (omitted: number) => `\n\n${more(omitted)}`;
+  let length = head.join("\n").length;
+  let kept = 0;
+  while (kept < rows.length) {
+    const next = length + 1 + (rows[kept] ?? "").length;
+    if (next + note(rows.length - kept - 1).length > max) break;
+    length = next;
+    kept += 1;
+  }
+  // The head alone is over the limit only with absurd context lines: cut, never exceed.
+  return truncate(`${[...head, ...rows.slice(0, kept)].join("\n")}${note(rows.length - kept)}`, max);
 }
 
 // ---- Apply results -------------------------------------------------------------------------

@@ -18,23 +18,34 @@
  * `seedScenario` returns the lambdas.json texts and, per function, exactly what `plan --format json`
  * should say about it (the function version numbers come from the seeding itself, not from guesses).
  */
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
+import { execFile, spawn } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GetAliasCommand, GetFunctionCommand, ResourceNotFoundException } from "@aws-sdk/client-lambda";
-import { type MotoCall, type MotoServer, MUTATING_LAMBDA_OPERATIONS } from "./moto.ts";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  type JobResultRecord,
+  type MotoCall,
+  type MotoServer,
+  MUTATING_LAMBDA_OPERATIONS,
+  motoEnv,
+} from "./moto.ts";
 import {
   type AccountWorld,
   account,
+  type Credentials,
   createSourceRole,
+  LIVE_ALIAS,
   PRODUCTION,
-  STAGING,
   type SeededVersion,
   type SeedFunction,
+  STAGING,
   seedFunction,
+  sourceRoleArn,
   versionAlias,
+  zipOf,
 } from "./seed.ts";
 
 export const ALLOWED_PREFIX = "team-a-";
@@ -94,6 +105,8 @@ export interface ScenarioFunction {
   expectedPlan: ExpectedPlanEntry;
   /** `status` after one apply: blocked functions fail, noop is unchanged, the rest applied. */
   expectedStatus: "applied" | "unchanged" | "failed";
+  /** Where LIVE routes in production after one apply (null: no LIVE alias / no function). */
+  liveAfterApply: AliasView | null;
   /** The versions seeded in each account (semver -> function version and CodeSha256). */
   staging?: Record<string, SeededVersion>;
   production?: Record<string, SeededVersion>;
@@ -240,7 +253,8 @@ function expectedPlanEntry(
   const liveFunctionVersion =
     production === undefined || live === null ? null : live === "$LATEST" ? "$LATEST" : fv(production, live);
   const liveVersion = live === null || live === "$LATEST" || production === undefined ? null : live;
-  const routesDirectly = spec.action === "noop" || spec.action === "rollback" || spec.action === "rollforward";
+  const routesDirectly =
+    spec.action === "noop" || spec.action === "rollback" || spec.action === "rollforward";
   const entry: ExpectedPlanEntry = {
     name: spec.name,
     action: spec.action,
@@ -253,6 +267,27 @@ function expectedPlanEntry(
   return entry;
 }
 
+function liveAfterApply(
+  spec: CaseSpec,
+  production: Record<string, SeededVersion> | undefined,
+): AliasView | null {
+  if (production === undefined) return null;
+  if (spec.action === "blocked") {
+    const live = spec.production?.live ?? null;
+    if (live === null) return null;
+    return { functionVersion: live === "$LATEST" ? "$LATEST" : fv(production, live), weights: {} };
+  }
+  // A promotion publishes the next version number in production (versions are numbered 1, 2, ...).
+  const primary =
+    spec.action === "promote"
+      ? String(Object.keys(production).length + 1)
+      : fv(production, spec.desired.version);
+  const weights: Record<string, number> = {};
+  if (spec.desired.canary)
+    weights[fv(production, spec.desired.canary.version)] = spec.desired.canary.weight / 100;
+  return { functionVersion: primary, weights };
+}
+
 function fv(versions: Record<string, SeededVersion>, semver: string): string {
   const found = versions[semver];
   if (!found) throw new Error(`scenario: version ${semver} was not seeded`);
@@ -260,7 +295,9 @@ function fv(versions: Record<string, SeededVersion>, semver: string): string {
 }
 
 /** `{ "lambdas": [...] }` as a committed file would look (2-space JSON, trailing newline). */
-export function lambdasJsonOf(entries: readonly { name: string; desired: ScenarioFunction["desired"] }[]): string {
+export function lambdasJsonOf(
+  entries: readonly { name: string; desired: ScenarioFunction["desired"] }[],
+): string {
   const lambdas = entries.map((e) =>
     e.desired.canary
       ? { name: e.name, version: e.desired.version, canary: { ...e.desired.canary } }
@@ -293,13 +330,16 @@ export async function seedScenario(
         story: spec.story,
         desired: spec.desired,
         expectedPlan: expectedPlanEntry(spec, inProduction?.versions),
-        expectedStatus: spec.action === "blocked" ? "failed" : spec.action === "noop" ? "unchanged" : "applied",
+        expectedStatus:
+          spec.action === "blocked" ? "failed" : spec.action === "noop" ? "unchanged" : "applied",
+        liveAfterApply: liveAfterApply(spec, inProduction?.versions),
         staging: inStaging?.versions,
         production: inProduction?.versions,
       };
     }),
   );
-  const byName = (a: ScenarioFunction, b: ScenarioFunction) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const byName = (a: ScenarioFunction, b: ScenarioFunction) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
   const sorted = [...functions].sort(byName);
   // The file keeps the order the cases were asked for (the plan sorts by name).
   const inFileOrder = kinds.map((kind) => functions.find((f) => f.kind === kind)!);
@@ -333,7 +373,11 @@ export interface AliasView {
 }
 
 /** An alias as it is now, or null when it (or the function) does not exist. */
-export async function readAlias(world: AccountWorld, functionName: string, alias: string): Promise<AliasView | null> {
+export async function readAlias(
+  world: AccountWorld,
+  functionName: string,
+  alias: string,
+): Promise<AliasView | null> {
   try {
     const out = await world.lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }));
     return {
@@ -370,11 +414,14 @@ export async function downloadCode(
   functionName: string,
   qualifier: string,
 ): Promise<{ bytes: Uint8Array; functionVersion: string; codeSha256: string }> {
-  const out = await world.lambda.send(new GetFunctionCommand({ FunctionName: functionName, Qualifier: qualifier }));
+  const out = await world.lambda.send(
+    new GetFunctionCommand({ FunctionName: functionName, Qualifier: qualifier }),
+  );
   const location = out.Code?.Location;
   if (!location) throw new Error(`${functionName}:${qualifier} has no Code.Location in ${world.accountId}`);
   const response = await fetch(location);
-  if (!response.ok) throw new Error(`download of ${functionName}:${qualifier} failed: HTTP ${response.status}`);
+  if (!response.ok)
+    throw new Error(`download of ${functionName}:${qualifier} failed: HTTP ${response.status}`);
   return {
     bytes: new Uint8Array(await response.arrayBuffer()),
     functionVersion: out.Configuration?.Version ?? "",
@@ -396,7 +443,8 @@ const IAM_WRITE = /^(Create|Delete|Put|Update|Attach|Detach|Tag|Untag|Add|Remove
  */
 export function mutatingCalls(calls: readonly MotoCall[]): MotoCall[] {
   return calls.filter((c) => {
-    if (c.service === "lambda") return MUTATING_LAMBDA_OPERATIONS.has(c.operation) || !READ_METHODS.has(c.method);
+    if (c.service === "lambda")
+      return MUTATING_LAMBDA_OPERATIONS.has(c.operation) || !READ_METHODS.has(c.method);
     if (c.service === "s3") return !READ_METHODS.has(c.method);
     if (c.service === "iam") return IAM_WRITE.test(c.operation);
     return false;
@@ -449,4 +497,224 @@ export async function ensureBuilt(): Promise<"built" | "fresh"> {
     );
   });
   return "built";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the reconciler as production would: child processes with the production account's
+// credentials, the moto endpoint, and the source role in staging
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Environment for a child process acting in `credentials`' account (PRODUCTION in the tests): the
+ * moto endpoint and region from `motoEnv`, no inherited AWS settings, path-style S3 (moto on an IP).
+ */
+export function reconcilerEnv(server: MotoServer, credentials: Credentials): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    ...motoEnv(server),
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_S3_FORCE_PATH_STYLE: "true",
+    // The SDK warns about Node 20 on every start; keep the children's stderr to what the tool says.
+    NODE_NO_WARNINGS: "1",
+  };
+  if (credentials.sessionToken) env.AWS_SESSION_TOKEN = credentials.sessionToken;
+  return env;
+}
+
+export interface ChildResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node <args>` to completion (never rejects on a non-zero exit), optionally feeding stdin. */
+export function runNode(
+  args: readonly string[],
+  options: { env: Record<string, string>; cwd?: string; input?: string; timeoutMs?: number },
+): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd ?? PROJECT_ROOT,
+      env: options.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 30_000);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** Runs the built CLI: `node dist/cli.mjs <args>`. */
+export function runCli(
+  args: readonly string[],
+  options: { env: Record<string, string>; cwd?: string },
+): Promise<ChildResult> {
+  return runNode([CLI_BUNDLE, ...args], options);
+}
+
+/** The settings a security team puts in the pipeline action's UserParameters. */
+export function userParameters(overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    allowedPrefixes: [ALLOWED_PREFIX],
+    sourceRoleArn: sourceRoleArn(STAGING),
+    liveAlias: LIVE_ALIAS,
+    definitionFile: "lambdas.json",
+    ...overrides,
+  });
+}
+
+/** An S3 client acting in `world`'s account (path-style: moto listens on an IP address). */
+export function s3For(world: AccountWorld): S3Client {
+  return new S3Client({ ...world.clientConfig, forcePathStyle: true });
+}
+
+/** Creates the pipeline's artifact bucket in `world`'s account (idempotent). */
+export async function createArtifactBucket(world: AccountWorld, bucket: string): Promise<void> {
+  const s3 = s3For(world);
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") throw error;
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** Uploads a source artifact: the repository as the zip CodePipeline's source action stores. */
+export async function putSourceArtifact(
+  world: AccountWorld,
+  bucket: string,
+  key: string,
+  files: Record<string, string>,
+): Promise<void> {
+  const s3 = s3For(world);
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: zipOf(files) }));
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** What a repository commit looks like in the artifact: lambdas.json and a little company. */
+export function repositoryFiles(lambdasJson: string): Record<string, string> {
+  return {
+    "README.md": "# team-a deployments\n\nEdit lambdas.json and merge to deploy.\n",
+    "lambdas.json": lambdasJson,
+  };
+}
+
+export interface JobEventInput {
+  jobId: string;
+  accountId: string;
+  bucket: string;
+  objectKey: string;
+  artifactCredentials: Credentials;
+  userParameters?: string;
+  revision?: string;
+}
+
+/** A CodePipeline job event as Lambda receives it from a pipeline's Invoke action. */
+export function codePipelineJobEvent(input: JobEventInput): Record<string, unknown> {
+  return {
+    "CodePipeline.job": {
+      id: input.jobId,
+      accountId: input.accountId,
+      data: {
+        actionConfiguration: {
+          configuration: {
+            FunctionName: "lambda-gitops",
+            UserParameters: input.userParameters ?? userParameters(),
+          },
+        },
+        inputArtifacts: [
+          {
+            name: "SourceOutput",
+            revision: input.revision ?? "abc123",
+            location: {
+              type: "S3",
+              s3Location: { bucketName: input.bucket, objectKey: input.objectKey },
+            },
+          },
+        ],
+        outputArtifacts: [],
+        artifactCredentials: {
+          accessKeyId: input.artifactCredentials.accessKeyId,
+          secretAccessKey: input.artifactCredentials.secretAccessKey,
+          sessionToken: input.artifactCredentials.sessionToken,
+        },
+      },
+    },
+  };
+}
+
+/** Imports the built handler and calls it once, as the Lambda runtime would (900 s deadline). */
+const HANDLER_RUNNER = `
+import { pathToFileURL } from "node:url";
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const { bundle, event, requestId } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+const { handler } = await import(pathToFileURL(bundle).href);
+const deadline = Date.now() + 900_000;
+await handler(event, { awsRequestId: requestId, getRemainingTimeInMillis: () => deadline - Date.now() });
+`;
+
+export interface HandlerRun extends ChildResult {
+  jobId: string;
+  requestId: string;
+  /** The handler's JSON log lines (stdout). */
+  logs: Record<string, unknown>[];
+  /** Every call the run made (the call log is reset just before it). */
+  calls: MotoCall[];
+  /** Job results recorded during the run. */
+  jobResults: JobResultRecord[];
+}
+
+/**
+ * Invokes dist/handler.mjs's `handler` in a child process acting in `credentials`' account, with a
+ * fresh request id; records the calls and job results of that one invocation.
+ */
+export async function invokeHandler(
+  server: MotoServer,
+  event: Record<string, unknown>,
+  credentials: Credentials,
+): Promise<HandlerRun> {
+  const jobId = String((event["CodePipeline.job"] as { id?: unknown } | undefined)?.id ?? "");
+  const requestId = randomUUID();
+  const before = (await server.jobResults()).length;
+  await server.resetCalls();
+  const result = await runNode(["--input-type=module", "-e", HANDLER_RUNNER], {
+    env: { ...reconcilerEnv(server, credentials), LOG_LEVEL: "info" },
+    input: JSON.stringify({ bundle: HANDLER_BUNDLE, event, requestId }),
+    timeoutMs: 60_000,
+  });
+  const calls = await server.calls();
+  const jobResults = (await server.jobResults()).slice(before);
+  const logs = result.stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  return { ...result, jobId, requestId, logs, calls, jobResults };
 }
