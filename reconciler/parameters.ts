@@ -7,6 +7,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { Problem } from "./errors.ts";
 import { findJsonSyntaxError } from "./json-syntax.ts";
+import { closestKey } from "./suggest.ts";
 import { aliasToVersion } from "./versions.ts";
 
 /** CodePipeline caps each action configuration value at 1000 characters. */
@@ -88,7 +89,7 @@ export function validateParameters(value: unknown, source: string): ParametersRe
       line: 1,
       column: 1,
       path: issuePath(issue),
-      message: issueMessage(issue),
+      message: issueMessage(issue, value),
     })),
   };
 }
@@ -153,7 +154,7 @@ export function parseUserParameters(text: string | undefined, source = "UserPara
         line: pos.line,
         column: pos.col,
         path: issuePath(issue),
-        message: issueMessage(issue),
+        message: issueMessage(issue, value),
       };
     }),
   };
@@ -180,19 +181,28 @@ function issuePath(issue: Issue): string {
   return base;
 }
 
-function issueMessage(issue: Issue): string {
+function issueMessage(issue: Issue, input: unknown): string {
   if (issue.code === "unrecognized_keys") {
     return issue.keys
       .map((key) => {
-        const suggestion = closest(key, KNOWN_KEYS);
+        const suggestion = closestKey(key, KNOWN_KEYS);
         return suggestion
           ? `unknown setting "${key}": did you mean "${suggestion}"?`
           : `unknown setting "${key}" (known settings: ${KNOWN_KEYS.join(", ")})`;
       })
       .join("; ");
   }
-  if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
+  if (issue.code === "invalid_type" && !isPresent(input, issue.path)) return "is required";
   return issue.message;
+}
+
+function isPresent(input: unknown, path: readonly PropertyKey[]): boolean {
+  let node: unknown = input;
+  for (const key of path) {
+    if (node === null || typeof node !== "object" || !Object.hasOwn(node, key)) return false;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return true;
 }
 
 function unknownKeyNode(doc: ReturnType<typeof parseDocument>, issue: Issue): number | undefined {
@@ -202,32 +212,4 @@ function unknownKeyNode(doc: ReturnType<typeof parseDocument>, issue: Issue): nu
     | undefined;
   const item = map?.items?.find((pair) => pair.key?.value === issue.keys[0]);
   return item?.key?.range?.[0];
-}
-
-/** Closest known key by edit distance, when it is close enough to be a typo. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] ?? 0;
-      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] ?? 0;
 }
