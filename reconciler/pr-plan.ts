@@ -99,7 +99,12 @@ export function parsePullRequestEvent(event: unknown): ParsedEvent {
   }
   const parsed = eventSchema.safeParse(event);
   if (!parsed.success) {
-    return { kind: "invalid", issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
+    return {
+      kind: "invalid",
+      issues: parsed.error.issues.map(
+        (i) => `${i.path.length > 0 ? i.path.join(".") : "event"}: ${i.message}`,
+      ),
+    };
   }
   const d = parsed.data.detail;
   if (d.isMerged === "True") return { kind: "ignored", reason: "the pull request is merged" };
@@ -173,14 +178,18 @@ export function readSettings(
 export const short = (sha: string): string => sha.slice(0, 7);
 const branch = (ref: string | undefined): string | undefined => ref?.replace(/^refs\/heads\//, "");
 
-/** The line under the summary: what was planned, at which commits, and what applies it. */
-export function contextLine(pr: PullRequest, file: string, pipelineName: string | undefined): string {
+/** Which file at which commits: "`lambdas.json` at `a1b2c3d` (`feature`), to merge into `0f1e2d3` (`main`)". */
+export function revisionText(pr: PullRequest, file: string): string {
   const source = branch(pr.sourceReference);
   const destination = branch(pr.destinationReference);
   const from = `\`${file}\` at \`${short(pr.sourceCommit)}\`${source ? ` (\`${source}\`)` : ""}`;
   const into = `\`${short(pr.destinationCommit)}\`${destination ? ` (\`${destination}\`)` : ""}`;
-  const applies = pipelineName ? ` On merge, pipeline \`${pipelineName}\` applies it.` : "";
-  return `Planned from ${from}, merging into ${into}; read-only, nothing was changed.${applies}`;
+  return `${from}, to merge into ${into}`;
+}
+
+/** The line under a plan's summary: what was planned, and that the pipeline applies it on merge. */
+export function contextLine(pr: PullRequest, file: string, pipelineName: string): string {
+  return `Planned ${revisionText(pr, file)}. Read-only: nothing was changed; pipeline \`${pipelineName}\` applies this on merge.`;
 }
 
 export type CommentBody =
@@ -216,7 +225,7 @@ export function renderComment(pr: PullRequest, body: CommentBody, max = MAX_COMM
       );
     case "file":
       return truncate(
-        `${title}: could not plan: ${body.message}.\n\n${contextLine(pr, body.file, body.pipelineName)}\nThe pipeline reads \`${body.file}\` (its \`definitionFile\` setting); other files are not planned.`,
+        `${title}: could not plan: ${body.message}.\n\nRead ${revisionText(pr, body.file)}. Pipeline \`${body.pipelineName}\` reads \`${body.file}\` (its \`definitionFile\` setting) and would fail the same way after the merge; other files are not planned.`,
         max,
       );
     case "definition": {
@@ -224,7 +233,7 @@ export function renderComment(pr: PullRequest, body: CommentBody, max = MAX_COMM
       return renderProblemsMarkdown(
         `${title}: \`${body.file}\` is invalid (${count}); the pipeline would refuse it and change nothing.`,
         body.problems,
-        { context: [contextLine(pr, body.file, body.pipelineName)], maxLength: max },
+        { context: [`Checked ${revisionText(pr, body.file)}.`], maxLength: max },
       );
     }
     case "plan":

@@ -187,14 +187,16 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
         { name: FOREIGN, desired: { version: "1.1.0" } },
       ]);
       await writeFile(join(dir, "denied.json"), file);
-      const line = file.split("\n").findIndex((l) => l.includes(FOREIGN)) + 1;
+      const lines = file.split("\n");
+      const line = lines.findIndex((l) => l.includes(FOREIGN)) + 1;
+      const column = (lines[line - 1] ?? "").indexOf(`"${FOREIGN}"`) + 1;
       for (const command of ["plan", "apply"]) {
         await moto.resetCalls();
         const run = await cli(env, command, "denied.json", "--format", "json");
         expect(run.code, explain(run)).to.equal(1);
         expect(run.stdout, command).to.equal("");
         expect(run.stderr, command).to.include(
-          `denied.json:${line}:15: lambdas[8].name: function "${FOREIGN}" is outside the allowed prefixes ("team-a-")`,
+          `denied.json:${line}:${column}: lambdas[8].name: function "${FOREIGN}" is outside the allowed prefixes ("team-a-")`,
         );
         expect(run.stderr).to.include("1 problem(s) found.");
         // The policy is checked before anything touches AWS: not even a read.

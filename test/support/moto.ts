@@ -1,7 +1,8 @@
 /**
  * Starts moto (Python) as a real HTTP server for integration tests, through test/support/moto_launcher.py,
  * which adds the AWS behaviours moto lacks (downloadable Code.Location, RevisionId, AWS error names,
- * CodePipeline job results) and a call log. One server per test file: `before(startMoto)`, `after(stop)`.
+ * CodePipeline job results, CodeCommit GetFile and pull-request comments) and a call log. One server
+ * per test file: `before(startMoto)`, `after(stop)`.
  *
  * Missing python3/moto is always a failure (MotoMissingError), never a skip.
  */
@@ -40,6 +41,28 @@ export interface CodeDownload {
   status: number;
 }
 
+/** A file CodeCommit GetFile serves (launcher stand-in; moto has no GetFile). */
+export interface CodeCommitFile {
+  repositoryName: string;
+  /** The commit ID (or any specifier) GetFile is called with, matched exactly. */
+  commitSpecifier: string;
+  filePath: string;
+  content: string;
+}
+
+/** A comment created by PostCommentForPullRequest (a repeated identical request creates none). */
+export interface CodeCommitComment {
+  commentId: string;
+  account: string;
+  clientRequestToken: string | null;
+  pullRequestId: string;
+  repositoryName: string;
+  beforeCommitId: string;
+  afterCommitId: string;
+  content: string;
+  location: Record<string, unknown> | null;
+}
+
 export interface MotoServer {
   /** http://127.0.0.1:PORT */
   endpoint: string;
@@ -53,6 +76,10 @@ export interface MotoServer {
   /** What GetJobDetails answers as `jobDetails.data` for this job id. */
   defineJob(jobId: string, data: Record<string, unknown>): Promise<void>;
   codeDownloads(): Promise<CodeDownload[]>;
+  /** Serve `content` from CodeCommit GetFile for exactly this repository, commit and path. */
+  putCodeCommitFile(file: CodeCommitFile): Promise<void>;
+  /** Pull-request comments created so far, in order. */
+  codeCommitComments(): Promise<CodeCommitComment[]>;
   /** Resets every moto backend (all accounts) and the launcher's logs, job results and fault hooks. */
   resetAll(): Promise<void>;
   stop(): Promise<void>;
@@ -297,6 +324,10 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       await api("POST", "/_moto/jobs/define", { jobId, data });
     },
     codeDownloads: () => api<CodeDownload[]>("GET", "/_moto/downloads"),
+    putCodeCommitFile: async (file) => {
+      await api("POST", "/_moto/codecommit/files", file);
+    },
+    codeCommitComments: () => api<CodeCommitComment[]>("GET", "/_moto/codecommit/comments"),
     resetAll: async () => {
       await api("POST", "/_moto/reset-all", {});
     },

@@ -18,6 +18,11 @@ without any test-only branch in production code:
 4. Job results     - CodePipeline job APIs (PutJobSuccessResult, ...) that moto lacks are recorded.
 5. Call log        - every request that is not a launcher route (/_moto/*) is recorded with service, account,
                      operation and HTTP status, for assertions; that includes the CodePipeline job calls of 4.
+6. CodeCommit      - moto has no GetFile or pull-request comments: GetFile is served from an in-memory store
+                     (files put through /_moto/codecommit/files), PostCommentForPullRequest is recorded and is
+                     idempotent by clientRequestToken like AWS (same token + same parameters -> the original
+                     comment, nothing recorded; same token + other parameters -> IdempotencyParameterMismatchException).
+7. Timestamps      - CodePipeline GetPipeline/ListPipelines timestamps become epoch seconds, as AWS sends them.
 
 Launcher-owned routes (never forwarded to moto, never in the call log):
 
@@ -27,12 +32,15 @@ Launcher-owned routes (never forwarded to moto, never in the call log):
   POST /_moto/jobs/define {"jobId", "data"}  (what GetJobDetails answers for that job)
   GET  /_moto/code/<account>/<region>/<function>/<version>  -> the version's zip bytes
   GET  /_moto/downloads               -> [{"account","region","functionName","version","status"}, ...]
+  POST /_moto/codecommit/files {"repositoryName","commitSpecifier","filePath","content"}  (what GetFile serves)
+  GET  /_moto/codecommit/comments     -> [comment, ...]     (PostCommentForPullRequest calls that created one)
   POST /_moto/reset-all               -> resets moto's backends and every launcher log
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import io
 import json
@@ -42,6 +50,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import uuid
 from http import HTTPStatus
 from collections.abc import Callable, Iterable
@@ -90,6 +99,11 @@ class HarnessState:
             self.downloads: list[dict[str, Any]] = []
             # (account, region, function) -> number of successful code/config updates of $LATEST.
             self.latest_generation: dict[tuple[str, str, str], int] = {}
+            # (repositoryName, commitSpecifier, filePath) -> file bytes served by CodeCommit GetFile.
+            self.codecommit_files: dict[tuple[str, str, str], bytes] = {}
+            # Comments created by PostCommentForPullRequest, in order; and token -> (parameters, response).
+            self.codecommit_comments: list[dict[str, Any]] = []
+            self.comment_tokens: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
 
 
 STATE = HarnessState()
@@ -399,6 +413,168 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
 
 
 # --------------------------------------------------------------------------------------------------
+# Concern 6: CodeCommit GetFile and pull-request comments (moto has neither)
+# --------------------------------------------------------------------------------------------------
+
+CODECOMMIT_TARGET_PREFIX = "CodeCommit_20150413."
+CODECOMMIT_OPERATIONS = {"GetFile", "PostCommentForPullRequest"}
+# CodeCommit's limit for one comment (CommentContentSizeLimitExceededException beyond it).
+MAX_COMMENT_LENGTH = 10240
+COMMENT_PARAMETERS = ("pullRequestId", "repositoryName", "beforeCommitId", "afterCommitId", "content", "location")
+
+
+def codecommit_operation(environ: dict[str, Any]) -> str | None:
+    target = environ.get("HTTP_X_AMZ_TARGET") or ""
+    if target.startswith(CODECOMMIT_TARGET_PREFIX):
+        operation = target[len(CODECOMMIT_TARGET_PREFIX):]
+        if operation in CODECOMMIT_OPERATIONS:
+            return operation
+    return None
+
+
+def codecommit_error(start_response: StartResponse, name: str, message: str, status: int = 400) -> list[bytes]:
+    return json_response(
+        start_response, status, {"__type": name, "message": message}, AMZ_JSON_11, [("X-Amzn-ErrorType", name)]
+    )
+
+
+def handle_codecommit(environ: dict[str, Any], start_response: StartResponse, operation: str) -> list[bytes]:
+    body = json_body(environ)
+    if operation == "GetFile":
+        return codecommit_get_file(start_response, body)
+    return codecommit_post_comment(environ, start_response, body)
+
+
+def codecommit_get_file(start_response: StartResponse, body: dict[str, Any]) -> list[bytes]:
+    """Like AWS: `fileContent` is base64 on the wire (the JS SDK hands back the decoded bytes)."""
+    repository, commit, path = (str(body.get(k, "")) for k in ("repositoryName", "commitSpecifier", "filePath"))
+    with STATE.lock:
+        data = STATE.codecommit_files.get((repository, commit, path))
+    if data is None:
+        return codecommit_error(
+            start_response, "FileDoesNotExistException", f"The specified file {path} does not exist at {commit}."
+        )
+    blob_id = hashlib.sha1(b"blob %d\x00" % len(data) + data).hexdigest()  # git's blob ID
+    payload = {
+        "commitId": commit,
+        "blobId": blob_id,
+        "filePath": path,
+        "fileMode": "NORMAL",
+        "fileSize": len(data),
+        "fileContent": base64.b64encode(data).decode("ascii"),
+    }
+    return json_response(start_response, 200, payload, AMZ_JSON_11)
+
+
+def codecommit_post_comment(environ: dict[str, Any], start_response: StartResponse, body: dict[str, Any]) -> list[bytes]:
+    for required in ("pullRequestId", "repositoryName", "beforeCommitId", "afterCommitId"):
+        if not body.get(required):
+            name = {"pullRequestId": "PullRequestIdRequiredException", "repositoryName": "RepositoryNameRequiredException"}
+            return codecommit_error(start_response, name.get(required, "CommitIdRequiredException"), f"{required} is required.")
+    content = body.get("content")
+    if not content:
+        return codecommit_error(start_response, "CommentContentRequiredException", "The comment is empty.")
+    if len(content) > MAX_COMMENT_LENGTH:
+        return codecommit_error(
+            start_response,
+            "CommentContentSizeLimitExceededException",
+            f"The comment is too large. Comments are limited to {MAX_COMMENT_LENGTH:,} characters.",
+        )
+    if body["beforeCommitId"] == body["afterCommitId"]:
+        return codecommit_error(
+            start_response,
+            "BeforeCommitIdAndAfterCommitIdAreSameException",
+            "The before commit ID and the after commit ID are the same.",
+        )
+    parameters = {key: body.get(key) for key in COMMENT_PARAMETERS}
+    token = body.get("clientRequestToken")
+    account = account_for(environ)
+    with STATE.lock:
+        if token and token in STATE.comment_tokens:
+            previous, response = STATE.comment_tokens[token]
+            if previous != parameters:
+                return codecommit_error(
+                    start_response,
+                    "IdempotencyParameterMismatchException",
+                    "The client request token is not valid. Either the token is not in a valid format, or the token "
+                    "has been used in a previous request and cannot be reused.",
+                )
+            return json_response(start_response, 200, response, AMZ_JSON_11)
+        comment_id = str(uuid.uuid4())
+        now = time.time()
+        comment = {
+            "commentId": comment_id,
+            "content": content,
+            "authorArn": f"arn:aws:iam::{account}:root",
+            "creationDate": now,
+            "lastModifiedDate": now,
+            "deleted": False,
+            "clientRequestToken": token,
+            "callerReactions": [],
+            "reactionCounts": {},
+        }
+        response = {
+            "repositoryName": body["repositoryName"],
+            "pullRequestId": body["pullRequestId"],
+            "beforeCommitId": body["beforeCommitId"],
+            "afterCommitId": body["afterCommitId"],
+            "comment": comment,
+        }
+        if body.get("location"):
+            response["location"] = body["location"]
+        if token:
+            STATE.comment_tokens[token] = (parameters, response)
+        STATE.codecommit_comments.append(
+            {"commentId": comment_id, "account": account, "clientRequestToken": token, **parameters}
+        )
+    return json_response(start_response, 200, response, AMZ_JSON_11)
+
+
+# --------------------------------------------------------------------------------------------------
+# Concern 7: CodePipeline timestamps
+# --------------------------------------------------------------------------------------------------
+
+# moto answers GetPipeline's metadata (created, updated) and ListPipelines' created/updated as ISO-8601
+# strings; AWS's JSON 1.1 protocol sends epoch seconds, and the SDK refuses anything else.
+CODEPIPELINE_TIMESTAMP_OPERATIONS = {"GetPipeline", "ListPipelines"}
+CODEPIPELINE_TIMESTAMP_FIELDS = ("created", "updated", "pollingDisabledAt")
+
+
+def epoch_seconds(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    from datetime import datetime, timezone
+
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def patch_codepipeline_timestamps(
+    operation: str, status: int, headers: list[tuple[str, str]], body: bytes
+) -> tuple[list[tuple[str, str]], bytes]:
+    if status >= 400 or not body:
+        return headers, body
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return headers, body
+    if not isinstance(payload, dict):
+        return headers, body
+    records = [payload.get("metadata")] if operation == "GetPipeline" else list(payload.get("pipelines") or [])
+    for record in records:
+        if isinstance(record, dict):
+            for field in CODEPIPELINE_TIMESTAMP_FIELDS:
+                if field in record:
+                    record[field] = epoch_seconds(record[field])
+    return headers, json.dumps(payload).encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------------
 # Concern 1: code download
 # --------------------------------------------------------------------------------------------------
 
@@ -611,6 +787,17 @@ def handle_launcher_route(environ: dict[str, Any], start_response: StartResponse
     if method == "GET" and route == "downloads":
         with STATE.lock:
             return json_response(start_response, 200, list(STATE.downloads))
+    if method == "POST" and route == "codecommit/files":
+        body = json_body(environ)
+        repository, commit, path = (str(body.get(k, "")) for k in ("repositoryName", "commitSpecifier", "filePath"))
+        if not (repository and commit and path) or not isinstance(body.get("content"), str):
+            return json_response(start_response, 400, {"message": "need repositoryName, commitSpecifier, filePath, content"})
+        with STATE.lock:
+            STATE.codecommit_files[(repository, commit, path)] = body["content"].encode("utf-8")
+        return json_response(start_response, 200, {})
+    if method == "GET" and route == "codecommit/comments":
+        with STATE.lock:
+            return json_response(start_response, 200, list(STATE.codecommit_comments))
     if method == "POST" and route == "reset-all":
         reset_everything()
         return json_response(start_response, 200, {})
@@ -633,8 +820,13 @@ class HarnessMiddleware:
         job_operation = codepipeline_job_operation(environ)
         if job_operation:
             return handle_codepipeline_job(environ, self.recording(entry, start_response), job_operation)
+        codecommit = codecommit_operation(environ)
+        if codecommit:
+            return handle_codecommit(environ, self.recording(entry, start_response), codecommit)
         if entry["service"] == "lambda":
             return self.call_lambda(environ, start_response, entry)
+        if entry["service"] == "codepipeline" and entry["operation"] in CODEPIPELINE_TIMESTAMP_OPERATIONS:
+            return self.call_patched(environ, start_response, entry, patch_codepipeline_timestamps)
         return self.moto_app(environ, self.recording(entry, start_response))
 
     @staticmethod
@@ -647,6 +839,16 @@ class HarnessMiddleware:
 
     def call_lambda(self, environ: dict[str, Any], start_response: StartResponse, entry: dict[str, Any]) -> list[bytes]:
         """Run moto, buffer the (small, JSON) Lambda response, patch it, then send it."""
+        return self.call_patched(environ, start_response, entry, patch_lambda_response)
+
+    def call_patched(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        entry: dict[str, Any],
+        patch: Callable[[str, int, list[tuple[str, str]], bytes], tuple[list[tuple[str, str]], bytes]],
+    ) -> list[bytes]:
+        """Run moto, buffer its (small, JSON) response, let `patch` rewrite it, then send it."""
         captured: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -662,7 +864,7 @@ class HarnessMiddleware:
                 result.close()
         status_line: str = captured["status"]
         status = int(status_line.split(" ", 1)[0])
-        headers, body = patch_lambda_response(entry["operation"], status, captured["headers"], b"".join(chunks))
+        headers, body = patch(entry["operation"], status, captured["headers"], b"".join(chunks))
         entry["status"] = status
         start_response(status_line, with_content_length(headers, len(body)))
         return [body]

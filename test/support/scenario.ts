@@ -44,7 +44,6 @@ import {
   STAGING,
   seedFunction,
   sourceRoleArn,
-  versionAlias,
   zipOf,
 } from "./seed.ts";
 
@@ -294,16 +293,18 @@ function fv(versions: Record<string, SeededVersion>, semver: string): string {
   return found.functionVersion;
 }
 
-/** `{ "lambdas": [...] }` as a committed file would look (2-space JSON, trailing newline). */
+/** `{ "lambdas": [...] }` as a person would commit it: one entry per line, trailing newline. */
 export function lambdasJsonOf(
   entries: readonly { name: string; desired: ScenarioFunction["desired"] }[],
 ): string {
-  const lambdas = entries.map((e) =>
-    e.desired.canary
-      ? { name: e.name, version: e.desired.version, canary: { ...e.desired.canary } }
-      : { name: e.name, version: e.desired.version },
-  );
-  return `${JSON.stringify({ lambdas }, null, 2)}\n`;
+  const q = (value: string) => JSON.stringify(value);
+  const lines = entries.map(({ name, desired }) => {
+    const canary = desired.canary
+      ? `, "canary": { "version": ${q(desired.canary.version)}, "weight": ${desired.canary.weight} }`
+      : "";
+    return `    { "name": ${q(name)}, "version": ${q(desired.version)}${canary} }`;
+  });
+  return entries.length === 0 ? '{ "lambdas": [] }\n' : `{\n  "lambdas": [\n${lines.join(",\n")}\n  ]\n}\n`;
 }
 
 /**
@@ -388,20 +389,6 @@ export async function readAlias(
     if (error instanceof ResourceNotFoundException) return null;
     throw error;
   }
-}
-
-/** The semver a function version carries, read from its version aliases (null when none). */
-export async function semverAt(
-  world: AccountWorld,
-  functionName: string,
-  candidates: readonly string[],
-  functionVersion: string,
-): Promise<string | null> {
-  for (const semver of candidates) {
-    const alias = await readAlias(world, functionName, versionAlias(semver));
-    if (alias?.functionVersion === functionVersion) return semver;
-  }
-  return null;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -515,8 +502,8 @@ export function reconcilerEnv(server: MotoServer, credentials: Credentials): Rec
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_S3_FORCE_PATH_STYLE: "true",
-    // The SDK warns about Node 20 on every start; keep the children's stderr to what the tool says.
-    NODE_NO_WARNINGS: "1",
+    // The SDK's documented opt-out of its "Node 20 support ends" notice: keep stderr to what the tool says.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
   if (credentials.sessionToken) env.AWS_SESSION_TOKEN = credentials.sessionToken;
   return env;

@@ -40,7 +40,7 @@ const RECONCILER_ROLE_ARNS = [
   "arn:aws:iam::333333333333:role/other-reconciler",
 ];
 
-type TemplateName = "reconciler" | "source-role" | "pipeline";
+type TemplateName = "reconciler" | "source-role" | "pipeline" | "pr-plan";
 
 interface Sample {
   accountId: string;
@@ -88,6 +88,25 @@ const SAMPLES: Record<TemplateName, Sample> = {
       { ExternalId: "lambda-gitops-ext-1", StagingBucket: "staging-bucket-1" },
     ],
   },
+  "pr-plan": {
+    accountId: TARGET_ACCOUNT,
+    base: {
+      RepositoryName: "lambda-definitions",
+      AllowedPrefixes: PREFIXES.join(","),
+      SourceRoleArn: SOURCE_ROLE_ARN,
+      CodeS3Bucket: "deploy-artifacts-111111111111",
+      CodeS3Key: "lambda-gitops/0.1.0/lambda-gitops.zip",
+    },
+    variants: [
+      {},
+      {
+        DefinitionFile: "deploy/production/lambdas.json",
+        CodeS3ObjectVersion: "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+        PipelineName: "team-a-deploy",
+        ActionName: "Apply",
+      },
+    ],
+  },
 };
 
 /**
@@ -108,6 +127,7 @@ const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason:
       reason: "the CodePipeline Lambda Invoke action needs ListFunctions, which supports only '*'",
     },
   ],
+  "pr-plan": [],
 };
 
 const RECONCILER_LAMBDA_ACTIONS = [
@@ -449,7 +469,7 @@ describe("infra: CloudFormation loader and evaluator (test/support/cfn.ts)", () 
   });
 });
 
-for (const name of ["reconciler", "source-role", "pipeline"] as const) {
+for (const name of ["reconciler", "source-role", "pipeline", "pr-plan"] as const) {
   describe(`infra/${name}.yaml: structure`, () => {
     it("parses, with format version and a Description", () => {
       const t = template(name);
@@ -956,6 +976,147 @@ describe("infra/pipeline.yaml", () => {
     expect(policy.map((s) => [s.effect, (s.raw.Condition as JsonObject).Bool])).to.deep.equal([
       ["Deny", { "aws:SecureTransport": "false" }],
     ]);
+  });
+});
+
+describe("infra/pr-plan.yaml", () => {
+  const REPO_ARN = `arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`;
+  const LAMBDA_READ_ACTIONS = [
+    "lambda:GetFunction",
+    "lambda:GetAlias",
+    "lambda:ListAliases",
+    "lambda:GetFunctionConfiguration",
+  ];
+
+  it("is read-only on Lambda: only the read actions, exactly on the prefix function ARNs", () => {
+    everyVariant("pr-plan", ({ template: t, ctx }, label) => {
+      const statements = policyStatements(t, ctx).filter((s) => s.kind === "identity");
+      const lambda = statements.filter((s) => s.actions.some((a) => a.startsWith("lambda:")));
+      expect(lambda, label).to.have.length(PREFIXES.length);
+      for (const s of lambda) {
+        expect(s.effect).to.equal("Allow");
+        expect(sorted(s.actions), `${label} ${s.resource}`).to.deep.equal(sorted(LAMBDA_READ_ACTIONS));
+      }
+      expect(sorted(lambda.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT)));
+      // No Lambda write (or invoke) action at all, in any statement, not even a Deny.
+      const writes = statements
+        .flatMap((s) => s.actions)
+        .filter((a) => a.startsWith("lambda:") && !/^lambda:(Get|List)[A-Za-z]+$/.test(a));
+      expect(writes, label).to.deep.equal([]);
+      for (const action of RECONCILER_LAMBDA_ACTIONS.filter((a) => !/:(Get|List)/.test(a))) {
+        expect(
+          statements.flatMap((s) => s.actions),
+          label,
+        ).to.not.include(action);
+      }
+      expect(statements.flatMap((s) => s.actions)).to.not.include("iam:PassRole");
+    });
+  });
+
+  it("may assume only the source role, read the file and comment on the repository, read the pipeline, write its logs", () => {
+    everyVariant("pr-plan", ({ template: t, ctx }, label) => {
+      const pipelineName = String(ctx.parameters.PipelineName);
+      const other = policyStatements(t, ctx)
+        .filter((s) => s.kind === "identity" && !s.actions.some((a) => a.startsWith("lambda:")))
+        .map((s) => [s.effect, sorted(s.actions), s.resources]);
+      expect(other, label).to.deep.equal([
+        [
+          "Allow",
+          ["logs:CreateLogStream", "logs:PutLogEvents"],
+          [`arn:aws:logs:${REGION}:${TARGET_ACCOUNT}:log-group:/aws/lambda/lambda-gitops-pr-plan:*`],
+        ],
+        ["Allow", ["sts:AssumeRole"], [SOURCE_ROLE_ARN]],
+        ["Allow", ["codecommit:GetFile", "codecommit:PostCommentForPullRequest"], [REPO_ARN]],
+        [
+          "Allow",
+          ["codepipeline:GetPipeline"],
+          [`arn:aws:codepipeline:${REGION}:${TARGET_ACCOUNT}:${pipelineName}`],
+        ],
+      ]);
+      const trust = policyStatements(t, ctx).filter((s) => s.kind === "trust");
+      expect(trust.map((s) => [s.actions, s.raw.Principal])).to.deep.equal([
+        [["sts:AssumeRole"], { Service: "lambda.amazonaws.com" }],
+      ]);
+    });
+  });
+
+  it("defines the function from the same zip with handler pr-plan.handler and the pipeline settings", () => {
+    for (const variant of SAMPLES["pr-plan"].variants) {
+      const { template: t, ctx } = stack("pr-plan", variant);
+      const fn = evaluateJson(t.Resources.Function!, ctx) as JsonObject;
+      const p = fn.Properties as JsonObject;
+      expect(fn.Type).to.equal("AWS::Lambda::Function");
+      expect(fn.DependsOn).to.equal("LogGroup");
+      expect(p.Runtime).to.equal("nodejs22.x");
+      expect(p.Handler).to.equal("pr-plan.handler");
+      expect(p.Role).to.equal("<ExecutionRole.Arn>");
+      const code: JsonObject = {
+        S3Bucket: SAMPLES["pr-plan"].base.CodeS3Bucket!,
+        S3Key: SAMPLES["pr-plan"].base.CodeS3Key!,
+      };
+      if (variant.CodeS3ObjectVersion) code.S3ObjectVersion = variant.CodeS3ObjectVersion;
+      expect(p.Code).to.deep.equal(code);
+      const variables: JsonObject = {
+        LOG_LEVEL: "info",
+        PIPELINE_NAME: variant.PipelineName ?? "lambda-gitops",
+        ACTION_NAME: variant.ActionName ?? "Reconcile",
+      };
+      if (variant.DefinitionFile) variables.DEFINITION_FILE = variant.DefinitionFile;
+      expect(p.Environment).to.deep.equal({ Variables: variables });
+    }
+    // The reconciler's code parameters (same type, pattern and default; only the wording may
+    // differ), so one upload of dist/lambda-gitops.zip serves both functions.
+    const withoutDescription = (name: TemplateName, parameter: string) => {
+      const { Description: _, ...rest } = template(name).Parameters?.[parameter] ?? {};
+      return rest;
+    };
+    for (const parameter of ["CodeS3Bucket", "CodeS3Key", "CodeS3ObjectVersion"]) {
+      expect(withoutDescription("pr-plan", parameter), parameter)
+        .to.deep.equal(withoutDescription("reconciler", parameter))
+        .and.not.deep.equal({});
+    }
+  });
+
+  it("is invoked by an EventBridge rule for new and updated open, unmerged pull requests of the repository", () => {
+    const { template: t, ctx } = stack("pr-plan");
+    const rule = evaluateJson(t.Resources.PullRequestRule!, ctx) as JsonObject;
+    expect(rule.Type).to.equal("AWS::Events::Rule");
+    const p = rule.Properties as JsonObject;
+    expect(p.EventPattern).to.deep.equal({
+      source: ["aws.codecommit"],
+      "detail-type": ["CodeCommit Pull Request State Change"],
+      resources: [REPO_ARN],
+      detail: {
+        event: ["pullRequestCreated", "pullRequestSourceBranchUpdated"],
+        isMerged: ["False"],
+        pullRequestStatus: ["Open"],
+        destinationReference: ["refs/heads/main"],
+      },
+    });
+    expect(p.Targets).to.deep.equal([{ Id: "pr-plan", Arn: "<Function.Arn>" }]);
+    expect(p).to.not.have.property("RoleArn"); // Lambda targets use the resource policy below
+
+    const permission = evaluateJson(t.Resources.InvokeFromRule!, ctx) as JsonObject;
+    expect(permission.Type).to.equal("AWS::Lambda::Permission");
+    expect(permission.Properties).to.deep.equal({
+      FunctionName: "<Function>",
+      Action: "lambda:InvokeFunction",
+      Principal: "events.amazonaws.com",
+      SourceArn: "<PullRequestRule.Arn>",
+    });
+  });
+
+  it("outputs the function, its role (for the source role's trust list) and the rule", () => {
+    const { template: t, ctx } = stack("pr-plan");
+    const outputs = Object.fromEntries(
+      Object.entries(t.Outputs ?? {}).map(([id, o]) => [id, evaluateJson(o.Value ?? null, ctx)]),
+    );
+    expect(outputs).to.deep.equal({
+      FunctionName: "<Function>",
+      FunctionArn: "<Function.Arn>",
+      ExecutionRoleArn: "<ExecutionRole.Arn>",
+      RuleArn: "<PullRequestRule.Arn>",
+    });
   });
 });
 

@@ -326,8 +326,8 @@ describe("pr-plan: event parsing", () => {
       [prEvent({ destinationCommit: undefined }), /detail\.destinationCommit/],
       [prEvent({}, { source: "aws.events" }), /^source/],
       [prEvent({}, { detail: undefined }), /^detail/],
-      [null, /expected object/],
-      ["pullRequestCreated", /expected object/],
+      [null, /^event: .*expected object/],
+      ["pullRequestCreated", /^event: .*expected object/],
     ];
     for (const [event, issue] of cases) {
       const parsed = parsePullRequestEvent(event);
@@ -569,9 +569,7 @@ describe("pr-plan: CodeCommit adapter (adapters/codecommit.ts)", () => {
     ]) {
       codeCommit
         .on(GetFileCommand)
-        .rejectsOnce(
-          new CodeCommitServiceException({ name, message: "no", $fault: "client", $metadata: {} }),
-        );
+        .rejects(new CodeCommitServiceException({ name, message: "no", $fault: "client", $metadata: {} }));
       let thrown: unknown;
       try {
         await adapter.getFile(REPO, SOURCE_COMMIT, "lambdas.json");
@@ -749,16 +747,14 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
 
   it("lets AWS errors from posting surface (Lambda retries; the token keeps it idempotent)", async () => {
     serve({ "lambdas.json": DEFINITION });
-    codeCommit
-      .on(PostCommentForPullRequestCommand)
-      .rejects(
-        new CodeCommitServiceException({
-          name: "ThrottlingException",
-          message: "slow down",
-          $fault: "client",
-          $metadata: {},
-        }),
-      );
+    codeCommit.on(PostCommentForPullRequestCommand).rejects(
+      new CodeCommitServiceException({
+        name: "ThrottlingException",
+        message: "slow down",
+        $fault: "client",
+        $metadata: {},
+      }),
+    );
     let thrown: unknown;
     try {
       await runPrPlan(prEvent(), deps());
@@ -816,7 +812,7 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
   });
 
   it("reports invalid pipeline UserParameters as a configuration problem", async () => {
-    serve({ "lambdas.json": DEFINITION }, '{"allowedPrefixes":[""],\n "sourceRole":"x"}');
+    serve({ "lambdas.json": DEFINITION }, '{"allowedPrefixes":[""],\n "sourceRoleArm":"x"}');
     const result = await runPrPlan(prEvent(), deps());
     expect(result).to.deep.include({ kind: "commented", body: "parameters" });
     golden("invalid-parameters.md", postedInputs()[0]!.content!);
