@@ -20,7 +20,7 @@ import {
   type Node as YamlNode,
 } from "yaml";
 import type { z } from "zod";
-import { allowedKeysAt, definitionSchema } from "./definition-schema.ts";
+import { allowedKeysAt, definitionSchema, FUNCTION_NAME_PATTERN } from "./definition-schema.ts";
 import type { Problem } from "./errors.ts";
 import { findJsonSyntaxError } from "./json-syntax.ts";
 import { closestKey } from "./suggest.ts";
@@ -53,7 +53,16 @@ export const MAX_DEFINITION_BYTES = 1024 * 1024;
 export const MAX_YAML_ALIAS_COUNT = 100;
 export { MAX_JSON_DEPTH } from "./json-syntax.ts";
 
-export type ParseResult = { ok: true; definition: Definition } | { ok: false; problems: Problem[] };
+/** A listed function whose name is well-formed, found even when the file has other problems. */
+export type NamedEntry = Pick<FunctionSpec, "name" | "index" | "at">;
+
+/**
+ * `named` lets callers check the prefix policy on a file that is otherwise invalid, so a
+ * security problem is reported together with the rest instead of after the next fix.
+ */
+export type ParseResult =
+  | { ok: true; definition: Definition }
+  | { ok: false; problems: Problem[]; named: NamedEntry[] };
 
 export function definitionFormat(file: string): "json" | "yaml" {
   return /\.ya?ml$/i.test(file) ? "yaml" : "json";
@@ -84,12 +93,12 @@ export function parseDefinition(text: string, file: string): ParseResult {
   const { context, problems } = loaded;
   const validation = validate(context);
   problems.push(...validation.problems, ...duplicateNameProblems(context));
-  if (problems.length > 0 || !validation.data) return failed(problems);
+  if (problems.length > 0 || !validation.data) return failed(problems, namedEntries(context));
   return { ok: true, definition: { file, functions: functionSpecs(context, validation.data) } };
 }
 
-function failed(problems: Problem[]): ParseResult {
-  return { ok: false, problems: sortProblems(problems) };
+function failed(problems: Problem[], named: NamedEntry[] = []): ParseResult {
+  return { ok: false, problems: sortProblems(problems), named };
 }
 
 function sortProblems(problems: Problem[]): Problem[] {
@@ -460,6 +469,17 @@ function duplicateNameProblems(context: Context): Problem[] {
     problems.push(problemAt(context, node, path, message));
   });
   return problems;
+}
+
+function namedEntries(context: Context): NamedEntry[] {
+  const lambdas = isRecord(context.data) ? context.data.lambdas : undefined;
+  if (!Array.isArray(lambdas)) return [];
+  const wellFormed = new RegExp(FUNCTION_NAME_PATTERN);
+  return lambdas.flatMap((entry: unknown, index) => {
+    if (!isRecord(entry) || typeof entry.name !== "string" || !wellFormed.test(entry.name)) return [];
+    const { line, col } = context.lines.linePos(startOf(locate(context, ["lambdas", index, "name"]).node));
+    return [{ name: entry.name, index, at: { line: Math.max(line, 1), column: Math.max(col, 1) } }];
+  });
 }
 
 function functionSpecs(context: Context, data: DefinitionData): FunctionSpec[] {

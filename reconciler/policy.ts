@@ -5,7 +5,7 @@
  * whitespace and Unicode look-alikes never reach this check; it still compares raw code units
  * and normalises nothing, so it fails closed on its own.
  */
-import type { Definition } from "./definitions.ts";
+import type { NamedEntry } from "./definitions.ts";
 import type { Problem } from "./errors.ts";
 
 export function isAllowed(name: string, allowedPrefixes: readonly string[]): boolean {
@@ -13,16 +13,18 @@ export function isAllowed(name: string, allowedPrefixes: readonly string[]): boo
 }
 
 /** Problems for every function outside the allowlist (empty when all are allowed). */
-export function checkPolicy(definition: Definition, allowedPrefixes: readonly string[]): Problem[] {
+export function checkPolicy(
+  definition: { file: string; functions: readonly NamedEntry[] },
+  allowedPrefixes: readonly string[],
+): Problem[] {
   const allowed = allowedPrefixes.map((p) => `"${p}"`).join(", ");
   return definition.functions
-    .map((fn, index) => ({ fn, index }))
-    .filter(({ fn }) => !isAllowed(fn.name, allowedPrefixes))
-    .map(({ fn, index }) => ({
+    .filter((fn) => !isAllowed(fn.name, allowedPrefixes))
+    .map((fn) => ({
       file: definition.file,
       line: fn.at.line,
       column: fn.at.column,
-      path: `lambdas[${index}].name`,
+      path: `lambdas[${fn.index}].name`,
       message:
         allowedPrefixes.length === 0
           ? `function "${fn.name}" is refused: no prefixes are allowed`

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { loadDesired } from "../../reconciler/desired.ts";
 import { formatProblem } from "../../reconciler/errors.ts";
 import { parseUserParameters, validateParameters } from "../../reconciler/parameters.ts";
 import { checkPolicy, isAllowed } from "../../reconciler/policy.ts";
@@ -165,5 +166,24 @@ describe("prefix policy", () => {
     expect(problems.map(formatProblem)).to.deep.equal([
       'lambdas.json:4:15: lambdas[1].name: function "team-b-x" is outside the allowed prefixes ("team-a-", "shared-"): the reconciler may not touch it',
     ]);
+  });
+
+  it("reports refused functions together with the file's other problems, not one fix later", () => {
+    const text = [
+      "{",
+      '  "lambdas": [',
+      '    { "name": "team-a-x", "version": "v1.0.0" },',
+      '    { "name": "other-team-y", "version": "1.0.0" }',
+      "  ]",
+      "}",
+    ].join("\n");
+    const result = loadDesired(text, "lambdas.json", ["team-a-"]);
+    expect(result.ok).to.equal(false);
+    if (!result.ok) {
+      expect(result.problems.map(formatProblem)).to.deep.equal([
+        'lambdas.json:3:38: lambdas[0].version: "v1.0.0" is not a valid semantic version: drop the leading "v" (use "1.0.0")',
+        'lambdas.json:4:15: lambdas[1].name: function "other-team-y" is outside the allowed prefixes ("team-a-"): the reconciler may not touch it',
+      ]);
+    }
   });
 });
