@@ -24,6 +24,7 @@ import {
   sameRouting,
 } from "./plan.ts";
 import { errorName, realSleep, type Sleep, UPDATE_IN_PROGRESS, withRetry } from "./retry.ts";
+import { type TransferBudget, transferWeight } from "./transfer-budget.ts";
 import { DEFAULT_WAIT, type WaitOptions, waitForUpdate } from "./wait.ts";
 
 /** Direct upload (ZipFile) limit of UpdateFunctionCode; larger packages go through S3. */
@@ -73,6 +74,8 @@ export interface ApplyDeps {
   logger: Logger;
   sleep?: Sleep;
   wait?: WaitOptions;
+  /** Bounds the package bytes held between download and upload, across all functions. */
+  transfer?: TransferBudget;
 }
 
 /** Someone changed the function (or the source version) since it was observed. */
@@ -229,14 +232,20 @@ async function promote(
   let state: LatestGuard = latest;
   const sameArchitecture = latest.architectures.join() === src.architectures.join();
   if (latest.codeSha256 !== src.codeSha256 || !sameArchitecture) {
-    const code = await fetchCode(name, src, deps);
-    const updated = await retry(deps, log, "UpdateFunctionCode", () =>
-      target.updateFunctionCode(name, {
-        ...code,
-        architectures: src.architectures,
-        revisionId: latest.revisionId,
-      }),
-    );
+    // Download -> upload holds the package in memory: within the transfer budget.
+    const transfer = async () => {
+      const code = await fetchCode(name, src, deps);
+      return retry(deps, log, "UpdateFunctionCode", () =>
+        target.updateFunctionCode(name, {
+          ...code,
+          architectures: src.architectures,
+          revisionId: latest.revisionId,
+        }),
+      );
+    };
+    const updated = deps.transfer
+      ? await deps.transfer.run(transferWeight(src.codeSize), transfer)
+      : await transfer();
     log.info("code updated", { version: promotion.version, codeSha256: updated.codeSha256 });
     state = await waitForUpdate(target, name, undefined, wait);
   } else {

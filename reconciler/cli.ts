@@ -47,6 +47,9 @@ Options:
   --region REGION         AWS region (default: the SDK's chain, e.g. AWS_REGION)
   --concurrency N         functions handled at once (default 4)
   --staging-bucket NAME   S3 bucket for packages over 50 MB
+  --control-rate N        Lambda control-plane calls/s per account and region (default 14, max 15)
+  --get-function-rate N   GetFunction calls/s per account and region (default 90, max 100)
+  --transfer-budget-mib N memory for package transfers in flight, MiB (default 256)
   --format FMT            table (default), json or markdown
   --detailed-exitcode     plan: exit 0 no changes, 2 changes pending, 1 error
   -h, --help              show this help
@@ -60,6 +63,9 @@ const OPTIONS = {
   region: { type: "string" },
   concurrency: { type: "string" },
   "staging-bucket": { type: "string" },
+  "control-rate": { type: "string" },
+  "get-function-rate": { type: "string" },
+  "transfer-budget-mib": { type: "string" },
   format: { type: "string" },
   "detailed-exitcode": { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -104,6 +110,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
       concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
       stagingBucket: values["staging-bucket"],
+      controlRate: numberFlag(values["control-rate"]),
+      getFunctionRate: numberFlag(values["get-function-rate"]),
+      transferBudgetMiB: numberFlag(values["transfer-budget-mib"]),
     },
     "command line",
   );
@@ -162,7 +171,12 @@ const FLAG_OF: Record<string, string> = {
   region: "--region",
   concurrency: "--concurrency",
   stagingBucket: "--staging-bucket",
+  controlRate: "--control-rate",
+  getFunctionRate: "--get-function-rate",
+  transferBudgetMiB: "--transfer-budget-mib",
 };
+
+const numberFlag = (value: string | undefined) => (value === undefined ? undefined : Number(value));
 
 function flagProblem(problem: Problem): Problem {
   const key = problem.path.split(/[.[]/)[0] ?? "";

@@ -7,6 +7,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { Problem } from "./errors.ts";
 import { findJsonSyntaxError } from "./json-syntax.ts";
+import { LAMBDA_QUOTAS } from "./scheduler.ts";
 import { closestKey } from "./suggest.ts";
 import { aliasToVersion } from "./versions.ts";
 
@@ -64,6 +65,12 @@ export const jobParametersSchema = z.strictObject({
   region: z.string().regex(REGION, "expected an AWS region such as eu-west-1").optional(),
   stagingBucket: z.string().regex(BUCKET, "expected an S3 bucket name").optional(),
   maxRounds: z.int().min(1).max(100).default(10),
+  /** Requests/s budgeted for Lambda's shared control-plane quota (15/s); default 14 (scheduler.ts). */
+  controlRate: z.number().positive().max(LAMBDA_QUOTAS.control).optional(),
+  /** Requests/s budgeted for GetFunction's own quota (100/s); default 90. */
+  getFunctionRate: z.number().positive().max(LAMBDA_QUOTAS.getFunction).optional(),
+  /** Memory for package transfers in flight (download -> upload), MiB; default 256 (transfer-budget.ts). */
+  transferBudgetMiB: z.int().min(1).max(8192).optional(),
 });
 
 export type JobParameters = z.output<typeof jobParametersSchema>;

@@ -11,6 +11,7 @@ import { observeAll, observeFunction } from "./observe.ts";
 import type { JobParameters } from "./parameters.ts";
 import { buildPlan, type Plan, type PlanEntry, planFunction } from "./plan.ts";
 import type { Sleep } from "./retry.ts";
+import { DEFAULT_TRANSFER_BUDGET_MIB, TransferBudget } from "./transfer-budget.ts";
 import type { WaitOptions } from "./wait.ts";
 
 export async function makePlan(
@@ -34,6 +35,7 @@ export interface ReconcileOptions {
   canStart?: () => boolean;
   sleep?: Sleep;
   wait?: WaitOptions;
+  transfer?: TransferBudget;
 }
 
 export async function applyDefinition(
@@ -55,7 +57,8 @@ export async function applyDefinition(
     });
     return planFunction(spec, observation);
   };
-  return applyPlan(plan, {
+  const transferBudgetMiB = parameters.transferBudgetMiB ?? DEFAULT_TRANSFER_BUDGET_MIB;
+  const report = await applyPlan(plan, {
     target: aws.target,
     source: aws.source,
     liveAlias: parameters.liveAlias,
@@ -67,5 +70,8 @@ export async function applyDefinition(
     logger: options.logger,
     sleep: options.sleep,
     wait: options.wait,
+    transfer: options.transfer ?? new TransferBudget(transferBudgetMiB * 1024 * 1024),
   });
+  if (aws.apiUsage) options.logger.info("Lambda API calls (attempts) and throttles", aws.apiUsage());
+  return report;
 }
