@@ -1,7 +1,7 @@
 // Builds the minified bundles and zips the Lambda entry points into dist/lambda-gitops.zip: the
 // handler(s) with their source maps and nothing else (no node_modules, no dev dependencies).
 import { execFileSync } from "node:child_process";
-import { readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { zipSync } from "fflate";
 
 execFileSync(process.execPath, ["scripts/build.mjs", "--minify"], { stdio: "inherit" });
@@ -16,4 +16,6 @@ const zip = zipSync(files, { level: 9 });
 writeFileSync("dist/lambda-gitops.zip", zip);
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 for (const [name, [bytes]] of Object.entries(files)) console.log(`  ${name.padEnd(18)} ${kib(bytes.length)}`);
-console.log(`dist/lambda-gitops.zip: ${kib(statSync("dist/lambda-gitops.zip").size)} (handler: handler.handler)`);
+console.log(
+  `dist/lambda-gitops.zip: ${kib(statSync("dist/lambda-gitops.zip").size)} (handler: handler.handler)`,
+);

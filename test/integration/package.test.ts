@@ -1,0 +1,102 @@
+/**
+ * `npm run package` yields a Lambda zip whose handlers load and run under Node with nothing else
+ * beside them: the zip is extracted into an empty temporary folder (no node_modules anywhere up
+ * the tree) and the packaged handler runs a real CodePipeline job against moto.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { expect } from "chai";
+import { unzipSync } from "fflate";
+import { type MotoServer, startMoto } from "../support/moto.ts";
+import {
+  codePipelineJobEvent,
+  createArtifactBucket,
+  putSourceArtifact,
+  reconcilerEnv,
+  repositoryFiles,
+  runNode,
+  type Scenario,
+  seedScenario,
+  userParameters,
+} from "../support/scenario.ts";
+import { PRODUCTION } from "../support/seed.ts";
+
+const run = promisify(execFile);
+
+const RUNNER = `
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const { event } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+const { handler } = await import("./handler.mjs");
+await handler(event, { awsRequestId: "req-package", getRemainingTimeInMillis: () => 600_000 });
+`;
+
+describe("the Lambda package (npm run package)", function () {
+  this.timeout(180_000);
+  let moto: MotoServer;
+  let dir: string;
+  let scenario: Scenario;
+  let entries: string[];
+
+  before(async () => {
+    await run("node", ["scripts/package.mjs"], { maxBuffer: 16 * 1024 * 1024 });
+    const zip = unzipSync(new Uint8Array(await readFile("dist/lambda-gitops.zip")));
+    entries = Object.keys(zip).sort();
+    dir = await mkdtemp(join(tmpdir(), "lambda-gitops-package-"));
+    for (const [name, bytes] of Object.entries(zip)) await writeFile(join(dir, name), bytes);
+    moto = await startMoto();
+    scenario = await seedScenario(moto, ["noop", "rollback", "promote"]);
+  });
+  after(async () => {
+    scenario?.destroy();
+    await moto?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("holds the bundled, minified entry points and their source maps, nothing else", async () => {
+    expect(entries).to.deep.equal(["handler.mjs", "handler.mjs.map", "pr-plan.mjs", "pr-plan.mjs.map"]);
+    const handler = await readFile(join(dir, "handler.mjs"), "utf8");
+    expect(handler).to.not.match(/from\s*["'](?!node:)[@a-z]/); // no bare imports left to resolve
+  });
+
+  it("runs a real CodePipeline job from an empty folder and reports one job result", async () => {
+    const bucket = "codepipeline-artifacts-package-test";
+    const key = "pipeline/SourceOutput/Pkg0001";
+    await createArtifactBucket(scenario.production, bucket);
+    await putSourceArtifact(scenario.production, bucket, key, repositoryFiles(scenario.convergentJson));
+    const jobId = "8a1f7b9e-3c2d-4e5f-9a8b-7c6d5e4f3a2b";
+    const event = codePipelineJobEvent({
+      jobId,
+      accountId: PRODUCTION,
+      bucket,
+      objectKey: key,
+      artifactCredentials: scenario.production.credentials,
+      userParameters: userParameters(),
+    });
+    const result = await runNode(["--input-type=module", "-e", RUNNER], {
+      cwd: dir,
+      env: { ...reconcilerEnv(moto, scenario.production.credentials), LOG_LEVEL: "info", NODE_PATH: "" },
+      input: JSON.stringify({ event }),
+      timeoutMs: 90_000,
+    });
+    expect(result.code, result.stderr).to.equal(0);
+    const results = (await moto.jobResults()).filter((r) => r.jobId === jobId);
+    expect(
+      results.map((r) => r.operation),
+      JSON.stringify(results),
+    ).to.deep.equal(["PutJobSuccessResult"]);
+    const summary = (results[0]?.body.executionDetails as { summary?: string } | undefined)?.summary ?? "";
+    expect(summary)
+      .to.match(/^3 function\(s\): /)
+      .and.match(/Changed: /);
+    expect(
+      result.stdout
+        .split("\n")
+        .filter(Boolean)
+        .every((line) => JSON.parse(line).jobId === jobId),
+    ).to.equal(true);
+  });
+});
