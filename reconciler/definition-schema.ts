@@ -71,9 +71,10 @@ export function checkCanaryWeight(weight: number): string | undefined {
       'version, make it the "version" and remove "canary"'
     );
   }
-  const hundredths = weight * 100;
-  if (Math.abs(hundredths - Math.round(hundredths)) >= 1e-9) {
-    const rounded = Math.round(hundredths) / 100;
+  // Exact: the number must be the one its two-decimal rendering denotes. A tolerance would let
+  // 99.999999999999 (100% once Lambda stores it) or 1e-12 (0%) through.
+  if (Number(weight.toFixed(2)) !== weight) {
+    const rounded = Math.round(weight * 100) / 100;
     const hint = rounded > 0 && rounded < 100 ? ` (e.g. ${rounded})` : "";
     return `the canary weight ${weight} has more than two decimal places${hint}`;
   }

@@ -6,7 +6,7 @@
  * waiting. Only a failure to report the result itself surfaces as the invocation's error.
  */
 import { z } from "zod";
-import { createJobReporter, type JobReporter } from "./adapters/codepipeline.ts";
+import { createJobReporter, type JobReporter, type ReportOutcome } from "./adapters/codepipeline.ts";
 import { type Downloader, downloadPackage } from "./adapters/download.ts";
 import {
   type ArtifactCredentials,
@@ -127,18 +127,28 @@ export async function runJob(event: unknown, context: LambdaContext, deps: Handl
       summary: outcome.summary,
       continuation: outcome.continuationToken !== undefined,
     });
-    await deps.reporter.success(jobId, {
+    const reported = await deps.reporter.success(jobId, {
       summary: outcome.summary,
       externalExecutionId,
       outputVariables: outcome.outputVariables,
       continuationToken: outcome.continuationToken,
     });
+    noteFinished(reported, log);
   } else {
     log.warn("reporting failure", { reason: outcome.message });
-    await deps.reporter.failure(jobId, {
+    const reported = await deps.reporter.failure(jobId, {
       message: truncate(outcome.message, MAX_FAILURE_MESSAGE),
       externalExecutionId,
     });
+    noteFinished(reported, log);
+  }
+}
+
+function noteFinished(outcome: ReportOutcome, log: Logger): void {
+  if (outcome === "already-finished") {
+    log.warn(
+      "CodePipeline says the job is already finished (a retried result call whose first answer was lost); not failing the invocation",
+    );
   }
 }
 

@@ -22,9 +22,23 @@ export interface JobFailure {
   externalExecutionId: string;
 }
 
+/**
+ * "already-finished": CodePipeline refused the result because the job is no longer in progress
+ * (InvalidJobStateException). That happens when the SDK retried a result call whose first answer
+ * was lost after CodePipeline recorded it. Throwing then would make Lambda retry the invocation
+ * and re-apply an old definition, possibly over a newer deployment.
+ */
+export type ReportOutcome = "reported" | "already-finished";
+
 export interface JobReporter {
-  success(jobId: string, result: JobSuccess): Promise<void>;
-  failure(jobId: string, result: JobFailure): Promise<void>;
+  success(jobId: string, result: JobSuccess): Promise<ReportOutcome>;
+  failure(jobId: string, result: JobFailure): Promise<ReportOutcome>;
+}
+
+function finishedOrThrow(operation: string, error: unknown): ReportOutcome {
+  if ((error as { name?: string } | undefined)?.name === "InvalidJobStateException")
+    return "already-finished";
+  throw new AwsCallError(operation, error);
 }
 
 /** Attempts for reporting a job result before the invocation gives up with an error. */
@@ -45,8 +59,9 @@ export function createJobReporter(
             outputVariables: result.continuationToken ? undefined : result.outputVariables,
           }),
         );
+        return "reported";
       } catch (error) {
-        throw new AwsCallError("PutJobSuccessResult", error);
+        return finishedOrThrow("PutJobSuccessResult", error);
       }
     },
     async failure(jobId, result) {
@@ -61,8 +76,9 @@ export function createJobReporter(
             },
           }),
         );
+        return "reported";
       } catch (error) {
-        throw new AwsCallError("PutJobFailureResult", error);
+        return finishedOrThrow("PutJobFailureResult", error);
       }
     },
   };

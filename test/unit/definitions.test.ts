@@ -574,6 +574,22 @@ const malformed: Case[] = [
     ],
   },
   {
+    // Within any float tolerance of two decimals, yet 100% and 0% once Lambda stores the fraction.
+    name: "canary weights that only look like two decimals",
+    text: j(
+      "{",
+      '  "lambdas": [',
+      '    { "name": "team-a-0", "version": "1.0.0", "canary": { "version": "1.1.0", "weight": 99.999999999999 } },',
+      '    { "name": "team-a-1", "version": "1.0.0", "canary": { "version": "1.1.0", "weight": 1e-12 } }',
+      "  ]",
+      "}",
+    ),
+    problems: [
+      "lambdas.json:3:89: lambdas[0].canary.weight: the canary weight 99.999999999999 has more than two decimal places",
+      "lambdas.json:4:89: lambdas[1].canary.weight: the canary weight 1e-12 has more than two decimal places",
+    ],
+  },
+  {
     name: "canary shape",
     text: j(
       "{",

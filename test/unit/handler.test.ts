@@ -779,6 +779,14 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
       expect(failureCalls()).to.have.length(1);
       expect(successCalls()).to.have.length(0);
     });
+
+    it("resolves when CodePipeline says the job is already finished (a retried call whose answer was lost)", async () => {
+      // Throwing here would make Lambda retry the invocation and re-apply an old definition.
+      codePipeline.on(PutJobSuccessResultCommand).rejects(serverError("InvalidJobStateException", 400));
+      await runJob(jobEvent(), plentyOfTime(), deps());
+      expect(successCalls()).to.have.length(1);
+      expect(failureCalls()).to.have.length(0);
+    });
   });
 
   describe("unexpected exceptions inside the stages", () => {
