@@ -345,9 +345,10 @@ export function jobFailureMessage(report: ApplyReport): string {
 
 /** Output variables: the version now live for each changed function (final success only). */
 export function outputVariables(report: ApplyReport): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const r of report.results) {
-    if (r.status === "applied" && r.functionVersion !== null) vars[r.name] = r.functionVersion;
-  }
-  return vars;
+  // fromEntries defines own properties, so a function named "__proto__" keeps its variable.
+  return Object.fromEntries(
+    report.results
+      .filter((r) => r.status === "applied" && r.functionVersion !== null)
+      .map((r) => [r.name, r.functionVersion as string]),
+  );
 }

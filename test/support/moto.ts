@@ -73,6 +73,8 @@ export interface MotoServer {
   jobResults(): Promise<JobResultRecord[]>;
   /** The next `count` job-result calls answer HTTP 500 InternalServerError (and are not recorded). */
   failNextJobResults(count: number): Promise<void>;
+  /** The next `count` job results are recorded but answered with a 500, as if the answer was lost. */
+  loseNextJobResultAnswers(count: number): Promise<void>;
   /** What GetJobDetails answers as `jobDetails.data` for this job id. */
   defineJob(jobId: string, data: Record<string, unknown>): Promise<void>;
   codeDownloads(): Promise<CodeDownload[]>;
@@ -317,6 +319,9 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       await api("POST", "/_moto/calls/reset", {});
     },
     jobResults: () => api<JobResultRecord[]>("GET", "/_moto/jobs"),
+    loseNextJobResultAnswers: async (count) => {
+      await api("POST", "/_moto/jobs/lose-next-answer", { count });
+    },
     failNextJobResults: async (count) => {
       await api("POST", "/_moto/jobs/fail-next", { count });
     },

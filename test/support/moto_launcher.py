@@ -29,6 +29,7 @@ Launcher-owned routes (never forwarded to moto, never in the call log):
   GET  /_moto/health                  -> {"ok": true}
   GET  /_moto/calls                   -> [call, ...]        POST /_moto/calls/reset
   GET  /_moto/jobs                    -> [job result, ...]  POST /_moto/jobs/fail-next {"count": N}
+  POST /_moto/jobs/lose-next-answer {"count": N}  (record the result, then answer 500: a lost answer)
   POST /_moto/jobs/define {"jobId", "data"}  (what GetJobDetails answers for that job)
   GET  /_moto/code/<account>/<region>/<function>/<version>  -> the version's zip bytes
   GET  /_moto/downloads               -> [{"account","region","functionName","version","status"}, ...]
@@ -96,6 +97,7 @@ class HarnessState:
             self.job_results: list[dict[str, Any]] = []
             self.job_definitions: dict[str, Any] = {}
             self.fail_next_job_results = 0
+            self.lose_next_job_answers = 0
             self.downloads: list[dict[str, Any]] = []
             # (account, region, function) -> number of successful code/config updates of $LATEST.
             self.latest_generation: dict[tuple[str, str, str], int] = {}
@@ -396,13 +398,24 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
     if operation in JOB_RESULT_OPERATIONS:
         with STATE.lock:
             failing = STATE.fail_next_job_results > 0
+            finished = any(r["jobId"] == job_id for r in STATE.job_results)
+            losing = not failing and not finished and STATE.lose_next_job_answers > 0
             if failing:
                 STATE.fail_next_job_results -= 1
-            else:
+            elif not finished:
                 STATE.job_results.append({"operation": operation, "jobId": job_id, "body": body})
-        if failing:
-            error = {"__type": "InternalServerError", "message": "injected by moto_launcher fail-next"}
+            if losing:
+                STATE.lose_next_job_answers -= 1
+        if failing or losing:
+            # lose-next-answer: the result IS recorded, but the caller never hears so (it retries).
+            error = {"__type": "InternalServerError", "message": "injected by moto_launcher"}
             return json_response(start_response, 500, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "InternalServerError")])
+        if finished:
+            # Like CodePipeline: a job that already has a result is no longer in progress.
+            error = {"__type": "InvalidJobStateException", "message": f"Job {job_id} is not in progress"}
+            return json_response(
+                start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "InvalidJobStateException")]
+            )
         return json_response(start_response, 200, {}, AMZ_JSON_11)
     if operation == "AcknowledgeJob":
         return json_response(start_response, 200, {"status": "InProgress"}, AMZ_JSON_11)
@@ -776,6 +789,11 @@ def handle_launcher_route(environ: dict[str, Any], start_response: StartResponse
         count = int(json_body(environ).get("count", 1))
         with STATE.lock:
             STATE.fail_next_job_results = max(0, count)
+        return json_response(start_response, 200, {})
+    if method == "POST" and route == "jobs/lose-next-answer":
+        count = int(json_body(environ).get("count", 1))
+        with STATE.lock:
+            STATE.lose_next_job_answers = max(0, count)
         return json_response(start_response, 200, {})
     if method == "POST" and route == "jobs/define":
         body = json_body(environ)
