@@ -9,8 +9,10 @@
  *   byte over the limit or over its declared size, so a lying header cannot inflate a zip bomb.
  * - The wanted entry is checked against its CRC-32 (yauzl does not check CRCs).
  */
+
 import { Buffer } from "node:buffer";
 import type { Readable } from "node:stream";
+import { crc32 } from "node:zlib";
 import type { Entry, ZipFile } from "yauzl";
 import yauzl from "yauzl";
 import { toError } from "./errors.ts";
@@ -484,25 +486,4 @@ function formatBytes(n: number): string {
   if (n < 1024) return `${n} bytes`;
   if (n < MiB) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / MiB).toFixed(1)} MiB`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// CRC-32 (IEEE), as zip uses. zlib.crc32 only exists from Node 20.15.
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) {
-    crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  }
-  return (crc ^ 0xffffffff) >>> 0;
 }

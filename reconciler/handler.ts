@@ -23,7 +23,7 @@ import { loadDesired } from "./desired.ts";
 import { describeError, formatProblem, type Problem } from "./errors.ts";
 import { createLogger, type Logger, levelFromEnv } from "./log.ts";
 import { type JobParameters, parseUserParameters } from "./parameters.ts";
-import { applyDefinition, makePlan } from "./reconcile.ts";
+import { applyDefinition, logPlan, makePlan } from "./reconcile.ts";
 import { jobFailureMessage, jobSummary, MAX_FAILURE_MESSAGE, outputVariables, truncate } from "./report.ts";
 import type { Sleep } from "./retry.ts";
 import type { WaitOptions } from "./wait.ts";
@@ -220,14 +220,7 @@ async function runStages(
   // observe -> plan -> apply
   const aws = deps.aws(parameters, job.id);
   const plan = await makePlan(desired.definition, parameters, aws);
-  for (const e of plan.entries) {
-    log.info("planned", {
-      function: e.name,
-      action: e.action.kind,
-      desiredVersion: e.desired.version,
-      liveVersion: e.live.version,
-    });
-  }
+  logPlan(plan, log);
   const reserve = deps.deadlineReserveMs ?? DEADLINE_RESERVE_MS;
   const report = await applyDefinition(desired.definition, plan, parameters, aws, {
     download: deps.download,

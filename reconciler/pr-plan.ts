@@ -30,7 +30,7 @@ import type { LambdaContext } from "./handler.ts";
 import { createLogger, type Logger, levelFromEnv } from "./log.ts";
 import { type JobParameters, jobParametersSchema, parseUserParameters } from "./parameters.ts";
 import type { Plan } from "./plan.ts";
-import { makePlan } from "./reconcile.ts";
+import { logPlan, makePlan } from "./reconcile.ts";
 import {
   fitMarkdown,
   MAX_COMMENT_LENGTH,
@@ -344,14 +344,7 @@ async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promi
   // observe -> plan (read-only)
   const aws = deps.aws(parameters, `pr-${pr.pullRequestId}-${short(pr.sourceCommit)}`);
   const plan = await makePlan(desired.definition, parameters, aws);
-  for (const e of plan.entries) {
-    log.info("planned", {
-      function: e.name,
-      action: e.action.kind,
-      desiredVersion: e.desired.version,
-      liveVersion: e.live.version,
-    });
-  }
+  logPlan(plan, log);
   return { kind: "plan", file, plan, pipelineName };
 }
 

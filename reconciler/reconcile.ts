@@ -28,6 +28,18 @@ export async function makePlan(
   return buildPlan(definition, observations, parameters.liveAlias);
 }
 
+/** One structured log line per planned function (the handler and the PR planner both log them). */
+export function logPlan(plan: Plan, log: Logger): void {
+  for (const e of plan.entries) {
+    log.info("planned", {
+      function: e.name,
+      action: e.action.kind,
+      desiredVersion: e.desired.version,
+      liveVersion: e.live.version,
+    });
+  }
+}
+
 export interface ReconcileOptions {
   download: Downloader;
   logger: Logger;

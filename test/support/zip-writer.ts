@@ -5,7 +5,7 @@
  * Entries are written as given (stored, or raw deflate when `method` is 8 and `data` is already
  * compressed). No zip64, no data descriptors.
  */
-import { deflateRawSync, constants as zlibConstants } from "node:zlib";
+import { crc32, deflateRawSync, constants as zlibConstants } from "node:zlib";
 
 export interface RawZipEntry {
   name: string;
@@ -23,21 +23,7 @@ export interface RawZipEntry {
   externalAttributes?: number;
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-export function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
+export { crc32 };
 
 /** DOS date 1980-01-01 00:00 (fixed, so the bytes never vary). */
 const DOS_TIME = 0;
