@@ -320,7 +320,9 @@ async function runReconciler(
       usage = Object.fromEntries(
         Object.entries(parsed).filter((e): e is [string, number] => typeof e[1] === "number"),
       );
-    } catch {}
+    } catch {
+      // Not a JSON line after all: the table shows the proxy's counts, which do not depend on it.
+    }
   }
   const maxRssKiB = Number(await readFile(rssFile, "utf8").catch(() => "0"));
   return {

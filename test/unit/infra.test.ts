@@ -1,4 +1,3 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are CloudFormation Fn::Sub syntax, not JS templates
 /**
  * Static checks of the CloudFormation templates in infra/: structure, references, and above all the
  * IAM policies, evaluated with sample parameters so the test sees the ARNs CloudFormation would
