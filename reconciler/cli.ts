@@ -6,7 +6,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { type Downloader, downloadPackage } from "./adapters/download.ts";
-import { createStager, s3Client } from "./adapters/s3.ts";
+import { stagerFor } from "./adapters/s3.ts";
 import { type AwsContext, createAwsContext } from "./aws.ts";
 import { MAX_DEFINITION_BYTES } from "./definitions.ts";
 import { loadDesired } from "./desired.ts";
@@ -145,9 +145,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const report = await applyDefinition(desired.definition, plan, parameters, aws, {
     download: io.download ?? downloadPackage,
     logger,
-    stager: parameters.stagingBucket
-      ? createStager(s3Client({ region: parameters.region }), parameters.stagingBucket)
-      : undefined,
+    stager: stagerFor(parameters),
   });
   io.stdout(
     `${format === "json" ? JSON.stringify(applyToJson(report), null, 2) : renderApplyTable(report)}\n`,

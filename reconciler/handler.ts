@@ -12,8 +12,8 @@ import {
   type ArtifactCredentials,
   type ArtifactStore,
   createArtifactStore,
-  createStager,
   s3Client,
+  stagerFor,
 } from "./adapters/s3.ts";
 import type { ApplyReport, Stager } from "./apply.ts";
 import { extractFile } from "./artifact.ts";
@@ -85,10 +85,7 @@ export function defaultDeps(): HandlerDeps {
     artifacts: (credentials, parameters) =>
       createArtifactStore(s3Client({ credentials, region: parameters.region })),
     aws: (parameters, runId) => createAwsContext(parameters, { runId }),
-    stager: (parameters) =>
-      parameters.stagingBucket
-        ? createStager(s3Client({ region: parameters.region }), parameters.stagingBucket)
-        : undefined,
+    stager: stagerFor,
     download: downloadPackage,
     logger: createLogger({
       level: levelFromEnv(process.env.LOG_LEVEL, "info"),

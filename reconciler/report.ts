@@ -85,11 +85,15 @@ export function describeLive(entry: PlanEntry): string {
   const { live } = entry;
   if (!live.exists) return "(no alias)";
   const primary = live.version ? `${live.version} (v${live.functionVersion})` : `v${live.functionVersion}`;
-  const extra = Object.entries(live.weights)
+  return `${primary}${describeWeights(live.weights)}`;
+}
+
+/** " + 10% v4" per additional version (weights as Lambda stores them, 0..1); zero weights omitted. */
+function describeWeights(weights: Record<string, number>): string {
+  return Object.entries(weights)
     .filter(([, w]) => w > 0)
     .map(([v, w]) => ` + ${Math.round(w * 10000) / 100}% v${v}`)
     .join("");
-  return `${primary}${extra}`;
 }
 
 export function describeDetails(entry: PlanEntry): string {
@@ -113,10 +117,7 @@ export function describeDetails(entry: PlanEntry): string {
 }
 
 function describeRouting(routing: Routing): string {
-  const extra = Object.entries(routing.weights)
-    .map(([v, w]) => ` + ${Math.round(w * 10000) / 100}% v${v}`)
-    .join("");
-  return `v${routing.functionVersion}${extra}`;
+  return `v${routing.functionVersion}${describeWeights(routing.weights)}`;
 }
 
 function summaryLine(plan: Plan): string {
@@ -137,13 +138,18 @@ export function renderPlanTable(plan: Plan): string {
     describeDetails(e),
   ]);
   const header = ["FUNCTION", "ACTION", `${plan.liveAlias} NOW`, "DESIRED", "DETAILS"];
+  return [textTable(header, rows), "", `Plan: ${summaryLine(plan)}.`].join("\n");
+}
+
+/** Left-aligned columns two spaces apart; the last column is not padded. */
+function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
-  return [line(header), ...rows.map(line), "", `Plan: ${summaryLine(plan)}.`].join("\n");
+  return [header, ...rows].map(line).join("\n");
 }
 
 const md = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
@@ -280,16 +286,9 @@ export function renderApplyTable(report: ApplyReport): string {
     r.error ?? describeDesired(r.entry),
   ]);
   const header = ["FUNCTION", "ACTION", "STATUS", report.liveAlias, "DETAILS"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
   const s = applyToJson(report).summary;
   return [
-    line(header),
-    ...rows.map(line),
+    textTable(header, rows),
     "",
     `Apply: ${s.applied} applied, ${s.unchanged} unchanged, ${s.failed} failed, ${s.skipped} not started.`,
   ].join("\n");

@@ -58,6 +58,13 @@ export function createArtifactStore(client: S3Client): ArtifactStore {
   };
 }
 
+/** The stager for the job's `stagingBucket`, or none when no bucket is configured. */
+export function stagerFor(parameters: { stagingBucket?: string; region?: string }): Stager | undefined {
+  return parameters.stagingBucket
+    ? createStager(s3Client({ region: parameters.region }), parameters.stagingBucket)
+    : undefined;
+}
+
 /** Stages packages over the direct-upload limit under `lambda-gitops/<function>/<sha>.zip`. */
 export function createStager(client: S3Client, bucket: string): Stager {
   return {
