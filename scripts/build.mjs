@@ -24,12 +24,12 @@ const common = {
 
 await build({
   ...common,
-  entryPoints: { cli: "reconciler/bin.ts" },
+  entryPoints: { cli: "reconciler/entry/bin.ts" },
   outExtension: { ".js": ".mjs" },
   outdir: "dist",
   banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
 });
-const entries = { handler: "reconciler/handler.ts", "pr-plan": "reconciler/pr-plan.ts" };
+const entries = { handler: "reconciler/entry/handler.ts", "pr-plan": "reconciler/entry/pr-plan.ts" };
 const { existsSync } = await import("node:fs");
 for (const [name, path] of Object.entries(entries)) {
   if (!existsSync(path)) continue;

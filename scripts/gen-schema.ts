@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { definitionJsonSchemaText } from "../reconciler/definition-schema.ts";
+import { definitionJsonSchemaText } from "../reconciler/input/definition-schema.ts";
 
 const target = fileURLToPath(new URL("../definitions/lambdas.schema.json", import.meta.url));
 writeFileSync(target, definitionJsonSchemaText());

@@ -17,9 +17,9 @@ import {
 import { CodePipelineClient, CreatePipelineCommand } from "@aws-sdk/client-codepipeline";
 import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { expect } from "chai";
-import { runCli } from "../../reconciler/cli.ts";
-import { commentToken, defaultDeps, handler, runPrPlan } from "../../reconciler/pr-plan.ts";
-import type { PlanJson } from "../../reconciler/report.ts";
+import { runCli } from "../../reconciler/entry/cli.ts";
+import { commentToken, defaultDeps, handler, runPrPlan } from "../../reconciler/entry/pr-plan.ts";
+import type { PlanJson } from "../../reconciler/report/report.ts";
 import { type MotoServer, MUTATING_LAMBDA_OPERATIONS, motoEnv, startMoto } from "../support/moto.ts";
 import {
   type AccountWorld,

@@ -12,7 +12,7 @@
  * Both for a success result and for a failure result (an invalid definition).
  */
 import { expect } from "chai";
-import { REPORT_MAX_ATTEMPTS } from "../../reconciler/adapters/codepipeline.ts";
+import { REPORT_MAX_ATTEMPTS } from "../../reconciler/aws/codepipeline.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import {
   codePipelineJobEvent,

@@ -1,6 +1,6 @@
 /** Small builders for unit tests: observed aliases and function states as the adapter returns them. */
-import type { AliasState, FunctionState } from "../../reconciler/adapters/lambda.ts";
-import type { FunctionSpec } from "../../reconciler/definitions.ts";
+import type { AliasState, FunctionState } from "../../reconciler/aws/lambda.ts";
+import type { FunctionSpec } from "../../reconciler/input/definitions.ts";
 
 export function spec(
   name: string,

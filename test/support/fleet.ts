@@ -26,7 +26,7 @@ import {
   paginateListVersionsByFunction,
 } from "@aws-sdk/client-lambda";
 import pLimit from "p-limit";
-import { aliasToVersion } from "../../reconciler/versions.ts";
+import { aliasToVersion } from "../../reconciler/input/versions.ts";
 import type { MotoServer } from "./moto.ts";
 import { type ChildResult, CLI_BUNDLE, HANDLER_BUNDLE, PROJECT_ROOT, reconcilerEnv } from "./scenario.ts";
 import {

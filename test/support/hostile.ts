@@ -24,12 +24,12 @@ import { GetObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-
 import { sdkStreamMixin } from "@smithy/core/serde";
 import { mockClient } from "aws-sdk-client-mock";
 import { zipSync } from "fflate";
-import { createJobReporter } from "../../reconciler/adapters/codepipeline.ts";
-import { createLambdaAdapter } from "../../reconciler/adapters/lambda.ts";
-import { createArtifactStore } from "../../reconciler/adapters/s3.ts";
-import { MAX_DEFINITION_BYTES } from "../../reconciler/definitions.ts";
-import { type HandlerDeps, type LambdaContext, runJob } from "../../reconciler/handler.ts";
-import { silentLogger } from "../../reconciler/log.ts";
+import { createJobReporter } from "../../reconciler/aws/codepipeline.ts";
+import { createLambdaAdapter } from "../../reconciler/aws/lambda.ts";
+import { createArtifactStore } from "../../reconciler/aws/s3.ts";
+import { MAX_DEFINITION_BYTES } from "../../reconciler/input/definitions.ts";
+import { type HandlerDeps, type LambdaContext, runJob } from "../../reconciler/entry/handler.ts";
+import { silentLogger } from "../../reconciler/core/log.ts";
 import { deflateBomb, deflatedEntry, type RawZipEntry, rawZip } from "./zip-writer.ts";
 
 export const CORPUS_DIR = fileURLToPath(new URL("../fixtures/hostile/", import.meta.url));

@@ -1,0 +1,122 @@
+/**
+ * Thin adapter over @aws-sdk/client-codecommit: read one file at a commit, post one pull-request
+ * comment. The only module that imports the CodeCommit client.
+ *
+ * - `getFile`: a missing file or path is a value (`absent`), and so is a file CodeCommit refuses
+ *   to serve (`FileTooLargeException`) or one that is not UTF-8 text; any other failure (access
+ *   denied, throttling past the SDK's retries, KMS, unknown commit) is thrown as an AwsCallError,
+ *   so it can never read as "the file is not there".
+ * - `postComment`: the caller passes a deterministic `clientRequestToken`. Repeating an identical
+ *   request returns the original comment (success, no second comment); reusing the token with
+ *   different parameters is thrown as a CommentTokenConflictError. Every other error is thrown.
+ */
+import {
+  type CodeCommitClient,
+  GetFileCommand,
+  PostCommentForPullRequestCommand,
+} from "@aws-sdk/client-codecommit";
+import { AwsCallError, LambdaGitopsError } from "../core/errors.ts";
+
+/** GetFile serves at most 6 MB per file (model `FileContent` max 6291456 bytes). */
+export const GETFILE_MAX_BYTES = 6 * 1024 * 1024;
+
+export type FileRead =
+  | { kind: "found"; text: string; bytes: number }
+  | { kind: "absent"; message: string }
+  | { kind: "error"; message: string };
+
+export interface CommentRequest {
+  pullRequestId: string;
+  repositoryName: string;
+  /** The destination branch's tip (the event's `destinationCommit`). */
+  beforeCommitId: string;
+  /** The source branch's tip (the event's `sourceCommit`). */
+  afterCommitId: string;
+  content: string;
+  /** Deterministic, so a redelivered event returns the original comment instead of a second one. */
+  clientRequestToken: string;
+}
+
+export interface PostedComment {
+  commentId: string;
+}
+
+export interface CodeCommitAdapter {
+  getFile(repositoryName: string, commitSpecifier: string, filePath: string): Promise<FileRead>;
+  postComment(request: CommentRequest): Promise<PostedComment>;
+}
+
+/**
+ * The token was already used for this pull request with different parameters: a comment for this
+ * exact revision exists (typically posted by an earlier delivery of the same event, whose plan
+ * differed because the live state moved in between). Not retryable.
+ */
+export class CommentTokenConflictError extends LambdaGitopsError {
+  readonly clientRequestToken: string;
+  constructor(clientRequestToken: string, cause: unknown) {
+    super(
+      `PostCommentForPullRequest: clientRequestToken ${clientRequestToken} was already used with different parameters (IdempotencyParameterMismatchException): a comment for this pull-request revision already exists`,
+      { cause },
+    );
+    this.clientRequestToken = clientRequestToken;
+  }
+}
+
+const errorName = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
+
+const ABSENT = new Set(["FileDoesNotExistException", "PathDoesNotExistException"]);
+
+export function createCodeCommitAdapter(client: CodeCommitClient): CodeCommitAdapter {
+  return {
+    async getFile(repositoryName, commitSpecifier, filePath) {
+      let content: Uint8Array | undefined;
+      try {
+        const out = await client.send(new GetFileCommand({ repositoryName, commitSpecifier, filePath }));
+        // The JS SDK decodes the API's base64 `fileContent`: these are the file's bytes.
+        content = out.fileContent;
+      } catch (error) {
+        const name = errorName(error);
+        if (name && ABSENT.has(name)) {
+          return { kind: "absent", message: `${filePath} does not exist at commit ${commitSpecifier}` };
+        }
+        if (name === "FileTooLargeException") {
+          return {
+            kind: "error",
+            message: `${filePath} is too large for CodeCommit's GetFile (limit ${GETFILE_MAX_BYTES} bytes, 6 MB)`,
+          };
+        }
+        throw new AwsCallError("GetFile", error);
+      }
+      const bytes = content ?? new Uint8Array();
+      try {
+        return {
+          kind: "found",
+          text: new TextDecoder("utf-8", { fatal: true }).decode(bytes),
+          bytes: bytes.length,
+        };
+      } catch {
+        return { kind: "error", message: `${filePath}: the file is not valid UTF-8` };
+      }
+    },
+    async postComment(request) {
+      try {
+        const out = await client.send(
+          new PostCommentForPullRequestCommand({
+            pullRequestId: request.pullRequestId,
+            repositoryName: request.repositoryName,
+            beforeCommitId: request.beforeCommitId,
+            afterCommitId: request.afterCommitId,
+            content: request.content,
+            clientRequestToken: request.clientRequestToken,
+          }),
+        );
+        return { commentId: out.comment?.commentId ?? "" };
+      } catch (error) {
+        if (errorName(error) === "IdempotencyParameterMismatchException") {
+          throw new CommentTokenConflictError(request.clientRequestToken, error);
+        }
+        throw new AwsCallError("PostCommentForPullRequest", error);
+      }
+    },
+  };
+}

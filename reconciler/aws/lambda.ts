@@ -1,0 +1,247 @@
+/**
+ * Thin adapter over @aws-sdk/client-lambda, in domain terms. The only module that imports the
+ * Lambda client. Only ResourceNotFoundException means "absent"; every other error is thrown as an
+ * AwsCallError so that a throttle or an AccessDenied never looks like a missing alias.
+ */
+import {
+  type AliasConfiguration,
+  type Architecture,
+  CreateAliasCommand,
+  type FunctionConfiguration,
+  GetAliasCommand,
+  GetFunctionCommand,
+  type LambdaClient,
+  PublishVersionCommand,
+  paginateListAliases,
+  type Runtime,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from "@aws-sdk/client-lambda";
+import { AwsCallError } from "../core/errors.ts";
+
+/** An alias as Lambda stores it. `weights` maps additional version -> fraction (0..1). */
+export interface AliasState {
+  name: string;
+  functionVersion: string;
+  weights: Record<string, number>;
+  revisionId: string;
+}
+
+export interface FunctionState {
+  /** "$LATEST" or a published version number. */
+  functionVersion: string;
+  packageType: "Zip" | "Image";
+  codeSha256: string;
+  codeSize: number;
+  runtime: string | undefined;
+  handler: string | undefined;
+  architectures: string[];
+  role: string | undefined;
+  deadLetterTargetArn: string | undefined;
+  revisionId: string;
+  state: string | undefined;
+  lastUpdateStatus: string | undefined;
+  lastUpdateStatusReason: string | undefined;
+  /** Presigned download URL, valid 10 minutes. Never log or store it. */
+  codeLocation: string | undefined;
+}
+
+/** New code for $LATEST: the bytes themselves (up to 50 MB) or an object staged in S3. */
+export type CodeUpdate = ({ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }) & {
+  architectures: string[];
+  revisionId: string;
+};
+
+export interface ConfigUpdate {
+  runtime: string | undefined;
+  handler: string | undefined;
+  revisionId: string;
+}
+
+export interface AliasWrite {
+  functionVersion: string;
+  weights: Record<string, number>;
+  description?: string;
+}
+
+/** What the reconciler reads from Lambda (target or source account). */
+export interface LambdaReader {
+  /** All aliases of the function; undefined when the function does not exist. */
+  listAliases(functionName: string): Promise<AliasState[] | undefined>;
+  /** undefined when the function (or the qualifier) does not exist. */
+  getFunction(functionName: string, qualifier?: string): Promise<FunctionState | undefined>;
+  getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
+}
+
+/** What the reconciler changes in the target account. Every write carries a precondition. */
+export interface LambdaWriter extends LambdaReader {
+  updateFunctionCode(functionName: string, update: CodeUpdate): Promise<FunctionState>;
+  updateFunctionConfiguration(functionName: string, update: ConfigUpdate): Promise<FunctionState>;
+  publishVersion(
+    functionName: string,
+    input: { codeSha256: string; revisionId: string; description: string },
+  ): Promise<FunctionState>;
+  createAlias(functionName: string, alias: string, write: AliasWrite): Promise<AliasState>;
+  updateAlias(
+    functionName: string,
+    alias: string,
+    write: AliasWrite & { revisionId: string },
+  ): Promise<AliasState>;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === "ResourceNotFoundException";
+}
+
+async function absentOnNotFound<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw new AwsCallError(operation, error);
+  }
+}
+
+async function wrap<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new AwsCallError(operation, error);
+  }
+}
+
+export function toAliasState(alias: AliasConfiguration): AliasState {
+  return {
+    name: alias.Name ?? "",
+    functionVersion: alias.FunctionVersion ?? "",
+    weights: { ...(alias.RoutingConfig?.AdditionalVersionWeights ?? {}) },
+    revisionId: alias.RevisionId ?? "",
+  };
+}
+
+export function toFunctionState(config: FunctionConfiguration, codeLocation?: string): FunctionState {
+  return {
+    functionVersion: config.Version ?? "$LATEST",
+    packageType: config.PackageType === "Image" ? "Image" : "Zip",
+    codeSha256: config.CodeSha256 ?? "",
+    codeSize: config.CodeSize ?? 0,
+    runtime: config.Runtime,
+    handler: config.Handler,
+    architectures: config.Architectures ?? ["x86_64"],
+    role: config.Role,
+    deadLetterTargetArn: config.DeadLetterConfig?.TargetArn,
+    revisionId: config.RevisionId ?? "",
+    state: config.State,
+    lastUpdateStatus: config.LastUpdateStatus,
+    lastUpdateStatusReason: config.LastUpdateStatusReason,
+    codeLocation,
+  };
+}
+
+const routing = (weights: Record<string, number>) => ({ AdditionalVersionWeights: weights });
+
+export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
+  return {
+    async listAliases(functionName) {
+      return absentOnNotFound("ListAliases", async () => {
+        const aliases: AliasState[] = [];
+        for await (const page of paginateListAliases(
+          { client, pageSize: 10000 },
+          { FunctionName: functionName },
+        )) {
+          for (const alias of page.Aliases ?? []) aliases.push(toAliasState(alias));
+        }
+        return aliases;
+      });
+    },
+    async getFunction(functionName, qualifier) {
+      return absentOnNotFound("GetFunction", async () => {
+        const out = await client.send(
+          new GetFunctionCommand({ FunctionName: functionName, Qualifier: qualifier }),
+        );
+        return toFunctionState(out.Configuration ?? {}, out.Code?.Location);
+      });
+    },
+    async getAlias(functionName, alias) {
+      return absentOnNotFound("GetAlias", async () =>
+        toAliasState(await client.send(new GetAliasCommand({ FunctionName: functionName, Name: alias }))),
+      );
+    },
+    async updateFunctionCode(functionName, update) {
+      return wrap("UpdateFunctionCode", async () =>
+        toFunctionState(
+          await client.send(
+            new UpdateFunctionCodeCommand({
+              FunctionName: functionName,
+              ...("zipFile" in update
+                ? { ZipFile: update.zipFile }
+                : { S3Bucket: update.s3.bucket, S3Key: update.s3.key }),
+              Architectures: update.architectures as Architecture[],
+              RevisionId: update.revisionId,
+            }),
+          ),
+        ),
+      );
+    },
+    async updateFunctionConfiguration(functionName, update) {
+      return wrap("UpdateFunctionConfiguration", async () =>
+        toFunctionState(
+          await client.send(
+            new UpdateFunctionConfigurationCommand({
+              FunctionName: functionName,
+              Runtime: update.runtime as Runtime | undefined,
+              Handler: update.handler,
+              RevisionId: update.revisionId,
+            }),
+          ),
+        ),
+      );
+    },
+    async publishVersion(functionName, input) {
+      return wrap("PublishVersion", async () =>
+        toFunctionState(
+          await client.send(
+            new PublishVersionCommand({
+              FunctionName: functionName,
+              CodeSha256: input.codeSha256,
+              RevisionId: input.revisionId,
+              Description: input.description,
+            }),
+          ),
+        ),
+      );
+    },
+    async createAlias(functionName, alias, write) {
+      return wrap("CreateAlias", async () =>
+        toAliasState(
+          await client.send(
+            new CreateAliasCommand({
+              FunctionName: functionName,
+              Name: alias,
+              FunctionVersion: write.functionVersion,
+              RoutingConfig: routing(write.weights),
+              Description: write.description,
+            }),
+          ),
+        ),
+      );
+    },
+    async updateAlias(functionName, alias, write) {
+      return wrap("UpdateAlias", async () =>
+        toAliasState(
+          await client.send(
+            new UpdateAliasCommand({
+              FunctionName: functionName,
+              Name: alias,
+              FunctionVersion: write.functionVersion,
+              RoutingConfig: routing(write.weights),
+              RevisionId: write.revisionId,
+              Description: write.description,
+            }),
+          ),
+        ),
+      );
+    },
+  };
+}

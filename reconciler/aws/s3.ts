@@ -1,0 +1,77 @@
+/**
+ * Thin adapter over @aws-sdk/client-s3: reading the pipeline's input artifact (with the job's own
+ * artifact credentials, never the function's role) and staging large packages for promotion.
+ * Set AWS_S3_FORCE_PATH_STYLE=true for S3-compatible endpoints that lack virtual-hosted buckets.
+ */
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { Stager } from "../apply/apply.ts";
+import { describeError } from "../core/errors.ts";
+
+export interface ArtifactCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export type ObjectResult = { ok: true; bytes: Uint8Array } | { ok: false; message: string };
+
+export interface ArtifactStore {
+  get(bucket: string, key: string, maxBytes: number): Promise<ObjectResult>;
+}
+
+export function s3Client(options: { credentials?: ArtifactCredentials; region?: string } = {}): S3Client {
+  return new S3Client({
+    region: options.region,
+    credentials: options.credentials,
+    forcePathStyle: process.env.AWS_S3_FORCE_PATH_STYLE === "true",
+  });
+}
+
+export function createArtifactStore(client: S3Client): ArtifactStore {
+  return {
+    async get(bucket, key, maxBytes) {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        if (!out.Body) return { ok: false, message: `s3://${bucket}/${key} has no body` };
+        if ((out.ContentLength ?? 0) > maxBytes) {
+          await out.Body.transformToWebStream().cancel();
+          return {
+            ok: false,
+            message: `s3://${bucket}/${key} is ${out.ContentLength} bytes, over the ${maxBytes}-byte limit`,
+          };
+        }
+        const bytes = await out.Body.transformToByteArray();
+        if (bytes.byteLength > maxBytes)
+          return { ok: false, message: `s3://${bucket}/${key} is over the ${maxBytes}-byte limit` };
+        return { ok: true, bytes };
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        if (name === "NoSuchKey" || name === "NoSuchBucket" || name === "NotFound") {
+          return { ok: false, message: `the input artifact s3://${bucket}/${key} does not exist (${name})` };
+        }
+        return {
+          ok: false,
+          message: `could not read the input artifact s3://${bucket}/${key}: ${describeError(error)}`,
+        };
+      }
+    },
+  };
+}
+
+/** The stager for the job's `stagingBucket`, or none when no bucket is configured. */
+export function stagerFor(parameters: { stagingBucket?: string; region?: string }): Stager | undefined {
+  return parameters.stagingBucket
+    ? createStager(s3Client({ region: parameters.region }), parameters.stagingBucket)
+    : undefined;
+}
+
+/** Stages packages over the direct-upload limit under `lambda-gitops/<function>/<sha>.zip`. */
+export function createStager(client: S3Client, bucket: string): Stager {
+  return {
+    async stage(functionName, codeSha256, bytes) {
+      const key = `lambda-gitops/${functionName}/${Buffer.from(codeSha256, "base64").toString("hex")}.zip`;
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
+      return { bucket, key };
+    },
+  };
+}

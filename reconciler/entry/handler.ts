@@ -1,0 +1,268 @@
+/**
+ * The CodePipeline job handler: a short pipeline of named stages,
+ *   event -> parameters -> artifact -> definition -> plan -> apply -> job result.
+ * Every invocation that carries a job id reports exactly one job result, whatever went wrong:
+ * throwing instead would make Lambda retry the asynchronous invocation and leave the pipeline
+ * waiting. Only a failure to report the result itself surfaces as the invocation's error.
+ */
+import { z } from "zod";
+import { createJobReporter, type JobReporter, type ReportOutcome } from "../aws/codepipeline.ts";
+import { type Downloader, downloadPackage } from "../aws/download.ts";
+import {
+  type ArtifactCredentials,
+  type ArtifactStore,
+  createArtifactStore,
+  s3Client,
+  stagerFor,
+} from "../aws/s3.ts";
+import type { ApplyReport, Stager } from "../apply/apply.ts";
+import { extractFile } from "../input/artifact.ts";
+import { type AwsContext, createAwsContext } from "../aws/context.ts";
+import { MAX_DEFINITION_BYTES } from "../input/definitions.ts";
+import { loadDesired } from "../input/desired.ts";
+import { describeError, formatProblem, type Problem } from "../core/errors.ts";
+import { createLogger, type Logger, levelFromEnv } from "../core/log.ts";
+import { type JobParameters, parseUserParameters } from "../input/parameters.ts";
+import { applyDefinition, logPlan, makePlan } from "../apply/reconcile.ts";
+import { jobFailureMessage, jobSummary, MAX_FAILURE_MESSAGE, outputVariables, truncate } from "../report/report.ts";
+import type { Sleep } from "../aws/retry.ts";
+import type { WaitOptions } from "../aws/wait.ts";
+
+/** The largest input artifact read (the repository zip). */
+export const MAX_ARTIFACT_BYTES = 256 * 1024 * 1024;
+/** Stop starting new functions when less than this remains before the Lambda deadline. */
+export const DEADLINE_RESERVE_MS = 120_000;
+
+export interface LambdaContext {
+  awsRequestId: string;
+  getRemainingTimeInMillis(): number;
+}
+
+const artifactSchema = z.object({
+  name: z.string().optional(),
+  location: z.object({
+    type: z.literal("S3"),
+    s3Location: z.object({ bucketName: z.string().min(3), objectKey: z.string().min(1) }),
+  }),
+});
+
+const jobSchema = z.object({
+  id: z.string().min(1).max(128),
+  data: z.object({
+    actionConfiguration: z.object({
+      configuration: z.object({ UserParameters: z.string().optional() }).loose(),
+    }),
+    inputArtifacts: z
+      .array(artifactSchema)
+      .min(1, "the action has no input artifact: give it the source output"),
+    artifactCredentials: z.object({
+      accessKeyId: z.string().min(1),
+      secretAccessKey: z.string().min(1),
+      sessionToken: z.string().optional(),
+    }),
+    continuationToken: z.string().max(2048).optional(),
+  }),
+});
+
+const tokenSchema = z.strictObject({ v: z.literal(1), round: z.int().min(1), firstJobId: z.string() });
+type Continuation = z.infer<typeof tokenSchema>;
+
+export interface HandlerDeps {
+  reporter: JobReporter;
+  artifacts: (credentials: ArtifactCredentials, parameters: JobParameters) => ArtifactStore;
+  aws: (parameters: JobParameters, runId: string) => AwsContext;
+  stager: (parameters: JobParameters) => Stager | undefined;
+  download: Downloader;
+  logger: Logger;
+  sleep?: Sleep;
+  wait?: WaitOptions;
+  deadlineReserveMs?: number;
+}
+
+export function defaultDeps(): HandlerDeps {
+  return {
+    reporter: createJobReporter(),
+    artifacts: (credentials, parameters) =>
+      createArtifactStore(s3Client({ credentials, region: parameters.region })),
+    aws: (parameters, runId) => createAwsContext(parameters, { runId }),
+    stager: stagerFor,
+    download: downloadPackage,
+    logger: createLogger({
+      level: levelFromEnv(process.env.LOG_LEVEL, "info"),
+      write: (line) => console.log(line),
+    }),
+  };
+}
+
+/** Lambda entry point (dist/handler.mjs, export `handler`). */
+export async function handler(event: unknown, context: LambdaContext): Promise<void> {
+  await runJob(event, context, defaultDeps());
+}
+
+type Outcome =
+  | { kind: "success"; summary: string; outputVariables?: Record<string, string>; continuationToken?: string }
+  | { kind: "failure"; message: string };
+
+export async function runJob(event: unknown, context: LambdaContext, deps: HandlerDeps): Promise<void> {
+  const jobId = jobIdOf(event);
+  const log = deps.logger.child({ jobId: jobId ?? null, requestId: context.awsRequestId });
+  if (jobId === undefined) {
+    // Without a job id there is no job to report to; say so loudly and do not throw (no retries).
+    log.error("invocation without a CodePipeline job id; nothing to report to");
+    return;
+  }
+  let outcome: Outcome;
+  try {
+    outcome = await runStages(event, context, deps, log);
+  } catch (error) {
+    log.error("unexpected error", { error: describeError(error) });
+    outcome = { kind: "failure", message: `lambda-gitops failed unexpectedly: ${describeError(error)}` };
+  }
+  const externalExecutionId = context.awsRequestId;
+  if (outcome.kind === "success") {
+    log.info("reporting success", {
+      summary: outcome.summary,
+      continuation: outcome.continuationToken !== undefined,
+    });
+    const reported = await deps.reporter.success(jobId, {
+      summary: outcome.summary,
+      externalExecutionId,
+      outputVariables: outcome.outputVariables,
+      continuationToken: outcome.continuationToken,
+    });
+    noteFinished(reported, log);
+  } else {
+    log.warn("reporting failure", { reason: outcome.message });
+    const reported = await deps.reporter.failure(jobId, {
+      message: truncate(outcome.message, MAX_FAILURE_MESSAGE),
+      externalExecutionId,
+    });
+    noteFinished(reported, log);
+  }
+}
+
+function noteFinished(outcome: ReportOutcome, log: Logger): void {
+  if (outcome === "already-finished") {
+    log.warn(
+      "CodePipeline says the job is already finished (a retried result call whose first answer was lost); not failing the invocation",
+    );
+  }
+}
+
+function jobIdOf(event: unknown): string | undefined {
+  const id = (event as { "CodePipeline.job"?: { id?: unknown } } | null | undefined)?.["CodePipeline.job"]
+    ?.id;
+  return typeof id === "string" && id.length > 0 && id.length <= 128 ? id : undefined;
+}
+
+const fail = (message: string): Outcome => ({ kind: "failure", message });
+const problemsText = (lead: string, problems: readonly Problem[]) =>
+  [lead, ...problems.map(formatProblem)].join("\n");
+
+async function runStages(
+  event: unknown,
+  context: LambdaContext,
+  deps: HandlerDeps,
+  log: Logger,
+): Promise<Outcome> {
+  // event
+  const parsedJob = jobSchema.safeParse((event as Record<string, unknown>)["CodePipeline.job"]);
+  if (!parsedJob.success) {
+    const issues = parsedJob.error.issues.map((i) => `CodePipeline.job.${i.path.join(".")}: ${i.message}`);
+    return fail(`invalid CodePipeline job event:\n${issues.join("\n")}`);
+  }
+  const job = parsedJob.data;
+
+  // parameters
+  const params = parseUserParameters(job.data.actionConfiguration.configuration.UserParameters);
+  if (!params.ok) return fail(problemsText("invalid UserParameters:", params.problems));
+  const parameters = params.parameters;
+
+  // continuation
+  const continuation = parseContinuation(job.data.continuationToken, job.id);
+  if (!continuation.ok) return fail(continuation.message);
+  if (continuation.token.round > parameters.maxRounds) {
+    return fail(
+      `gave up after ${parameters.maxRounds} rounds of continuation without converging (maxRounds)`,
+    );
+  }
+
+  // artifact -> definition text
+  const artifact = job.data.inputArtifacts[0]!;
+  const { bucketName, objectKey } = artifact.location.s3Location;
+  const store = deps.artifacts(job.data.artifactCredentials, parameters);
+  const zip = await store.get(bucketName, objectKey, MAX_ARTIFACT_BYTES);
+  if (!zip.ok) return fail(zip.message);
+  const extracted = await extractFile(zip.bytes, parameters.definitionFile, {
+    maxEntries: 20_000,
+    maxFileBytes: MAX_DEFINITION_BYTES,
+    maxTotalUncompressedBytes: 2 * 1024 * 1024 * 1024,
+    maxZipBytes: MAX_ARTIFACT_BYTES,
+  });
+  if (!extracted.ok) return fail(`input artifact: ${extracted.message}`);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(extracted.bytes);
+  } catch {
+    return fail(`${parameters.definitionFile}: the file is not valid UTF-8`);
+  }
+
+  // definition + policy (nothing has touched AWS besides reading the artifact)
+  const desired = loadDesired(text, parameters.definitionFile, parameters.allowedPrefixes);
+  if (!desired.ok)
+    return fail(
+      problemsText(`${parameters.definitionFile} is invalid; nothing was changed:`, desired.problems),
+    );
+
+  // observe -> plan -> apply
+  const aws = deps.aws(parameters, job.id);
+  const plan = await makePlan(desired.definition, parameters, aws);
+  logPlan(plan, log);
+  const reserve = deps.deadlineReserveMs ?? DEADLINE_RESERVE_MS;
+  const report = await applyDefinition(desired.definition, plan, parameters, aws, {
+    download: deps.download,
+    logger: log,
+    stager: deps.stager(parameters),
+    canStart: () => context.getRemainingTimeInMillis() > reserve,
+    sleep: deps.sleep,
+    wait: deps.wait,
+  });
+  return outcomeOf(report, continuation.token, parameters.maxRounds);
+}
+
+function parseContinuation(
+  raw: string | undefined,
+  jobId: string,
+): { ok: true; token: Continuation } | { ok: false; message: string } {
+  if (raw === undefined) return { ok: true, token: { v: 1, round: 1, firstJobId: jobId } };
+  try {
+    const previous = tokenSchema.parse(JSON.parse(raw));
+    return { ok: true, token: { ...previous, round: previous.round + 1 } };
+  } catch {
+    return {
+      ok: false,
+      message: "the continuation token is not one lambda-gitops wrote; re-run the pipeline",
+    };
+  }
+}
+
+function outcomeOf(report: ApplyReport, token: Continuation, maxRounds: number): Outcome {
+  if (report.results.some((r) => r.status === "failed")) return fail(jobFailureMessage(report));
+  const skipped = report.results.filter((r) => r.status === "skipped").length;
+  if (skipped > 0 && token.round >= maxRounds) {
+    return fail(
+      `${skipped} function(s) were not started before the deadline in the last allowed round (${maxRounds}, maxRounds); re-run the pipeline or raise maxRounds. ${jobSummary(report)}`,
+    );
+  }
+  if (skipped > 0) {
+    return {
+      kind: "success",
+      summary: truncate(
+        `Round ${token.round}: ${skipped} function(s) left for the next round. ${jobSummary(report)}`,
+        2048,
+      ),
+      continuationToken: JSON.stringify(token),
+    };
+  }
+  return { kind: "success", summary: jobSummary(report), outputVariables: outputVariables(report) };
+}

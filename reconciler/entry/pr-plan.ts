@@ -1,0 +1,380 @@
+/**
+ * The pull-request planner: an EventBridge-invoked Lambda function that posts, on a CodeCommit pull
+ * request, exactly what the pipeline would do after the merge. A short pipeline of named stages,
+ *   event -> settings -> pipeline parameters -> definition file -> desired state -> plan -> comment.
+ *
+ * - Read-only: it plans with the same `makePlan` as `lambda-gitops plan` and the pipeline, against
+ *   this function's own account, and never calls a Lambda write API (its role has none).
+ * - One source of truth: the prefix policy, source role and file path come from the pipeline's own
+ *   Invoke action `UserParameters` (GetPipeline), parsed by the reconciler's parser.
+ * - One comment per pull-request revision: the comment's `clientRequestToken` is derived from the
+ *   pull request and both commits, so a redelivered or retried event never posts twice.
+ * - Input problems (an event it does not handle, a missing or invalid file, an invalid pipeline
+ *   configuration) never throw: they are logged, and reported in the comment when there is a pull
+ *   request to comment on. AWS errors do throw, so Lambda's asynchronous retries try again.
+ */
+import { createHash } from "node:crypto";
+import { CodeCommitClient } from "@aws-sdk/client-codecommit";
+import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
+import { z } from "zod";
+import {
+  type CodeCommitAdapter,
+  CommentTokenConflictError,
+  createCodeCommitAdapter,
+} from "../aws/codecommit.ts";
+import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pipeline-config.ts";
+import { type AwsContext, createAwsContext } from "../aws/context.ts";
+import { loadDesired } from "../input/desired.ts";
+import { describeError, type Problem } from "../core/errors.ts";
+import type { LambdaContext } from "./handler.ts";
+import { createLogger, type Logger, levelFromEnv } from "../core/log.ts";
+import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
+import type { Plan } from "../plan/plan.ts";
+import { logPlan, makePlan } from "../apply/reconcile.ts";
+import {
+  fitMarkdown,
+  MAX_COMMENT_LENGTH,
+  renderPlanMarkdown,
+  renderProblemsMarkdown,
+  truncate,
+} from "../report/report.ts";
+
+/** Versions the token: change it only to deliberately allow one more comment per revision. */
+export const TOKEN_SALT = "lambda-gitops-plan-v1";
+export const COMMENT_TITLE = "lambda-gitops plan";
+export const HANDLED_EVENTS = ["pullRequestCreated", "pullRequestSourceBranchUpdated"] as const;
+const DETAIL_TYPE = "CodeCommit Pull Request State Change";
+
+const COMMIT = /^[0-9a-f]{40}$/;
+const commit = z.string().regex(COMMIT, "expected a full 40-character commit ID");
+
+/** Only what routing needs, so events this function does not handle are told apart from malformed ones. */
+const envelopeSchema = z.object({
+  "detail-type": z.string(),
+  detail: z.object({ event: z.string() }).loose(),
+});
+
+const eventSchema = z.object({
+  source: z.literal("aws.codecommit"),
+  "detail-type": z.literal(DETAIL_TYPE),
+  detail: z
+    .object({
+      event: z.enum(HANDLED_EVENTS),
+      pullRequestId: z.string().regex(/^[0-9]{1,20}$/, "expected the pull request ID as a string of digits"),
+      repositoryNames: z.array(z.string().regex(/^[\w.-]{1,100}$/, "expected a repository name")).min(1),
+      sourceCommit: commit,
+      destinationCommit: commit,
+      // CodeCommit sends the strings "True" / "False", not booleans.
+      isMerged: z.enum(["True", "False"]),
+      pullRequestStatus: z.string().min(1),
+      sourceReference: z.string().optional(),
+      destinationReference: z.string().optional(),
+    })
+    .loose(),
+});
+
+export interface PullRequest {
+  pullRequestId: string;
+  repositoryName: string;
+  sourceCommit: string;
+  destinationCommit: string;
+  sourceReference: string | undefined;
+  destinationReference: string | undefined;
+}
+
+export type ParsedEvent =
+  | { kind: "pull-request"; pullRequest: PullRequest }
+  | { kind: "ignored"; reason: string }
+  | { kind: "invalid"; issues: string[] };
+
+/** Stage 1: the EventBridge event -> a pull request to plan, an event to ignore, or issues. */
+export function parsePullRequestEvent(event: unknown): ParsedEvent {
+  const envelope = envelopeSchema.safeParse(event);
+  if (envelope.success) {
+    const { "detail-type": detailType, detail } = envelope.data;
+    if (detailType !== DETAIL_TYPE) return { kind: "ignored", reason: `detail-type "${detailType}"` };
+    if (!(HANDLED_EVENTS as readonly string[]).includes(detail.event)) {
+      return { kind: "ignored", reason: `event "${detail.event}"` };
+    }
+  }
+  const parsed = eventSchema.safeParse(event);
+  if (!parsed.success) {
+    return {
+      kind: "invalid",
+      issues: parsed.error.issues.map(
+        (i) => `${i.path.length > 0 ? i.path.join(".") : "event"}: ${i.message}`,
+      ),
+    };
+  }
+  const d = parsed.data.detail;
+  if (d.isMerged === "True") return { kind: "ignored", reason: "the pull request is merged" };
+  if (d.pullRequestStatus !== "Open") return { kind: "ignored", reason: `status "${d.pullRequestStatus}"` };
+  // PostCommentForPullRequest refuses identical before/after commits; there is nothing to review.
+  if (d.sourceCommit === d.destinationCommit) {
+    return { kind: "ignored", reason: "the source and destination commits are the same" };
+  }
+  return {
+    kind: "pull-request",
+    pullRequest: {
+      pullRequestId: d.pullRequestId,
+      repositoryName: d.repositoryNames[0]!,
+      sourceCommit: d.sourceCommit,
+      destinationCommit: d.destinationCommit,
+      sourceReference: d.sourceReference,
+      destinationReference: d.destinationReference,
+    },
+  };
+}
+
+/**
+ * The comment's idempotency token: sha256 (hex, 64 characters) of the pull request ID, the source
+ * and destination commits and TOKEN_SALT. The commits are fixed-length (40 hex), so the plain
+ * concatenation is unambiguous.
+ */
+export function commentToken(pullRequestId: string, sourceCommit: string, destinationCommit: string): string {
+  return createHash("sha256")
+    .update(pullRequestId + sourceCommit + destinationCommit + TOKEN_SALT)
+    .digest("hex");
+}
+
+const settingsSchema = z.object({
+  PIPELINE_NAME: z
+    .string({ error: "is not set" })
+    .regex(/^[A-Za-z0-9.@_-]{1,100}$/, "expected a CodePipeline pipeline name"),
+  ACTION_NAME: z
+    .string({ error: "is not set" })
+    .regex(/^[A-Za-z0-9.@_-]{1,100}$/, "expected a CodePipeline action name"),
+  // Same rules as the pipeline's own `definitionFile` setting; empty means "not overridden".
+  DEFINITION_FILE: z.union([z.literal(""), jobParametersSchema.shape.definitionFile.unwrap()]).optional(),
+});
+
+export interface Settings {
+  pipelineName: string;
+  actionName: string;
+  definitionFile: string | undefined;
+}
+
+/** Stage 2: this function's own settings (environment variables set by infra/pr-plan.yaml). */
+export function readSettings(
+  env: Record<string, string | undefined>,
+): { ok: true; settings: Settings } | { ok: false; problems: string[] } {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    return { ok: false, problems: parsed.error.issues.map((i) => `\`${i.path.join(".")}\`: ${i.message}`) };
+  }
+  const { PIPELINE_NAME, ACTION_NAME, DEFINITION_FILE } = parsed.data;
+  return {
+    ok: true,
+    settings: {
+      pipelineName: PIPELINE_NAME,
+      actionName: ACTION_NAME,
+      definitionFile: DEFINITION_FILE || undefined,
+    },
+  };
+}
+
+// ---- Comments ------------------------------------------------------------------------------------
+
+export const short = (sha: string): string => sha.slice(0, 7);
+const branch = (ref: string | undefined): string | undefined => ref?.replace(/^refs\/heads\//, "");
+
+/** Which file at which commits: "`lambdas.json` at `a1b2c3d` (`feature`), to merge into `0f1e2d3` (`main`)". */
+export function revisionText(pr: PullRequest, file: string): string {
+  const source = branch(pr.sourceReference);
+  const destination = branch(pr.destinationReference);
+  const from = `\`${file}\` at \`${short(pr.sourceCommit)}\`${source ? ` (\`${source}\`)` : ""}`;
+  const into = `\`${short(pr.destinationCommit)}\`${destination ? ` (\`${destination}\`)` : ""}`;
+  return `${from}, to merge into ${into}`;
+}
+
+/** The line under a plan's summary: what was planned, and that the pipeline applies it on merge. */
+export function contextLine(pr: PullRequest, file: string, pipelineName: string): string {
+  return `Planned ${revisionText(pr, file)}. Read-only: nothing was changed; pipeline \`${pipelineName}\` applies this on merge.`;
+}
+
+export type CommentBody =
+  | { kind: "settings"; problems: string[] }
+  | { kind: "pipeline"; pipelineName: string; actionName: string; message: string }
+  | { kind: "parameters"; pipelineName: string; actionName: string; problems: Problem[] }
+  | { kind: "file"; file: string; message: string; pipelineName: string }
+  | { kind: "definition"; file: string; problems: Problem[]; pipelineName: string }
+  | { kind: "plan"; file: string; plan: Plan; pipelineName: string };
+
+/** Renders every comment the planner posts; each fits CodeCommit's 10,240-character limit. */
+export function renderComment(pr: PullRequest, body: CommentBody, max = MAX_COMMENT_LENGTH): string {
+  const title = `**${COMMENT_TITLE}**`;
+  const notOurChange = "This is a problem in the deployment of lambda-gitops, not in this pull request.";
+  switch (body.kind) {
+    case "settings":
+      return fitMarkdown(
+        [`${title}: could not plan: the pull-request planner is misconfigured. ${notOurChange}`, ""],
+        body.problems.map((problem) => `- environment variable ${problem}`),
+        (n) => `_${n} more not shown._`,
+        max,
+      );
+    case "pipeline":
+      return truncate(
+        `${title}: could not plan: cannot read the settings of pipeline \`${body.pipelineName}\` action \`${body.actionName}\`: ${body.message}. ${notOurChange}`,
+        max,
+      );
+    case "parameters":
+      return renderProblemsMarkdown(
+        `${title}: could not plan: the \`UserParameters\` of pipeline \`${body.pipelineName}\` action \`${body.actionName}\` are invalid, so the pipeline would fail too. ${notOurChange}`,
+        body.problems,
+        { maxLength: max, more: "see the pipeline's action configuration" },
+      );
+    case "file":
+      return truncate(
+        `${title}: could not plan: ${body.message}.\n\nRead ${revisionText(pr, body.file)}. Pipeline \`${body.pipelineName}\` reads \`${body.file}\` (its \`definitionFile\` setting) and would fail the same way after the merge; other files are not planned.`,
+        max,
+      );
+    case "definition": {
+      const count = `${body.problems.length} problem${body.problems.length === 1 ? "" : "s"}`;
+      return renderProblemsMarkdown(
+        `${title}: \`${body.file}\` is invalid (${count}); the pipeline would refuse it and change nothing.`,
+        body.problems,
+        { context: [`Checked ${revisionText(pr, body.file)}.`], maxLength: max },
+      );
+    }
+    case "plan":
+      return renderPlanMarkdown(body.plan, {
+        title: COMMENT_TITLE,
+        context: [contextLine(pr, body.file, body.pipelineName)],
+        maxLength: max,
+      });
+  }
+}
+
+// ---- Handler -------------------------------------------------------------------------------------
+
+export interface PrPlanDeps {
+  codecommit: CodeCommitAdapter;
+  pipeline: PipelineConfigReader;
+  aws: (parameters: JobParameters, runId: string) => AwsContext;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+}
+
+export function defaultDeps(): PrPlanDeps {
+  return {
+    codecommit: createCodeCommitAdapter(new CodeCommitClient({ maxAttempts: 5 })),
+    pipeline: createPipelineConfigReader(new CodePipelineClient({ maxAttempts: 5 })),
+    aws: (parameters, runId) => createAwsContext(parameters, { runId }),
+    env: process.env,
+    logger: createLogger({
+      level: levelFromEnv(process.env.LOG_LEVEL, "info"),
+      write: (line) => console.log(line),
+    }),
+  };
+}
+
+/** Lambda entry point (dist/pr-plan.mjs, export `handler`), target of the EventBridge rule. */
+export async function handler(event: unknown, context: LambdaContext): Promise<void> {
+  const deps = defaultDeps();
+  await runPrPlan(event, { ...deps, logger: deps.logger.child({ requestId: context.awsRequestId }) });
+}
+
+export type PrPlanResult =
+  | { kind: "ignored"; reason: string }
+  | { kind: "invalid-event"; issues: string[] }
+  | { kind: "commented"; body: CommentBody["kind"]; commentId: string; content: string }
+  | { kind: "already-commented"; body: CommentBody["kind"]; content: string };
+
+export async function runPrPlan(event: unknown, deps: PrPlanDeps): Promise<PrPlanResult> {
+  // event
+  const parsed = parsePullRequestEvent(event);
+  if (parsed.kind === "ignored") {
+    deps.logger.info("ignored event: not a new or updated open pull request", { reason: parsed.reason });
+    return parsed;
+  }
+  if (parsed.kind === "invalid") {
+    deps.logger.error("invalid CodeCommit pull request event; nothing to comment on", {
+      issues: parsed.issues,
+    });
+    return { kind: "invalid-event", issues: parsed.issues };
+  }
+  const pr = parsed.pullRequest;
+  const log = deps.logger.child({
+    pullRequestId: pr.pullRequestId,
+    repository: pr.repositoryName,
+    sourceCommit: pr.sourceCommit,
+    destinationCommit: pr.destinationCommit,
+  });
+  try {
+    const body = await planStages(pr, deps, log);
+    return await post(pr, body, deps, log);
+  } catch (error) {
+    // AWS errors (and bugs) surface: the invocation fails and Lambda retries it; the token keeps
+    // the retry from posting a second comment.
+    log.error("pull-request plan failed", { error: describeError(error) });
+    throw error;
+  }
+}
+
+async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promise<CommentBody> {
+  // settings
+  const settings = readSettings(deps.env);
+  if (!settings.ok) return { kind: "settings", problems: settings.problems };
+  const { pipelineName, actionName } = settings.settings;
+
+  // pipeline parameters: the policy the pipeline enforces
+  const action = await deps.pipeline.readActionUserParameters(pipelineName, actionName);
+  if (!action.ok) return { kind: "pipeline", pipelineName, actionName, message: action.message };
+  const params = parseUserParameters(action.userParameters);
+  if (!params.ok) return { kind: "parameters", pipelineName, actionName, problems: params.problems };
+  const parameters = params.parameters;
+  const file = settings.settings.definitionFile ?? parameters.definitionFile;
+
+  // definition file at the source commit (always the configured path, whatever the PR changed)
+  const read = await deps.codecommit.getFile(pr.repositoryName, pr.sourceCommit, file);
+  if (read.kind === "absent") {
+    return {
+      kind: "file",
+      file,
+      pipelineName,
+      message: `\`${file}\` does not exist at commit \`${short(pr.sourceCommit)}\``,
+    };
+  }
+  if (read.kind === "error") return { kind: "file", file, pipelineName, message: read.message };
+
+  // definition + policy
+  const desired = loadDesired(read.text, file, parameters.allowedPrefixes);
+  if (!desired.ok) return { kind: "definition", file, problems: desired.problems, pipelineName };
+
+  // observe -> plan (read-only)
+  const aws = deps.aws(parameters, `pr-${pr.pullRequestId}-${short(pr.sourceCommit)}`);
+  const plan = await makePlan(desired.definition, parameters, aws);
+  logPlan(plan, log);
+  return { kind: "plan", file, plan, pipelineName };
+}
+
+async function post(
+  pr: PullRequest,
+  body: CommentBody,
+  deps: PrPlanDeps,
+  log: Logger,
+): Promise<PrPlanResult> {
+  if (body.kind !== "plan") log.warn("not planned; reporting on the pull request", { reason: body.kind });
+  const content = renderComment(pr, body);
+  const clientRequestToken = commentToken(pr.pullRequestId, pr.sourceCommit, pr.destinationCommit);
+  try {
+    const posted = await deps.codecommit.postComment({
+      pullRequestId: pr.pullRequestId,
+      repositoryName: pr.repositoryName,
+      beforeCommitId: pr.destinationCommit,
+      afterCommitId: pr.sourceCommit,
+      content,
+      clientRequestToken,
+    });
+    log.info("posted plan comment", { commentId: posted.commentId, body: body.kind });
+    return { kind: "commented", body: body.kind, commentId: posted.commentId, content };
+  } catch (error) {
+    if (!(error instanceof CommentTokenConflictError)) throw error;
+    // An earlier delivery of this event already commented on this revision, with a different plan
+    // (the live state moved since). One comment per revision: keep the first, do not retry.
+    log.warn("a plan comment for this revision already exists; not posting another", {
+      error: describeError(error),
+    });
+    return { kind: "already-commented", body: body.kind, content };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The prefix policy: every function name must start with one of the allowed prefixes, exactly
+ * and case-sensitively. A single violation fails the whole definition before any AWS call.
+ * Names are already restricted to [A-Za-z0-9_-] by the definition schema, so ARNs, qualifiers,
+ * whitespace and Unicode look-alikes never reach this check; it still compares raw code units
+ * and normalises nothing, so it fails closed on its own.
+ */
+import type { NamedEntry } from "./definitions.ts";
+import type { Problem } from "../core/errors.ts";
+
+export function isAllowed(name: string, allowedPrefixes: readonly string[]): boolean {
+  return allowedPrefixes.some((prefix) => prefix.length > 0 && name.startsWith(prefix));
+}
+
+/** Problems for every function outside the allowlist (empty when all are allowed). */
+export function checkPolicy(
+  definition: { file: string; functions: readonly NamedEntry[] },
+  allowedPrefixes: readonly string[],
+): Problem[] {
+  const allowed = allowedPrefixes.map((p) => `"${p}"`).join(", ");
+  return definition.functions
+    .filter((fn) => !isAllowed(fn.name, allowedPrefixes))
+    .map((fn) => ({
+      file: definition.file,
+      line: fn.at.line,
+      column: fn.at.column,
+      path: `lambdas[${fn.index}].name`,
+      message:
+        allowedPrefixes.length === 0
+          ? `function "${fn.name}" is refused: no prefixes are allowed`
+          : `function "${fn.name}" is outside the allowed prefixes (${allowed}): the reconciler may not touch it`,
+    }));
+}

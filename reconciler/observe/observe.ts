@@ -1,0 +1,129 @@
+/**
+ * Read-only observation of the target (and, when needed, the source) account for each function.
+ * Spends as few control-plane calls as the facts allow (see ../shared/aws-facts.md section 1):
+ * - target: one ListAliases gives LIVE, every version alias and their RevisionIds at once;
+ * - source: GetFunction on the version alias (GetFunction has its own 100/s quota), only when the
+ *   target lacks the version alias; it also tells the package type and the code hash;
+ * - target $LATEST (GetFunction) only when something must be promoted, and the configuration of
+ *   existing versions only when a canary needs the role / dead-letter check.
+ * A read failure becomes that function's "failed" observation; it never looks like "absent".
+ */
+import pLimit from "p-limit";
+import type { AliasState, FunctionState, LambdaReader } from "../aws/lambda.ts";
+import type { Definition, FunctionSpec } from "../input/definitions.ts";
+import { describeError } from "../core/errors.ts";
+import { versionToAlias } from "../input/versions.ts";
+
+export type VersionSighting =
+  /** The version alias exists in the target account. `config` is read only for canaries. */
+  | { where: "target"; alias: AliasState; config?: FunctionState }
+  /** Missing in the target, present in the source account. */
+  | { where: "source"; source: FunctionState; sourceAccount: string }
+  /** Missing in the target; `sourceChecked` is false when no source account is configured. */
+  | { where: "nowhere"; sourceChecked: boolean }
+  /** The source account could not be read (access denied, throttled past retries...). */
+  | { where: "unreadable"; message: string };
+
+export type Observation =
+  | { kind: "missing-function" }
+  | { kind: "failed"; message: string }
+  | {
+      kind: "observed";
+      live: AliasState | undefined;
+      aliases: AliasState[];
+      /** Keyed by semantic version: the primary and, if declared, the canary version. */
+      versions: Record<string, VersionSighting>;
+      /** Target $LATEST, read when a promote or a canary check needs it. */
+      latest: FunctionState | undefined;
+    };
+
+export interface SourceAccount {
+  reader: LambdaReader;
+  accountId: string;
+}
+
+export interface ObserveOptions {
+  target: LambdaReader;
+  source: SourceAccount | undefined;
+  liveAlias: string;
+  concurrency: number;
+}
+
+export function desiredVersions(spec: FunctionSpec): string[] {
+  return spec.canary ? [spec.version, spec.canary.version] : [spec.version];
+}
+
+/** Observe every function concurrently (bounded); the result is keyed by function name. */
+export async function observeAll(
+  definition: Definition,
+  options: ObserveOptions,
+): Promise<Map<string, Observation>> {
+  const limit = pLimit(options.concurrency);
+  const entries = await Promise.all(
+    definition.functions.map((spec) =>
+      limit(async () => [spec.name, await observeFunction(spec, options)] as const),
+    ),
+  );
+  return new Map(entries);
+}
+
+export async function observeFunction(spec: FunctionSpec, options: ObserveOptions): Promise<Observation> {
+  const { target } = options;
+  let aliases: AliasState[] | undefined;
+  try {
+    aliases = await target.listAliases(spec.name);
+  } catch (error) {
+    return {
+      kind: "failed",
+      message: `could not read aliases in the target account: ${describeError(error)}`,
+    };
+  }
+  if (aliases === undefined) return { kind: "missing-function" };
+
+  const byName = new Map(aliases.map((a) => [a.name, a]));
+  const versions: Record<string, VersionSighting> = {};
+  for (const version of desiredVersions(spec)) {
+    const alias = byName.get(versionToAlias(version));
+    versions[version] = alias
+      ? { where: "target", alias }
+      : await sightInSource(spec.name, version, options.source);
+  }
+
+  const needsPromote = Object.values(versions).some((v) => v.where === "source");
+  let latest: FunctionState | undefined;
+  try {
+    if (needsPromote || spec.canary) {
+      latest = await target.getFunction(spec.name);
+      if (latest === undefined) return { kind: "missing-function" };
+    }
+    if (spec.canary) {
+      for (const sighting of Object.values(versions)) {
+        if (sighting.where === "target" && /^[0-9]+$/.test(sighting.alias.functionVersion)) {
+          sighting.config = await target.getFunction(spec.name, sighting.alias.functionVersion);
+        }
+      }
+    }
+  } catch (error) {
+    return {
+      kind: "failed",
+      message: `could not read the function in the target account: ${describeError(error)}`,
+    };
+  }
+  return { kind: "observed", live: byName.get(options.liveAlias), aliases, versions, latest };
+}
+
+async function sightInSource(
+  functionName: string,
+  version: string,
+  source: SourceAccount | undefined,
+): Promise<VersionSighting> {
+  if (!source) return { where: "nowhere", sourceChecked: false };
+  try {
+    const found = await source.reader.getFunction(functionName, versionToAlias(version));
+    return found
+      ? { where: "source", source: found, sourceAccount: source.accountId }
+      : { where: "nowhere", sourceChecked: true };
+  } catch (error) {
+    return { where: "unreadable", message: describeError(error) };
+  }
+}

@@ -1,0 +1,500 @@
+import {
+  CreateAliasCommand,
+  type FunctionConfiguration,
+  GetAliasCommand,
+  GetFunctionCommand,
+  LambdaClient,
+  PublishVersionCommand,
+  UpdateAliasCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from "@aws-sdk/client-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { expect } from "chai";
+import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
+import { type ApplyDeps, applyFunction, applyPlan } from "../../../reconciler/apply/apply.ts";
+import { silentLogger } from "../../../reconciler/core/log.ts";
+import type { PlanEntry } from "../../../reconciler/plan/plan.ts";
+
+const NAME = "team-a-orders";
+const SRC_SHA = "c3JjLXNoYQ==";
+const BYTES = new Uint8Array([80, 75, 5, 6]);
+
+function awsError(name: string, message = name, status = 400) {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+}
+
+function repointEntry(overrides: Partial<PlanEntry["live"]> = {}): PlanEntry {
+  return {
+    name: NAME,
+    desired: { version: "1.0.0" },
+    live: {
+      exists: true,
+      functionVersion: "3",
+      version: "1.1.1",
+      weights: {},
+      revisionId: "live-rev-1",
+      ...overrides,
+    },
+    action: { kind: "rollback", routing: { functionVersion: "2", weights: {} } },
+  };
+}
+
+function promoteEntry(latestSha = "old-sha"): PlanEntry {
+  return {
+    name: NAME,
+    desired: { version: "1.2.0" },
+    live: { exists: true, functionVersion: "3", version: "1.1.1", weights: {}, revisionId: "live-rev-1" },
+    action: {
+      kind: "promote",
+      present: {},
+      latest: {
+        revisionId: "latest-rev-1",
+        codeSha256: latestSha,
+        runtime: "nodejs22.x",
+        handler: "index.handler",
+        architectures: ["x86_64"],
+      },
+      promotions: [
+        {
+          version: "1.2.0",
+          alias: "1-2-0",
+          sourceAccount: "111111111111",
+          sourceFunctionVersion: "9",
+          codeSha256: SRC_SHA,
+          codeSize: 4,
+          runtime: "nodejs22.x",
+          handler: "index.handler",
+          architectures: ["x86_64"],
+        },
+      ],
+    },
+  };
+}
+
+const config = (o: Record<string, unknown> = {}): FunctionConfiguration =>
+  ({
+    FunctionName: NAME,
+    Version: "$LATEST",
+    PackageType: "Zip",
+    CodeSha256: SRC_SHA,
+    CodeSize: 4,
+    Runtime: "nodejs22.x",
+    Handler: "index.handler",
+    Architectures: ["x86_64"],
+    Role: "arn:aws:iam::222222222222:role/exec",
+    RevisionId: "latest-rev-2",
+    State: "Active",
+    LastUpdateStatus: "Successful",
+    ...o,
+  }) as FunctionConfiguration;
+
+describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
+  const targetClient = new LambdaClient({
+    region: "us-east-1",
+    credentials: { accessKeyId: "a", secretAccessKey: "b" },
+  });
+  const sourceClient = new LambdaClient({
+    region: "us-east-1",
+    credentials: { accessKeyId: "c", secretAccessKey: "d" },
+  });
+  const target = mockClient(targetClient);
+  const source = mockClient(sourceClient);
+  let downloads: string[];
+  let sleeps: number[];
+  let replans: number;
+  let replanWith: () => PlanEntry;
+
+  const deps = (over: Partial<ApplyDeps> = {}): ApplyDeps => ({
+    target: createLambdaAdapter(targetClient),
+    source: { reader: createLambdaAdapter(sourceClient), accountId: "111111111111" },
+    liveAlias: "LIVE",
+    concurrency: 4,
+    download: async (url, expected) => {
+      downloads.push(url);
+      return expected.codeSha256 === SRC_SHA
+        ? { ok: true, bytes: BYTES }
+        : { ok: false, message: "hash mismatch" };
+    },
+    replan: async () => {
+      replans += 1;
+      return replanWith();
+    },
+    logger: silentLogger,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    wait: { minDelay: 0.001, maxDelay: 0.002, maxWaitTime: 5 },
+    ...over,
+  });
+
+  beforeEach(() => {
+    target.reset();
+    source.reset();
+    downloads = [];
+    sleeps = [];
+    replans = 0;
+    replanWith = () => repointEntry({ revisionId: "live-rev-2" });
+    source
+      .on(GetFunctionCommand)
+      .resolves({ Configuration: config({ Version: "9" }), Code: { Location: "https://code.example/pkg" } });
+    target
+      .on(GetAliasCommand, { Name: "LIVE" })
+      .resolves({ Name: "LIVE", FunctionVersion: "2", RevisionId: "x" });
+  });
+
+  const commandsOf = (mock: typeof target) => mock.calls().map((c) => c.args[0].constructor.name);
+
+  describe("repoint (rollback / rollforward)", () => {
+    it("moves LIVE guarded by the planned RevisionId, clears weights, and reads it back", async () => {
+      target.on(UpdateAliasCommand).resolves({ Name: "LIVE", FunctionVersion: "2", RevisionId: "new" });
+      const result = await applyFunction(repointEntry({ weights: { "4": 0.1 } }), deps());
+      expect(result.status).to.equal("applied");
+      expect(result.functionVersion).to.equal("2");
+      expect(target.commandCalls(UpdateAliasCommand)[0]?.args[0].input).to.deep.include({
+        FunctionName: NAME,
+        Name: "LIVE",
+        FunctionVersion: "2",
+        RevisionId: "live-rev-1",
+        RoutingConfig: { AdditionalVersionWeights: {} },
+      });
+      expect(commandsOf(target)).to.deep.equal(["UpdateAliasCommand", "GetAliasCommand"]);
+    });
+
+    it("creates LIVE when it does not exist yet", async () => {
+      target.on(CreateAliasCommand).resolves({ Name: "LIVE", FunctionVersion: "2" });
+      const result = await applyFunction(
+        repointEntry({ exists: false, functionVersion: null, revisionId: null }),
+        deps(),
+      );
+      expect(result.status).to.equal("applied");
+      expect(target.commandCalls(CreateAliasCommand)[0]?.args[0].input).to.deep.include({
+        Name: "LIVE",
+        FunctionVersion: "2",
+      });
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
+    });
+
+    it("re-plans once on PreconditionFailedException and applies the fresh plan", async () => {
+      target
+        .on(UpdateAliasCommand)
+        .rejectsOnce(awsError("PreconditionFailedException", "The Revision Id provided does not match", 412))
+        .resolves({});
+      const result = await applyFunction(repointEntry(), deps());
+      expect(replans).to.equal(1);
+      expect(result.status).to.equal("applied");
+      const revisions = target.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input.RevisionId);
+      expect(revisions).to.deep.equal(["live-rev-1", "live-rev-2"]);
+    });
+
+    it("fails the function with a clear message when the precondition fails twice", async () => {
+      target
+        .on(UpdateAliasCommand)
+        .rejects(awsError("PreconditionFailedException", "revision mismatch", 412));
+      const result = await applyFunction(repointEntry(), deps());
+      expect(replans).to.equal(1);
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/changed by someone else while this run applied it, twice/);
+    });
+
+    it("retries ResourceConflictException with the named capped policy", async () => {
+      target
+        .on(UpdateAliasCommand)
+        .rejectsOnce(awsError("ResourceConflictException", "An update is in progress", 409))
+        .rejectsOnce(awsError("ResourceConflictException", "An update is in progress", 409))
+        .resolves({});
+      const result = await applyFunction(repointEntry(), deps());
+      expect(result.status).to.equal("applied");
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(3);
+      expect(sleeps).to.have.length(2);
+      expect(sleeps[1]!).to.be.at.least(sleeps[0]! / 2);
+    });
+
+    it("gives up after the policy's attempts and reports the error", async () => {
+      target
+        .on(UpdateAliasCommand)
+        .rejects(awsError("ResourceConflictException", "An update is in progress", 409));
+      const result = await applyFunction(repointEntry(), deps());
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/UpdateAlias failed: ResourceConflictException/);
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(6);
+    });
+
+    it("does not retry errors outside the policy (AccessDenied)", async () => {
+      target.on(UpdateAliasCommand).rejects(awsError("AccessDeniedException", "not authorized", 403));
+      const result = await applyFunction(repointEntry(), deps());
+      expect(result.status).to.equal("failed");
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(1);
+      expect(sleeps).to.deep.equal([]);
+    });
+
+    it("fails when LIVE does not read back as the routing it was given", async () => {
+      target.on(UpdateAliasCommand).resolves({});
+      target
+        .on(GetAliasCommand, { Name: "LIVE" })
+        .resolves({ Name: "LIVE", FunctionVersion: "3", RevisionId: "x" });
+      const result = await applyFunction(repointEntry(), deps());
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/LIVE reads back as v3/);
+    });
+  });
+
+  describe("promote", () => {
+    beforeEach(() => {
+      target
+        .on(UpdateFunctionCodeCommand)
+        .resolves(config({ LastUpdateStatus: "InProgress", RevisionId: "latest-rev-2" }));
+      target
+        .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: undefined })
+        .resolvesOnce({
+          Configuration: config({ LastUpdateStatus: "InProgress", RevisionId: "latest-rev-2" }),
+        })
+        .resolves({ Configuration: config({ RevisionId: "latest-rev-3" }) });
+      target.on(PublishVersionCommand).resolves(config({ Version: "12", RevisionId: "v12-rev" }));
+      target.on(CreateAliasCommand).resolves({ Name: "1-2-0", FunctionVersion: "12" });
+      target.on(UpdateAliasCommand).resolves({});
+      target
+        .on(GetAliasCommand, { Name: "LIVE" })
+        .resolves({ Name: "LIVE", FunctionVersion: "12", RevisionId: "x" });
+    });
+
+    it("runs the steps in order, each guarded, and records what it published", async () => {
+      const result = await applyFunction(promoteEntry(), deps());
+      expect(result.status, result.error).to.equal("applied");
+      expect(result.functionVersion).to.equal("12");
+      expect(result.published).to.deep.equal({ "1.2.0": "12" });
+      expect(commandsOf(source)).to.deep.equal(["GetFunctionCommand"]);
+      expect(source.commandCalls(GetFunctionCommand)[0]?.args[0].input).to.deep.equal({
+        FunctionName: NAME,
+        Qualifier: "1-2-0",
+      });
+      expect(downloads).to.deep.equal(["https://code.example/pkg"]);
+      expect(commandsOf(target)).to.deep.equal([
+        "UpdateFunctionCodeCommand",
+        "GetFunctionCommand",
+        "GetFunctionCommand",
+        "PublishVersionCommand",
+        "CreateAliasCommand",
+        "GetFunctionCommand",
+        "UpdateAliasCommand",
+        "GetAliasCommand",
+      ]);
+      const code = target.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input;
+      expect(code.RevisionId).to.equal("latest-rev-1");
+      expect(code.ZipFile).to.deep.equal(BYTES);
+      expect(code.Architectures).to.deep.equal(["x86_64"]);
+      const publish = target.commandCalls(PublishVersionCommand)[0]!.args[0].input;
+      expect(publish.CodeSha256).to.equal(SRC_SHA);
+      expect(publish.RevisionId).to.equal("latest-rev-3");
+      expect(publish.Description).to.contain("1.2.0").and.contain("111111111111").and.contain(SRC_SHA);
+      expect(target.commandCalls(CreateAliasCommand)[0]!.args[0].input).to.deep.include({
+        Name: "1-2-0",
+        FunctionVersion: "12",
+      });
+      expect(target.commandCalls(UpdateAliasCommand)[0]!.args[0].input).to.deep.include({
+        Name: "LIVE",
+        FunctionVersion: "12",
+        RevisionId: "live-rev-1",
+      });
+    });
+
+    it("never deploys bytes whose hash differs from the source version's CodeSha256", async () => {
+      const result = await applyFunction(
+        promoteEntry(),
+        deps({ download: async () => ({ ok: false, message: "downloaded package hash X does not match" }) }),
+      );
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/does not match/);
+      expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(0);
+      expect(target.commandCalls(PublishVersionCommand)).to.have.length(0);
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
+    });
+
+    it("fails fast when the code update ends in Failed, before publishing", async () => {
+      target.on(GetFunctionCommand, { FunctionName: NAME, Qualifier: undefined }).resolves({
+        Configuration: config({
+          LastUpdateStatus: "Failed",
+          LastUpdateStatusReason: "InvalidZipFileException: bad zip",
+        }),
+      });
+      const result = await applyFunction(promoteEntry(), deps());
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/update of team-a-orders failed: InvalidZipFileException/);
+      expect(target.commandCalls(GetFunctionCommand)).to.have.length(1);
+      expect(target.commandCalls(PublishVersionCommand)).to.have.length(0);
+    });
+
+    it("stops waiting at once on a non-retryable error", async () => {
+      target
+        .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: undefined })
+        .rejects(awsError("AccessDeniedException", "denied", 403));
+      const result = await applyFunction(promoteEntry(), deps());
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/AccessDenied/);
+      expect(target.commandCalls(GetFunctionCommand)).to.have.length(1);
+    });
+
+    it("does not upload again when $LATEST already has the source code (crash recovery)", async () => {
+      const result = await applyFunction(promoteEntry(SRC_SHA), deps());
+      expect(result.status, result.error).to.equal("applied");
+      expect(downloads).to.deep.equal([]);
+      expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(0);
+      expect(target.commandCalls(PublishVersionCommand)[0]!.args[0].input.RevisionId).to.equal(
+        "latest-rev-1",
+      );
+    });
+
+    it("brings runtime and handler along with the code", async () => {
+      source.on(GetFunctionCommand).resolves({
+        Configuration: config({ Version: "9", Runtime: "nodejs24.x", Handler: "main.handler" }),
+        Code: { Location: "https://code.example/pkg" },
+      });
+      target.on(UpdateFunctionConfigurationCommand).resolves(config());
+      await applyFunction(promoteEntry(), deps());
+      const update = target.commandCalls(UpdateFunctionConfigurationCommand)[0]!.args[0].input;
+      expect(update).to.deep.equal({
+        FunctionName: NAME,
+        Runtime: "nodejs24.x",
+        Handler: "main.handler",
+        RevisionId: "latest-rev-3",
+      });
+      expect(update).to.not.have.any.keys(
+        "Environment",
+        "Role",
+        "MemorySize",
+        "Timeout",
+        "VpcConfig",
+        "Layers",
+      );
+    });
+
+    it("re-plans when the source version alias moved since planning", async () => {
+      source.on(GetFunctionCommand).resolves({
+        Configuration: config({ Version: "10", CodeSha256: "b3RoZXI=" }),
+        Code: { Location: "u" },
+      });
+      await applyFunction(promoteEntry(), deps());
+      expect(replans).to.equal(1);
+      expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(0);
+    });
+
+    it("treats a CodeSha256 precondition failure on PublishVersion as a concurrent change", async () => {
+      target
+        .on(PublishVersionCommand)
+        .rejects(
+          awsError(
+            "InvalidParameterValueException",
+            "CodeSHA256 (x) is different from current CodeSHA256 in $LATEST (y). Please try again with the CodeSHA256 in $LATEST.",
+          ),
+        );
+      await applyFunction(promoteEntry(), deps());
+      expect(replans).to.equal(1);
+    });
+
+    it("refuses a published version whose code hash is not the source's", async () => {
+      target.on(PublishVersionCommand).resolves(config({ Version: "12", CodeSha256: "d3Jvbmc=" }));
+      const result = await applyFunction(promoteEntry(), deps());
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/published version 12 has CodeSha256 d3Jvbmc=/);
+      expect(target.commandCalls(CreateAliasCommand)).to.have.length(0);
+    });
+
+    it("accepts a version alias that appeared meanwhile only when it serves the same code", async () => {
+      target
+        .on(CreateAliasCommand, { Name: "1-2-0" })
+        .rejects(awsError("ResourceConflictException", "Alias already exists", 409));
+      target
+        .on(GetAliasCommand, { Name: "1-2-0" })
+        .resolves({ Name: "1-2-0", FunctionVersion: "11", RevisionId: "r" });
+      target
+        .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: "11" })
+        .resolves({ Configuration: config({ Version: "11" }) });
+      target
+        .on(GetAliasCommand, { Name: "LIVE" })
+        .resolves({ Name: "LIVE", FunctionVersion: "11", RevisionId: "x" });
+      const same = await applyFunction(promoteEntry(), deps());
+      expect(same.status, same.error).to.equal("applied");
+      expect(same.functionVersion).to.equal("11");
+
+      target
+        .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: "11" })
+        .resolves({ Configuration: config({ Version: "11", CodeSha256: "ZGlmZg==" }) });
+      const different = await applyFunction(promoteEntry(), deps());
+      expect(different.status).to.equal("failed");
+      expect(different.error).to.match(/already exists here and points at version 11 with different code/);
+    });
+
+    it("blocks packages over the 50 MB direct upload limit when no staging bucket is configured", async () => {
+      source.on(GetFunctionCommand).resolves({
+        Configuration: config({ Version: "9", CodeSize: 60 * 1024 * 1024 }),
+        Code: { Location: "u" },
+      });
+      const result = await applyFunction(promoteEntry(), deps());
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/direct upload limit; configure a stagingBucket/);
+      expect(downloads).to.deep.equal([]);
+    });
+  });
+
+  describe("the run", () => {
+    it("one function's failure never cancels another's work", async () => {
+      target
+        .on(UpdateAliasCommand, { FunctionName: "team-a-bad" })
+        .rejects(awsError("AccessDeniedException", "denied", 403));
+      target.on(UpdateAliasCommand, { FunctionName: NAME }).resolves({});
+      const bad = { ...repointEntry(), name: "team-a-bad" };
+      const report = await applyPlan({ liveAlias: "LIVE", entries: [bad, repointEntry()] }, deps());
+      expect(report.results.map((r) => [r.name, r.status])).to.deep.equal([
+        ["team-a-bad", "failed"],
+        [NAME, "applied"],
+      ]);
+    });
+
+    it("blocked entries fail with their reason and make no call", async () => {
+      const blocked: PlanEntry = {
+        ...repointEntry(),
+        action: { kind: "blocked", code: "version-missing", reason: "version 9.9.9 exists nowhere" },
+      };
+      const result = await applyFunction(blocked, deps());
+      expect(result).to.deep.include({ status: "failed", error: "version 9.9.9 exists nowhere" });
+      expect(target.calls()).to.have.length(0);
+    });
+
+    it("noop entries make no call at all", async () => {
+      const noop: PlanEntry = {
+        ...repointEntry(),
+        action: { kind: "noop", routing: { functionVersion: "3", weights: {} } },
+      };
+      const result = await applyFunction(noop, deps());
+      expect(result.status).to.equal("unchanged");
+      expect(target.calls()).to.have.length(0);
+      expect(source.calls()).to.have.length(0);
+    });
+
+    it("does not start new changes once the deadline is near", async () => {
+      const result = await applyFunction(repointEntry(), deps({ canStart: () => false }));
+      expect(result.status).to.equal("skipped");
+      expect(target.calls()).to.have.length(0);
+    });
+
+    it("never runs more functions at once than the concurrency", async () => {
+      let running = 0;
+      let peak = 0;
+      const slow = createLambdaAdapter(targetClient);
+      const adapter = {
+        ...slow,
+        updateAlias: async (...args: Parameters<typeof slow.updateAlias>) => {
+          running += 1;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setImmediate(r));
+          running -= 1;
+          return slow.updateAlias(...args);
+        },
+      };
+      target.on(UpdateAliasCommand).resolves({});
+      const entries = Array.from({ length: 12 }, (_, i) => ({ ...repointEntry(), name: `team-a-${i}` }));
+      await applyPlan({ liveAlias: "LIVE", entries }, deps({ target: adapter, concurrency: 3 }));
+      expect(peak).to.equal(3);
+    });
+  });
+});

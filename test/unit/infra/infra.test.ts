@@ -1,0 +1,1136 @@
+/**
+ * Static checks of the CloudFormation templates in infra/: structure, references, and above all the
+ * IAM policies, evaluated with sample parameters so the test sees the ARNs CloudFormation would
+ * produce. No AWS calls.
+ */
+
+import { fileURLToPath } from "node:url";
+import { expect } from "chai";
+import { parseUserParameters } from "../../../reconciler/input/parameters.ts";
+import {
+  type EvalContext,
+  evaluate,
+  evaluateJson,
+  expandTemplate,
+  instantiate,
+  intrinsicName,
+  isObject,
+  type Json,
+  type JsonObject,
+  loadTemplate,
+  NO_VALUE,
+  type ParameterValue,
+  PSEUDO_PARAMETERS,
+  parseTemplate,
+  resolveParameters,
+  subVariables,
+  type Template,
+} from "../../support/cfn.ts";
+
+const INFRA_DIR = fileURLToPath(new URL("../../../infra/", import.meta.url));
+
+const REGION = "eu-west-1";
+const TARGET_ACCOUNT = "111111111111";
+const SOURCE_ACCOUNT = "222222222222";
+const PREFIXES = ["team-a-", "team-b-"];
+const SOURCE_ROLE_ARN = `arn:aws:iam::${SOURCE_ACCOUNT}:role/lambda-gitops-source`;
+const RECONCILER_ROLE_ARNS = [
+  `arn:aws:iam::${TARGET_ACCOUNT}:role/lambda-gitops-ExecutionRole-ABC123`,
+  "arn:aws:iam::333333333333:role/other-reconciler",
+];
+
+type TemplateName = "reconciler" | "source-role" | "pipeline" | "pr-plan";
+
+interface Sample {
+  accountId: string;
+  /** Parameters every variant gets (required ones have no Default). */
+  base: Record<string, ParameterValue>;
+  /** Extra parameter sets, each merged over base, to exercise every condition branch. */
+  variants: Record<string, ParameterValue>[];
+}
+
+const SAMPLES: Record<TemplateName, Sample> = {
+  reconciler: {
+    accountId: TARGET_ACCOUNT,
+    base: {
+      AllowedPrefixes: PREFIXES.join(","),
+      SourceRoleArn: SOURCE_ROLE_ARN,
+      CodeS3Bucket: "deploy-artifacts-111111111111",
+      CodeS3Key: "lambda-gitops/0.1.0/lambda-gitops.zip",
+    },
+    variants: [
+      {},
+      { StagingBucket: "staging-bucket-1", CodeS3ObjectVersion: "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY" },
+    ],
+  },
+  "source-role": {
+    accountId: SOURCE_ACCOUNT,
+    base: { AllowedPrefixes: PREFIXES.join(","), ReconcilerRoleArns: RECONCILER_ROLE_ARNS.join(",") },
+    variants: [
+      {},
+      { ExternalId: "lambda-gitops-ext-1" },
+      { PrincipalOrgId: "o-abcdefghij" },
+      { ExternalId: "lambda-gitops-ext-1", PrincipalOrgId: "o-abcdefghij" },
+    ],
+  },
+  pipeline: {
+    accountId: TARGET_ACCOUNT,
+    base: {
+      RepositoryName: "lambda-definitions",
+      AllowedPrefixes: PREFIXES.join(","),
+      SourceRoleArn: SOURCE_ROLE_ARN,
+    },
+    variants: [
+      {},
+      { ExternalId: "lambda-gitops-ext-1" },
+      { StagingBucket: "staging-bucket-1" },
+      { ExternalId: "lambda-gitops-ext-1", StagingBucket: "staging-bucket-1" },
+    ],
+  },
+  "pr-plan": {
+    accountId: TARGET_ACCOUNT,
+    base: {
+      RepositoryName: "lambda-definitions",
+      AllowedPrefixes: PREFIXES.join(","),
+      SourceRoleArn: SOURCE_ROLE_ARN,
+      CodeS3Bucket: "deploy-artifacts-111111111111",
+      CodeS3Key: "lambda-gitops/0.1.0/lambda-gitops.zip",
+    },
+    variants: [
+      {},
+      {
+        DefinitionFile: "deploy/production/lambdas.json",
+        CodeS3ObjectVersion: "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+        PipelineName: "team-a-deploy",
+        ActionName: "Apply",
+      },
+    ],
+  },
+};
+
+/**
+ * The only statements allowed to use `Resource: "*"`, per template, each with why.
+ * Anything else with "*" fails the test.
+ */
+const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason: string }[]> = {
+  reconciler: [
+    {
+      actions: ["codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"],
+      reason: "CodePipeline job APIs have no resource type in IAM; only '*' is accepted",
+    },
+  ],
+  "source-role": [],
+  pipeline: [
+    {
+      actions: ["lambda:ListFunctions"],
+      reason: "the CodePipeline Lambda Invoke action needs ListFunctions, which supports only '*'",
+    },
+  ],
+  "pr-plan": [],
+};
+
+const RECONCILER_LAMBDA_ACTIONS = [
+  "lambda:GetFunction",
+  "lambda:GetAlias",
+  "lambda:ListAliases",
+  "lambda:UpdateFunctionCode",
+  "lambda:UpdateFunctionConfiguration",
+  "lambda:PublishVersion",
+  "lambda:CreateAlias",
+  "lambda:UpdateAlias",
+];
+const SOURCE_LAMBDA_ACTIONS = [
+  "lambda:GetFunction",
+  "lambda:GetFunctionConfiguration",
+  "lambda:GetAlias",
+  "lambda:ListAliases",
+];
+
+const templates = new Map<TemplateName, Template>();
+function template(name: TemplateName): Template {
+  let loaded = templates.get(name);
+  if (!loaded) {
+    loaded = loadTemplate(`${INFRA_DIR}${name}.yaml`);
+    templates.set(name, loaded);
+  }
+  return loaded;
+}
+
+function stack(name: TemplateName, variant: Record<string, ParameterValue> = {}) {
+  const sample = SAMPLES[name];
+  return instantiate(template(name), {
+    parameters: { ...sample.base, ...variant },
+    accountId: sample.accountId,
+    region: REGION,
+  });
+}
+
+function prefixArns(account: string, prefixes = PREFIXES): string[] {
+  return prefixes.flatMap((prefix) => [
+    `arn:aws:lambda:${REGION}:${account}:function:${prefix}*`,
+    `arn:aws:lambda:${REGION}:${account}:function:${prefix}*:*`,
+  ]);
+}
+
+function asList(value: Json | undefined): Json[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function strings(value: Json | undefined): string[] {
+  return asList(value).map((item) => {
+    if (typeof item !== "string") throw new Error(`expected a string, got ${JSON.stringify(item)}`);
+    return item;
+  });
+}
+
+function sorted(values: string[]): string[] {
+  return [...values].sort();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Walking the raw template
+
+interface Reference {
+  kind: "Ref" | "Sub" | "GetAtt" | "If" | "Condition" | "DependsOn";
+  name: string;
+  path: string;
+  /** Fn::ForEach identifiers in scope at this point. */
+  scope: string[];
+}
+
+/** Every reference in a section of the raw (unexpanded) template, with the ForEach identifiers in scope. */
+function collectReferences(node: Json, path: string, scope: string[], out: Reference[]): void {
+  if (Array.isArray(node)) {
+    node.forEach((item, index) => {
+      collectReferences(item, `${path}[${index}]`, scope, out);
+    });
+    return;
+  }
+  if (!isObject(node)) return;
+  const name = intrinsicName(node);
+  const args = name ? node[name]! : undefined;
+  switch (name) {
+    case "Ref":
+      out.push({ kind: "Ref", name: String(args), path, scope });
+      return;
+    case "Condition":
+      out.push({ kind: "Condition", name: String(args), path, scope });
+      return;
+    case "Fn::GetAtt": {
+      const target = Array.isArray(args) ? args[0] : undefined;
+      out.push({ kind: "GetAtt", name: String(target), path, scope });
+      return;
+    }
+    case "Fn::Sub": {
+      const [text, variables] = Array.isArray(args) ? [args[0], args[1]] : [args, undefined];
+      const local = isObject(variables) ? Object.keys(variables) : [];
+      for (const variable of subVariables(String(text))) {
+        if (!local.includes(variable)) out.push({ kind: "Sub", name: variable, path, scope });
+      }
+      if (variables !== undefined) collectReferences(variables, `${path}.Fn::Sub[1]`, scope, out);
+      return;
+    }
+    case "Fn::If": {
+      const list = asList(args);
+      out.push({ kind: "If", name: String(list[0]), path, scope });
+      list.slice(1).forEach((branch, index) => {
+        collectReferences(branch, `${path}.Fn::If[${index + 1}]`, scope, out);
+      });
+      return;
+    }
+  }
+  for (const [key, child] of Object.entries(node)) {
+    if (key.startsWith("Fn::ForEach::") && Array.isArray(child) && child.length === 3) {
+      const [identifier, collection, fragment] = child as [Json, Json, Json];
+      collectReferences(collection, `${path}.${key}[1]`, scope, out);
+      collectReferences(fragment, `${path}.${key}[2]`, [...scope, String(identifier)], out);
+      continue;
+    }
+    collectReferences(child, `${path}.${key}`, scope, out);
+  }
+}
+
+function allReferences(t: Template): Reference[] {
+  const out: Reference[] = [];
+  for (const section of ["Conditions", "Resources", "Outputs"] as const) {
+    const body = t[section];
+    if (body) collectReferences(body as Json, section, [], out);
+  }
+  // Resource- and output-level `Condition: Name` and `DependsOn`.
+  for (const [id, resource] of Object.entries(t.Resources)) {
+    if (!isObject(resource)) continue;
+    if (typeof resource.Condition === "string") {
+      out.push({ kind: "Condition", name: resource.Condition, path: `Resources.${id}.Condition`, scope: [] });
+    }
+    for (const dependency of strings(resource.DependsOn)) {
+      out.push({ kind: "DependsOn", name: dependency, path: `Resources.${id}.DependsOn`, scope: [] });
+    }
+  }
+  for (const [id, output] of Object.entries(t.Outputs ?? {})) {
+    if (typeof output.Condition === "string") {
+      out.push({ kind: "Condition", name: output.Condition, path: `Outputs.${id}.Condition`, scope: [] });
+    }
+  }
+  return out;
+}
+
+/** Logical IDs declared directly (not generated by Fn::ForEach). */
+function declaredResources(t: Template): string[] {
+  return Object.keys(t.Resources).filter((id) => !id.startsWith("Fn::ForEach::"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// IAM statements, evaluated
+
+interface Statement {
+  resource: string;
+  kind: "trust" | "identity" | "resource-policy";
+  effect: string;
+  actions: string[];
+  resources: string[];
+  raw: JsonObject;
+}
+
+function statementsOf(document: Json, resource: string, kind: Statement["kind"]): Statement[] {
+  if (!isObject(document)) throw new Error(`${resource}: policy document is not a mapping`);
+  expect(document.Version, `${resource} policy Version`).to.equal("2012-10-17");
+  return asList(document.Statement).map((raw) => {
+    if (!isObject(raw)) throw new Error(`${resource}: statement is not a mapping`);
+    return {
+      resource,
+      kind,
+      effect: String(raw.Effect),
+      actions: strings(raw.Action),
+      resources: strings(raw.Resource),
+      raw,
+    };
+  });
+}
+
+function policyStatements(t: Template, ctx: EvalContext): Statement[] {
+  const out: Statement[] = [];
+  for (const [id, resource] of Object.entries(t.Resources)) {
+    if (!isObject(resource) || !isObject(resource.Properties)) continue;
+    if (typeof resource.Condition === "string" && !ctx.conditions[resource.Condition]) continue;
+    const properties = evaluateJson(resource.Properties, ctx);
+    if (!isObject(properties)) continue;
+    switch (resource.Type) {
+      case "AWS::IAM::Role":
+        out.push(...statementsOf(properties.AssumeRolePolicyDocument ?? null, id, "trust"));
+        for (const policy of asList(properties.Policies)) {
+          if (!isObject(policy)) throw new Error(`${id}: policy is not a mapping`);
+          out.push(
+            ...statementsOf(policy.PolicyDocument ?? null, `${id}/${String(policy.PolicyName)}`, "identity"),
+          );
+        }
+        break;
+      case "AWS::IAM::RolePolicy":
+      case "AWS::IAM::Policy":
+      case "AWS::IAM::ManagedPolicy":
+        out.push(...statementsOf(properties.PolicyDocument ?? null, id, "identity"));
+        break;
+      case "AWS::S3::BucketPolicy":
+        out.push(...statementsOf(properties.PolicyDocument ?? null, id, "resource-policy"));
+        break;
+    }
+  }
+  return out;
+}
+
+function everyVariant(name: TemplateName, check: (s: ReturnType<typeof stack>, label: string) => void) {
+  for (const variant of SAMPLES[name].variants)
+    check(stack(name, variant), `${name} ${JSON.stringify(variant)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("infra: CloudFormation loader and evaluator (test/support/cfn.ts)", () => {
+  it("turns short-form tags into long forms", () => {
+    const t = parseTemplate(
+      [
+        "Resources:",
+        "  R:",
+        "    Type: X",
+        "    Properties:",
+        "      A: !Ref P",
+        "      B: !GetAtt Res.Arn",
+        "      C: !GetAtt Res.Endpoint.Address",
+        "      D: !GetAtt [Res, Arn]",
+        '      E: !Sub "a-${P}"',
+        '      F: !Sub ["${X}", {X: !Ref P}]',
+        '      G: !Join [",", !Split ["|", !Select [0, !GetAZs ""]]]',
+        "      H: !If [C1, !Base64 {Fn::Sub: x}, !ImportValue other]",
+        "      I: !FindInMap [M, k, v]",
+        '      J: !Cidr ["10.0.0.0/16", 2, 8]',
+        "Conditions:",
+        '  C1: !And [!Equals [!Ref P, ""], !Not [!Condition C2], !Or [!Condition C2, !Condition C2]]',
+      ].join("\n"),
+    );
+    const props = (t.Resources.R as JsonObject).Properties as JsonObject;
+    expect(props.A).to.deep.equal({ Ref: "P" });
+    expect(props.B).to.deep.equal({ "Fn::GetAtt": ["Res", "Arn"] });
+    expect(props.C).to.deep.equal({ "Fn::GetAtt": ["Res", "Endpoint.Address"] });
+    expect(props.D).to.deep.equal({ "Fn::GetAtt": ["Res", "Arn"] });
+    expect(props.E).to.deep.equal({ "Fn::Sub": "a-${P}" });
+    expect(props.F).to.deep.equal({ "Fn::Sub": ["${X}", { X: { Ref: "P" } }] });
+    expect(props.G).to.deep.equal({
+      "Fn::Join": [",", { "Fn::Split": ["|", { "Fn::Select": [0, { "Fn::GetAZs": "" }] }] }],
+    });
+    expect(props.H).to.deep.equal({
+      "Fn::If": ["C1", { "Fn::Base64": { "Fn::Sub": "x" } }, { "Fn::ImportValue": "other" }],
+    });
+    expect(props.I).to.deep.equal({ "Fn::FindInMap": ["M", "k", "v"] });
+    expect(props.J).to.deep.equal({ "Fn::Cidr": ["10.0.0.0/16", 2, 8] });
+    expect(t.Conditions?.C1).to.deep.equal({
+      "Fn::And": [
+        { "Fn::Equals": [{ Ref: "P" }, ""] },
+        { "Fn::Not": [{ Condition: "C2" }] },
+        { "Fn::Or": [{ Condition: "C2" }, { Condition: "C2" }] },
+      ],
+    });
+  });
+
+  it("rejects unknown tags and duplicate keys", () => {
+    expect(() => parseTemplate("Resources:\n  R: !Bogus x\n")).to.throw(/Bogus/);
+    expect(() => parseTemplate("Resources:\n  R: 1\n  R: 2\n")).to.throw();
+  });
+
+  it("evaluates Ref, Sub, Join, Split, If and AWS::NoValue with pseudo parameters", () => {
+    const t = parseTemplate(
+      [
+        "Parameters:",
+        "  L: {Type: CommaDelimitedList, Default: 'a,b'}",
+        "  S: {Type: String, Default: ''}",
+        "Conditions:",
+        "  HasS: !Not [!Equals [!Ref S, '']]",
+        "Resources:",
+        "  R: {Type: X}",
+      ].join("\n"),
+    );
+    const { ctx } = instantiate(t, { accountId: "123456789012", region: "us-east-2" });
+    const arns = parseTemplate(
+      [
+        "Resources:",
+        "  V: !Split [',', !Sub ['arn:${AWS::Partition}:x:${AWS::Region}:${AWS::AccountId}:${Inner}', {Inner: !Join [',', !Ref L]}]]",
+        "  W: [1, !If [HasS, 2, !Ref AWS::NoValue], 3]",
+        "  X: !Sub '${!Literal}-${R}-${R.Arn}'",
+      ].join("\n"),
+    ).Resources;
+    expect(evaluate(arns.V!, ctx)).to.deep.equal(["arn:aws:x:us-east-2:123456789012:a", "b"]);
+    expect(evaluate(arns.W!, ctx)).to.deep.equal([1, 3]);
+    expect(evaluate(arns.X!, ctx)).to.equal("${Literal}-<R>-<R.Arn>");
+    expect(evaluate({ Ref: "AWS::NoValue" }, ctx)).to.equal(NO_VALUE);
+  });
+
+  it("refuses a non-literal Fn::Join delimiter, as CloudFormation does (why the templates use Fn::ForEach)", () => {
+    const { ctx } = instantiate(parseTemplate("Resources:\n  R: {Type: X}\n"));
+    const join = { "Fn::Join": [{ "Fn::Sub": ",arn:${AWS::Region}:" }, ["a", "b"]] } as Json;
+    expect(() => evaluate(join, ctx)).to.throw(/delimiter must be a literal/);
+  });
+
+  it("expands Fn::ForEach with ${Id} and &{Id} and rejects colliding keys", () => {
+    const t = parseTemplate(
+      [
+        "Transform: AWS::LanguageExtensions",
+        "Parameters:",
+        "  L: {Type: CommaDelimitedList}",
+        "Resources:",
+        "  Fn::ForEach::Loop:",
+        "    - Item",
+        "    - !Ref L",
+        "    - R&{Item}:",
+        "        Type: X",
+        "        Properties: {Name: !Sub 'n-${Item}', Same: !Ref Item}",
+      ].join("\n"),
+    );
+    const expanded = expandTemplate(t, resolveParameters(t, { L: "a-1,b_2" }));
+    expect(expanded.Resources).to.deep.equal({
+      Ra1: { Type: "X", Properties: { Name: { "Fn::Sub": "n-a-1" }, Same: "a-1" } },
+      Rb2: { Type: "X", Properties: { Name: { "Fn::Sub": "n-b_2" }, Same: "b_2" } },
+    });
+    expect(() => expandTemplate(t, resolveParameters(t, { L: "a-1,a_1" }))).to.throw(/duplicate key Ra1/);
+  });
+
+  it("checks parameter values against AllowedPattern per list entry, AllowedValues and numeric bounds", () => {
+    const t = parseTemplate(
+      [
+        "Parameters:",
+        "  L: {Type: CommaDelimitedList, AllowedPattern: '[a-z]+'}",
+        "  N: {Type: Number, MinValue: 1, MaxValue: 3, Default: 2}",
+        "Resources: {R: {Type: X}}",
+      ].join("\n"),
+    );
+    expect(resolveParameters(t, { L: "ab,cd" }).L).to.deep.equal(["ab", "cd"]);
+    expect(() => resolveParameters(t, { L: "ab,c1" })).to.throw(/c1/);
+    expect(() => resolveParameters(t, { L: "ab", N: "4" })).to.throw(/4 > 3/);
+    expect(() => resolveParameters(t, {})).to.throw(/no value/);
+  });
+});
+
+for (const name of ["reconciler", "source-role", "pipeline", "pr-plan"] as const) {
+  describe(`infra/${name}.yaml: structure`, () => {
+    it("parses, with format version and a Description", () => {
+      const t = template(name);
+      expect(t.AWSTemplateFormatVersion).to.equal("2010-09-09");
+      expect(t.Description).to.be.a("string").and.have.length.greaterThan(20);
+      expect(Object.keys(t.Resources)).to.not.be.empty;
+    });
+
+    it("types and constrains every parameter, and the defaults satisfy the constraints", () => {
+      const parameters = template(name).Parameters ?? {};
+      expect(Object.keys(parameters)).to.not.be.empty;
+      for (const [id, p] of Object.entries(parameters)) {
+        expect(p.Type, `${id}.Type`).to.be.oneOf(["String", "Number", "CommaDelimitedList"]);
+        expect(p.Description, `${id}.Description`).to.be.a("string").and.not.empty;
+        const constrained =
+          p.Type === "Number"
+            ? (p.MinValue !== undefined && p.MaxValue !== undefined) || Array.isArray(p.AllowedValues)
+            : typeof p.AllowedPattern === "string" || Array.isArray(p.AllowedValues);
+        expect(constrained, `${id} has no constraint`).to.equal(true);
+      }
+      // Defaults and samples both pass the template's own constraints (throws otherwise).
+      for (const variant of SAMPLES[name].variants)
+        resolveParameters(template(name), { ...SAMPLES[name].base, ...variant });
+    });
+
+    it("declares Outputs with a Description and a Value", () => {
+      const outputs = template(name).Outputs ?? {};
+      expect(Object.keys(outputs)).to.not.be.empty;
+      for (const [id, output] of Object.entries(outputs)) {
+        expect(output.Description, `${id}.Description`).to.be.a("string").and.not.empty;
+        expect(output.Value, `${id}.Value`).to.not.equal(undefined);
+      }
+    });
+
+    it("resolves every Ref and ${Name} to a parameter, resource, pseudo parameter or loop identifier", () => {
+      const t = template(name);
+      const parameters = Object.keys(t.Parameters ?? {});
+      const resources = declaredResources(t);
+      const problems: string[] = [];
+      for (const ref of allReferences(t)) {
+        if (ref.kind !== "Ref" && ref.kind !== "Sub") continue;
+        const target = ref.name;
+        if (target.startsWith("AWS::")) {
+          if (!(PSEUDO_PARAMETERS as readonly string[]).includes(target))
+            problems.push(`${ref.path}: ${target}`);
+          continue;
+        }
+        if (ref.kind === "Sub" && target.includes(".")) {
+          if (!resources.includes(target.slice(0, target.indexOf("."))))
+            problems.push(`${ref.path}: ${target}`);
+          continue;
+        }
+        if (![...parameters, ...resources, ...ref.scope].includes(target))
+          problems.push(`${ref.path}: ${target}`);
+      }
+      expect(problems).to.deep.equal([]);
+    });
+
+    it("names an existing resource in every Fn::GetAtt and DependsOn", () => {
+      const t = template(name);
+      const resources = declaredResources(t);
+      const missing = allReferences(t)
+        .filter((ref) => ref.kind === "GetAtt" || ref.kind === "DependsOn")
+        .filter((ref) => !resources.includes(ref.name))
+        .map((ref) => `${ref.path}: ${ref.name}`);
+      expect(missing).to.deep.equal([]);
+    });
+
+    it("defines every condition it uses, and uses every condition it defines", () => {
+      const t = template(name);
+      const defined = Object.keys(t.Conditions ?? {});
+      const used = allReferences(t)
+        .filter((ref) => ref.kind === "If" || ref.kind === "Condition")
+        .map((ref) => ref.name);
+      expect(used.filter((c) => !defined.includes(c))).to.deep.equal([]);
+      expect(defined.filter((c) => !used.includes(c))).to.deep.equal([]);
+    });
+
+    it("evaluates every resource and output for each sample parameter set", () => {
+      everyVariant(name, ({ template: expanded, ctx }, label) => {
+        for (const [id, resource] of Object.entries(expanded.Resources)) {
+          expect(id, `${label}: logical ID`).to.match(/^[A-Za-z0-9]{1,255}$/);
+          expect(() => evaluateJson(resource, ctx), `${label}: ${id}`).to.not.throw();
+        }
+        for (const [id, output] of Object.entries(expanded.Outputs ?? {})) {
+          expect(() => evaluateJson(output.Value ?? null, ctx), `${label}: output ${id}`).to.not.throw();
+        }
+      });
+    });
+  });
+
+  describe(`infra/${name}.yaml: IAM`, () => {
+    it("allows no wildcard actions and uses no NotAction/NotResource/NotPrincipal", () => {
+      everyVariant(name, ({ template: t, ctx }, label) => {
+        for (const s of policyStatements(t, ctx)) {
+          for (const key of ["NotAction", "NotResource", "NotPrincipal"]) {
+            expect(s.raw, `${label} ${s.resource}`).to.not.have.property(key);
+          }
+          if (s.effect !== "Allow") continue;
+          for (const action of s.actions) {
+            expect(action, `${label} ${s.resource}`).to.match(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
+          }
+        }
+      });
+    });
+
+    it('uses Resource "*" only for the allowlisted actions', () => {
+      const allow = STAR_RESOURCE_ALLOWLIST[name];
+      everyVariant(name, ({ template: t, ctx }, label) => {
+        for (const s of policyStatements(t, ctx)) {
+          if (s.kind === "trust" || !s.resources.includes("*")) continue;
+          expect(s.resources, `${label} ${s.resource}: "*" mixed with ARNs`).to.deep.equal(["*"]);
+          const entry = allow.find((e) => sorted(e.actions).join() === sorted(s.actions).join());
+          expect(
+            entry,
+            `${label} ${s.resource}: "*" for ${s.actions.join(", ")} is not allowlisted`,
+          ).to.not.equal(undefined);
+          expect(entry?.reason).to.be.a("string").and.not.empty;
+        }
+      });
+      // Each allowlist entry is actually used (a stale entry would hide a future regression).
+      const { template: t, ctx } = stack(name);
+      for (const entry of allow) {
+        const found = policyStatements(t, ctx).some(
+          (s) => s.resources.includes("*") && sorted(s.actions).join() === sorted(entry.actions).join(),
+        );
+        expect(found, `unused allowlist entry ${entry.actions.join(", ")}`).to.equal(true);
+      }
+    });
+
+    it("names only this account and Region in ARNs (no wildcard partition, Region or account)", () => {
+      everyVariant(name, ({ template: t, ctx }, label) => {
+        for (const s of policyStatements(t, ctx)) {
+          for (const arn of s.resources.filter((r) => r.startsWith("arn:"))) {
+            const [, partition, service, region, account] = arn.split(":");
+            expect(partition, `${label} ${arn}`).to.equal("aws");
+            if (service === "s3" || service === "iam") continue; // global ARNs; iam names its own account
+            expect(region, `${label} ${arn}`).to.equal(REGION);
+            expect(account, `${label} ${arn}`).to.equal(SAMPLES[name].accountId);
+          }
+        }
+      });
+    });
+  });
+}
+
+describe("infra/reconciler.yaml", () => {
+  const ownFunction = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:lambda-gitops-reconciler`;
+
+  it("grants the reconciler's lambda actions exactly on the prefix function ARNs (unqualified and :*)", () => {
+    everyVariant("reconciler", ({ template: t, ctx }, label) => {
+      const lambda = policyStatements(t, ctx).filter(
+        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")),
+      );
+      expect(lambda, label).to.have.length(PREFIXES.length);
+      for (const s of lambda) {
+        expect(sorted(s.actions), `${label} ${s.resource}`).to.deep.equal(sorted(RECONCILER_LAMBDA_ACTIONS));
+        const prefix = PREFIXES.find((p) => s.resources.includes(prefixArns(TARGET_ACCOUNT, [p])[0]!));
+        expect(prefix, `${label} ${s.resource}`).to.be.a("string");
+        expect(sorted(s.resources)).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT, [prefix!])));
+      }
+      expect(sorted(lambda.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT)));
+    });
+  });
+
+  it("scales the prefix policies with the AllowedPrefixes list", () => {
+    const prefixes = ["a", "payments-", "x_y-"];
+    const { template: t, ctx } = stack("reconciler", { AllowedPrefixes: prefixes.join(",") });
+    const resources = policyStatements(t, ctx)
+      .filter((s) => s.effect === "Allow" && s.actions.includes("lambda:UpdateAlias"))
+      .flatMap((s) => s.resources);
+    expect(sorted(resources)).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT, prefixes)));
+  });
+
+  it("keeps the role's inline policies under IAM's 10,240-character quota for 15 twenty-character prefixes", () => {
+    const prefixes = Array.from(
+      { length: 15 },
+      (_, i) => `team-${String(i).padStart(2, "0")}-${"x".repeat(11)}-`,
+    );
+    const { template: t, ctx } = stack("reconciler", {
+      AllowedPrefixes: prefixes.join(","),
+      StagingBucket: "s".repeat(63),
+    });
+    let size = 0;
+    for (const resource of Object.values(t.Resources)) {
+      const r = evaluateJson(resource, ctx) as JsonObject;
+      const p = r.Properties as JsonObject;
+      let documents: Json[] = [];
+      if (r.Type === "AWS::IAM::Role")
+        documents = asList(p.Policies).map((x) => (x as JsonObject).PolicyDocument ?? null);
+      if (r.Type === "AWS::IAM::RolePolicy") documents = [p.PolicyDocument ?? null];
+      // IAM does not count whitespace towards the quota.
+      for (const doc of documents) size += JSON.stringify(doc).replace(/\s/g, "").length;
+    }
+    expect(size).to.be.greaterThan(15 * 400);
+    expect(size).to.be.lessThan(10240);
+  });
+
+  it("rejects prefixes that would widen the grant or break the generated names", () => {
+    for (const bad of ["*", "", "team-*", "team a", "-team", "team:a", "a".repeat(64), "team-a-,"]) {
+      expect(() => stack("reconciler", { AllowedPrefixes: bad }), JSON.stringify(bad)).to.throw();
+    }
+    // "team-a-" and "teama-" both become logical ID PrefixPolicyteama: the deploy fails rather than merging them.
+    expect(() => stack("reconciler", { AllowedPrefixes: "team-a-,teama-" })).to.throw(/duplicate key/);
+  });
+
+  it("denies the reconciler write access to itself, whatever the prefixes", () => {
+    const { template: t, ctx } = stack("reconciler", { AllowedPrefixes: "lambda-" });
+    const deny = policyStatements(t, ctx).filter((s) => s.effect === "Deny");
+    expect(deny).to.have.length(1);
+    expect(sorted(deny[0]!.resources)).to.deep.equal(sorted([ownFunction, `${ownFunction}:*`]));
+    const writes = RECONCILER_LAMBDA_ACTIONS.filter((a) => !/:(Get|List)/.test(a));
+    expect(sorted(deny[0]!.actions)).to.deep.equal(sorted(writes));
+  });
+
+  it("may assume only the one source role, and writes only its own log group", () => {
+    everyVariant("reconciler", ({ template: t, ctx }, label) => {
+      const statements = policyStatements(t, ctx).filter((s) => s.kind === "identity");
+      const sts = statements.filter((s) => s.actions.some((a) => a.startsWith("sts:")));
+      expect(
+        sts.map((s) => [s.actions, s.resources]),
+        label,
+      ).to.deep.equal([[["sts:AssumeRole"], [SOURCE_ROLE_ARN]]]);
+      const logs = statements.filter((s) => s.actions.some((a) => a.startsWith("logs:")));
+      expect(
+        logs.map((s) => [sorted(s.actions), s.resources]),
+        label,
+      ).to.deep.equal([
+        [
+          ["logs:CreateLogStream", "logs:PutLogEvents"],
+          [`arn:aws:logs:${REGION}:${TARGET_ACCOUNT}:log-group:/aws/lambda/lambda-gitops-reconciler:*`],
+        ],
+      ]);
+      const log = evaluateJson(t.Resources.LogGroup!, ctx) as JsonObject;
+      expect((log.Properties as JsonObject).LogGroupName).to.equal("/aws/lambda/lambda-gitops-reconciler");
+      const services = new Set(statements.flatMap((s) => s.actions.map((a) => a.split(":")[0])));
+      expect([...services].sort()).to.deep.equal(
+        ctx.conditions.HasStagingBucket
+          ? ["codepipeline", "lambda", "logs", "s3", "sts"]
+          : ["codepipeline", "lambda", "logs", "sts"],
+      );
+    });
+  });
+
+  it("grants staging S3 access only when StagingBucket is set, and only under lambda-gitops/", () => {
+    const without = stack("reconciler");
+    expect(
+      policyStatements(without.template, without.ctx).filter((s) =>
+        s.actions.some((a) => a.startsWith("s3:")),
+      ),
+    ).to.be.empty;
+    const withBucket = stack("reconciler", { StagingBucket: "staging-bucket-1" });
+    const s3 = policyStatements(withBucket.template, withBucket.ctx).filter((s) =>
+      s.actions.some((a) => a.startsWith("s3:")),
+    );
+    expect(s3.map((s) => [sorted(s.actions), s.resources])).to.deep.equal([
+      [["s3:GetObject", "s3:PutObject"], ["arn:aws:s3:::staging-bucket-1/lambda-gitops/*"]],
+    ]);
+  });
+
+  it("defines the function as specified", () => {
+    for (const variant of SAMPLES.reconciler.variants) {
+      const { template: t, ctx } = stack("reconciler", variant);
+      const fn = evaluateJson(t.Resources.Function!, ctx) as JsonObject;
+      const p = fn.Properties as JsonObject;
+      expect(fn.Type).to.equal("AWS::Lambda::Function");
+      expect(fn.DependsOn).to.equal("LogGroup");
+      expect(p.Runtime).to.equal("nodejs22.x");
+      expect(p.Handler).to.equal("handler.handler");
+      expect(p.Timeout).to.equal(900);
+      expect(p.MemorySize).to.equal("1024");
+      expect(p.Role).to.equal("<ExecutionRole.Arn>");
+      expect(p.Environment).to.deep.equal({ Variables: { LOG_LEVEL: "info" } });
+      const code: JsonObject = {
+        S3Bucket: SAMPLES.reconciler.base.CodeS3Bucket!,
+        S3Key: SAMPLES.reconciler.base.CodeS3Key!,
+      };
+      if (variant.CodeS3ObjectVersion) code.S3ObjectVersion = variant.CodeS3ObjectVersion;
+      expect(p.Code).to.deep.equal(code);
+    }
+  });
+
+  it("outputs the function name and ARN and the execution role ARN", () => {
+    const { template: t, ctx } = stack("reconciler");
+    const outputs = Object.fromEntries(
+      Object.entries(t.Outputs ?? {}).map(([id, o]) => [id, evaluateJson(o.Value ?? null, ctx)]),
+    );
+    expect(outputs).to.deep.equal({
+      FunctionName: "<Function>",
+      FunctionArn: "<Function.Arn>",
+      ExecutionRoleArn: "<ExecutionRole.Arn>",
+    });
+  });
+});
+
+describe("infra/source-role.yaml", () => {
+  it("is trusted by exactly the reconciler role ARNs, with the optional ExternalId and org conditions", () => {
+    everyVariant("source-role", ({ template: t, ctx }, label) => {
+      const trust = policyStatements(t, ctx).filter((s) => s.kind === "trust");
+      expect(trust, label).to.have.length(1);
+      const s = trust[0]!;
+      expect(s.effect).to.equal("Allow");
+      expect(s.actions).to.deep.equal(["sts:AssumeRole"]);
+      expect(Object.keys(s.raw.Principal as JsonObject)).to.deep.equal(["AWS"]);
+      const principals = strings((s.raw.Principal as JsonObject).AWS);
+      expect(principals).to.deep.equal(RECONCILER_ROLE_ARNS);
+      for (const principal of principals) {
+        expect(principal).to.match(/^arn:aws:iam::\d{12}:role\/.+/);
+        expect(principal).to.not.match(/:root$|\*/);
+      }
+      const expected: JsonObject = {};
+      const externalId = ctx.parameters.ExternalId;
+      const orgId = ctx.parameters.PrincipalOrgId;
+      if (externalId) expected["sts:ExternalId"] = externalId;
+      if (orgId) expected["aws:PrincipalOrgID"] = orgId;
+      if (Object.keys(expected).length === 0) expect(s.raw).to.not.have.property("Condition");
+      else expect(s.raw.Condition).to.deep.equal({ StringEquals: expected });
+    });
+  });
+
+  it("rejects account roots and wildcards as trusted principals", () => {
+    for (const bad of ["*", `arn:aws:iam::${TARGET_ACCOUNT}:root`, TARGET_ACCOUNT, "arn:aws:iam::*:role/x"]) {
+      expect(() => stack("source-role", { ReconcilerRoleArns: bad }), bad).to.throw();
+    }
+  });
+
+  it("grants only read actions, exactly on the prefix function ARNs of the source account", () => {
+    everyVariant("source-role", ({ template: t, ctx }, label) => {
+      const identity = policyStatements(t, ctx).filter((s) => s.kind === "identity");
+      expect(identity, label).to.have.length(PREFIXES.length);
+      for (const s of identity) {
+        expect(s.effect).to.equal("Allow");
+        expect(sorted(s.actions), label).to.deep.equal(sorted(SOURCE_LAMBDA_ACTIONS));
+      }
+      expect(sorted(identity.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(SOURCE_ACCOUNT)));
+    });
+  });
+
+  it("caps sessions at one hour and outputs the role ARN", () => {
+    const { template: t, ctx } = stack("source-role");
+    const role = evaluateJson(t.Resources.SourceRole!, ctx) as JsonObject;
+    expect((role.Properties as JsonObject).MaxSessionDuration).to.equal(3600);
+    expect((role.Properties as JsonObject).RoleName).to.equal("lambda-gitops-source");
+    expect(evaluateJson(t.Outputs?.SourceRoleArn?.Value ?? null, ctx)).to.equal("<SourceRole.Arn>");
+  });
+});
+
+describe("infra/pipeline.yaml", () => {
+  function action(t: Template, ctx: EvalContext, stageName: string): JsonObject {
+    const pipeline = evaluateJson(t.Resources.Pipeline!, ctx) as JsonObject;
+    const stages = (pipeline.Properties as JsonObject).Stages as JsonObject[];
+    const stage = stages.find((s) => s.Name === stageName);
+    expect(stage, stageName).to.not.equal(undefined);
+    return (stage!.Actions as JsonObject[])[0]!;
+  }
+
+  function userParameters(variant: Record<string, ParameterValue> = {}): string {
+    const { template: t, ctx } = stack("pipeline", variant);
+    const configuration = action(t, ctx, "Reconcile").Configuration as JsonObject;
+    expect(configuration.FunctionName).to.equal("lambda-gitops-reconciler");
+    return String(configuration.UserParameters);
+  }
+
+  it("builds UserParameters as JSON with the expected keys, under 1000 characters", () => {
+    const text = userParameters();
+    expect(text.length).to.be.lessThan(1000);
+    expect(JSON.parse(text)).to.deep.equal({
+      allowedPrefixes: PREFIXES,
+      sourceRoleArn: SOURCE_ROLE_ARN,
+      liveAlias: "LIVE",
+      definitionFile: "lambdas.json",
+      concurrency: 4,
+    });
+  });
+
+  it("adds externalId and stagingBucket only when set", () => {
+    const base = ["allowedPrefixes", "sourceRoleArn", "liveAlias", "definitionFile", "concurrency"];
+    const withExternalId = JSON.parse(userParameters({ ExternalId: "lambda-gitops-ext-1" }));
+    expect(Object.keys(withExternalId).sort()).to.deep.equal([...base, "externalId"].sort());
+    expect(withExternalId.externalId).to.equal("lambda-gitops-ext-1");
+    const withStaging = JSON.parse(userParameters({ StagingBucket: "staging-bucket-1" }));
+    expect(Object.keys(withStaging).sort()).to.deep.equal([...base, "stagingBucket"].sort());
+    expect(withStaging.stagingBucket).to.equal("staging-bucket-1");
+    const both = JSON.parse(
+      userParameters({ ExternalId: "lambda-gitops-ext-1", StagingBucket: "staging-bucket-1" }),
+    );
+    expect(Object.keys(both).sort()).to.deep.equal([...base, "externalId", "stagingBucket"].sort());
+  });
+
+  it("produces UserParameters the reconciler's own parser accepts, for every sample", () => {
+    for (const variant of SAMPLES.pipeline.variants) {
+      const result = parseUserParameters(userParameters(variant));
+      expect(result, JSON.stringify(variant)).to.have.property("ok", true);
+      if (!result.ok) continue;
+      expect(result.parameters.allowedPrefixes).to.deep.equal(PREFIXES);
+      expect(result.parameters.sourceRoleArn).to.equal(SOURCE_ROLE_ARN);
+      expect(result.parameters.externalId).to.equal(variant.ExternalId);
+      expect(result.parameters.stagingBucket).to.equal(variant.StagingBucket);
+    }
+  });
+
+  it("stays valid JSON and under 1000 characters for a single prefix and for ten 20-character prefixes", () => {
+    expect(JSON.parse(userParameters({ AllowedPrefixes: "solo" })).allowedPrefixes).to.deep.equal(["solo"]);
+    const many = Array.from(
+      { length: 10 },
+      (_, i) => `team-${String(i).padStart(2, "0")}-${"x".repeat(11)}-`,
+    );
+    const text = userParameters({
+      AllowedPrefixes: many.join(","),
+      ExternalId: "e".repeat(64),
+      StagingBucket: "s".repeat(63),
+      DefinitionFile: "deploy/production/lambdas.json",
+    });
+    expect(JSON.parse(text).allowedPrefixes).to.deep.equal(many);
+    expect(text.length).to.be.lessThan(1000);
+  });
+
+  it("sources from CodeCommit without polling and starts on pushes to the branch through EventBridge", () => {
+    const { template: t, ctx } = stack("pipeline");
+    const source = action(t, ctx, "Source");
+    expect(source.ActionTypeId).to.deep.equal({
+      Category: "Source",
+      Owner: "AWS",
+      Provider: "CodeCommit",
+      Version: "1",
+    });
+    expect(source.Configuration).to.deep.equal({
+      RepositoryName: "lambda-definitions",
+      BranchName: "main",
+      PollForSourceChanges: false,
+    });
+    const invoke = action(t, ctx, "Reconcile");
+    expect(invoke.ActionTypeId).to.deep.equal({
+      Category: "Invoke",
+      Owner: "AWS",
+      Provider: "Lambda",
+      Version: "1",
+    });
+    expect(invoke.InputArtifacts).to.deep.equal(source.OutputArtifacts);
+
+    const rule = (evaluateJson(t.Resources.StartOnPush!, ctx) as JsonObject).Properties as JsonObject;
+    const repoArn = `arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`;
+    expect(rule.EventPattern).to.deep.equal({
+      source: ["aws.codecommit"],
+      "detail-type": ["CodeCommit Repository State Change"],
+      resources: [repoArn],
+      detail: {
+        event: ["referenceCreated", "referenceUpdated"],
+        referenceType: ["branch"],
+        referenceName: ["main"],
+      },
+    });
+    const pipelineArn = `arn:aws:codepipeline:${REGION}:${TARGET_ACCOUNT}:<Pipeline>`;
+    expect(rule.Targets).to.deep.equal([
+      { Id: "pipeline", Arn: pipelineArn, RoleArn: "<StartPipelineRole.Arn>" },
+    ]);
+    const start = policyStatements(t, ctx).filter((s) => s.resource.startsWith("StartPipelineRole/"));
+    expect(start.map((s) => [s.actions, s.resources])).to.deep.equal([
+      [["codepipeline:StartPipelineExecution"], [pipelineArn]],
+    ]);
+  });
+
+  it("gives the pipeline role only invoke on the reconciler, repository reads and artifact-bucket access", () => {
+    const { template: t, ctx } = stack("pipeline");
+    const role = policyStatements(t, ctx).filter((s) => s.resource.startsWith("PipelineRole/"));
+    const byAction = new Map<string, string[]>();
+    for (const s of role) {
+      expect(s.effect).to.equal("Allow");
+      for (const a of s.actions) byAction.set(a, s.resources);
+    }
+    const reconciler = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:lambda-gitops-reconciler`;
+    expect(byAction.get("lambda:InvokeFunction")).to.deep.equal([reconciler]);
+    expect(byAction.get("lambda:ListFunctions")).to.deep.equal(["*"]);
+    for (const [a, resources] of byAction) {
+      if (a.startsWith("codecommit:")) {
+        expect(a).to.match(/^codecommit:(Get|UploadArchive|CancelUploadArchive)/);
+        expect(resources).to.deep.equal([
+          `arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`,
+        ]);
+      } else if (a.startsWith("s3:")) {
+        expect(resources).to.satisfy((r: string[]) =>
+          r.every((x) => x === "<ArtifactBucket.Arn>" || x === "<ArtifactBucket.Arn>/*"),
+        );
+      } else {
+        expect(a).to.be.oneOf(["lambda:InvokeFunction", "lambda:ListFunctions"]);
+      }
+    }
+  });
+
+  it("keeps the artifact bucket encrypted, versioned, private and TLS-only", () => {
+    const { template: t, ctx } = stack("pipeline");
+    const bucket = (evaluateJson(t.Resources.ArtifactBucket!, ctx) as JsonObject).Properties as JsonObject;
+    expect(bucket.BucketEncryption).to.deep.equal({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+    });
+    expect(bucket.VersioningConfiguration).to.deep.equal({ Status: "Enabled" });
+    expect(bucket.PublicAccessBlockConfiguration).to.deep.equal({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    const policy = policyStatements(t, ctx).filter((s) => s.kind === "resource-policy");
+    expect(policy.map((s) => [s.effect, (s.raw.Condition as JsonObject).Bool])).to.deep.equal([
+      ["Deny", { "aws:SecureTransport": "false" }],
+    ]);
+  });
+});
+
+describe("infra/pr-plan.yaml", () => {
+  const REPO_ARN = `arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`;
+  const LAMBDA_READ_ACTIONS = [
+    "lambda:GetFunction",
+    "lambda:GetAlias",
+    "lambda:ListAliases",
+    "lambda:GetFunctionConfiguration",
+  ];
+
+  it("is read-only on Lambda: only the read actions, exactly on the prefix function ARNs", () => {
+    everyVariant("pr-plan", ({ template: t, ctx }, label) => {
+      const statements = policyStatements(t, ctx).filter((s) => s.kind === "identity");
+      const lambda = statements.filter((s) => s.actions.some((a) => a.startsWith("lambda:")));
+      expect(lambda, label).to.have.length(PREFIXES.length);
+      for (const s of lambda) {
+        expect(s.effect).to.equal("Allow");
+        expect(sorted(s.actions), `${label} ${s.resource}`).to.deep.equal(sorted(LAMBDA_READ_ACTIONS));
+      }
+      expect(sorted(lambda.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT)));
+      // No Lambda write (or invoke) action at all, in any statement, not even a Deny.
+      const writes = statements
+        .flatMap((s) => s.actions)
+        .filter((a) => a.startsWith("lambda:") && !/^lambda:(Get|List)[A-Za-z]+$/.test(a));
+      expect(writes, label).to.deep.equal([]);
+      for (const action of RECONCILER_LAMBDA_ACTIONS.filter((a) => !/:(Get|List)/.test(a))) {
+        expect(
+          statements.flatMap((s) => s.actions),
+          label,
+        ).to.not.include(action);
+      }
+      expect(statements.flatMap((s) => s.actions)).to.not.include("iam:PassRole");
+    });
+  });
+
+  it("may assume only the source role, read the file and comment on the repository, read the pipeline, write its logs", () => {
+    everyVariant("pr-plan", ({ template: t, ctx }, label) => {
+      const pipelineName = String(ctx.parameters.PipelineName);
+      const other = policyStatements(t, ctx)
+        .filter((s) => s.kind === "identity" && !s.actions.some((a) => a.startsWith("lambda:")))
+        .map((s) => [s.effect, sorted(s.actions), s.resources]);
+      expect(other, label).to.deep.equal([
+        [
+          "Allow",
+          ["logs:CreateLogStream", "logs:PutLogEvents"],
+          [`arn:aws:logs:${REGION}:${TARGET_ACCOUNT}:log-group:/aws/lambda/lambda-gitops-pr-plan:*`],
+        ],
+        ["Allow", ["sts:AssumeRole"], [SOURCE_ROLE_ARN]],
+        ["Allow", ["codecommit:GetFile", "codecommit:PostCommentForPullRequest"], [REPO_ARN]],
+        [
+          "Allow",
+          ["codepipeline:GetPipeline"],
+          [`arn:aws:codepipeline:${REGION}:${TARGET_ACCOUNT}:${pipelineName}`],
+        ],
+      ]);
+      const trust = policyStatements(t, ctx).filter((s) => s.kind === "trust");
+      expect(trust.map((s) => [s.actions, s.raw.Principal])).to.deep.equal([
+        [["sts:AssumeRole"], { Service: "lambda.amazonaws.com" }],
+      ]);
+    });
+  });
+
+  it("defines the function from the same zip with handler pr-plan.handler and the pipeline settings", () => {
+    for (const variant of SAMPLES["pr-plan"].variants) {
+      const { template: t, ctx } = stack("pr-plan", variant);
+      const fn = evaluateJson(t.Resources.Function!, ctx) as JsonObject;
+      const p = fn.Properties as JsonObject;
+      expect(fn.Type).to.equal("AWS::Lambda::Function");
+      expect(fn.DependsOn).to.equal("LogGroup");
+      expect(p.Runtime).to.equal("nodejs22.x");
+      expect(p.Handler).to.equal("pr-plan.handler");
+      expect(p.Role).to.equal("<ExecutionRole.Arn>");
+      const code: JsonObject = {
+        S3Bucket: SAMPLES["pr-plan"].base.CodeS3Bucket!,
+        S3Key: SAMPLES["pr-plan"].base.CodeS3Key!,
+      };
+      if (variant.CodeS3ObjectVersion) code.S3ObjectVersion = variant.CodeS3ObjectVersion;
+      expect(p.Code).to.deep.equal(code);
+      const variables: JsonObject = {
+        LOG_LEVEL: "info",
+        PIPELINE_NAME: variant.PipelineName ?? "lambda-gitops",
+        ACTION_NAME: variant.ActionName ?? "Reconcile",
+      };
+      if (variant.DefinitionFile) variables.DEFINITION_FILE = variant.DefinitionFile;
+      expect(p.Environment).to.deep.equal({ Variables: variables });
+    }
+    // The reconciler's code parameters (same type, pattern and default; only the wording may
+    // differ), so one upload of dist/lambda-gitops.zip serves both functions.
+    const withoutDescription = (name: TemplateName, parameter: string) => {
+      const { Description: _, ...rest } = template(name).Parameters?.[parameter] ?? {};
+      return rest;
+    };
+    for (const parameter of ["CodeS3Bucket", "CodeS3Key", "CodeS3ObjectVersion"]) {
+      expect(withoutDescription("pr-plan", parameter), parameter)
+        .to.deep.equal(withoutDescription("reconciler", parameter))
+        .and.not.deep.equal({});
+    }
+  });
+
+  it("is invoked by an EventBridge rule for new and updated open, unmerged pull requests of the repository", () => {
+    const { template: t, ctx } = stack("pr-plan");
+    const rule = evaluateJson(t.Resources.PullRequestRule!, ctx) as JsonObject;
+    expect(rule.Type).to.equal("AWS::Events::Rule");
+    const p = rule.Properties as JsonObject;
+    expect(p.EventPattern).to.deep.equal({
+      source: ["aws.codecommit"],
+      "detail-type": ["CodeCommit Pull Request State Change"],
+      resources: [REPO_ARN],
+      detail: {
+        event: ["pullRequestCreated", "pullRequestSourceBranchUpdated"],
+        isMerged: ["False"],
+        pullRequestStatus: ["Open"],
+        destinationReference: ["refs/heads/main"],
+      },
+    });
+    expect(p.Targets).to.deep.equal([{ Id: "pr-plan", Arn: "<Function.Arn>" }]);
+    expect(p).to.not.have.property("RoleArn"); // Lambda targets use the resource policy below
+
+    const permission = evaluateJson(t.Resources.InvokeFromRule!, ctx) as JsonObject;
+    expect(permission.Type).to.equal("AWS::Lambda::Permission");
+    expect(permission.Properties).to.deep.equal({
+      FunctionName: "<Function>",
+      Action: "lambda:InvokeFunction",
+      Principal: "events.amazonaws.com",
+      SourceArn: "<PullRequestRule.Arn>",
+    });
+  });
+
+  it("outputs the function, its role (for the source role's trust list) and the rule", () => {
+    const { template: t, ctx } = stack("pr-plan");
+    const outputs = Object.fromEntries(
+      Object.entries(t.Outputs ?? {}).map(([id, o]) => [id, evaluateJson(o.Value ?? null, ctx)]),
+    );
+    expect(outputs).to.deep.equal({
+      FunctionName: "<Function>",
+      FunctionArn: "<Function.Arn>",
+      ExecutionRoleArn: "<ExecutionRole.Arn>",
+      RuleArn: "<PullRequestRule.Arn>",
+    });
+  });
+});
+
+describe("infra: the UserParameters evaluator is honest", () => {
+  it("would catch a JSON-breaking value if a constraint were loosened", () => {
+    // Guard for the test itself: evaluate the real Sub with a value the AllowedPattern forbids.
+    const t = template("pipeline");
+    const pipeline = t.Resources.Pipeline as JsonObject;
+    const stages = (pipeline.Properties as JsonObject).Stages as JsonObject[];
+    const configuration = ((stages[1]!.Actions as JsonObject[])[0]!.Configuration as JsonObject)
+      .UserParameters!;
+    const { ctx } = stack("pipeline");
+    ctx.parameters.LiveAlias = 'LI"VE';
+    expect(() => JSON.parse(String(evaluate(configuration, ctx)))).to.throw();
+    expect(() => stack("pipeline", { LiveAlias: 'LI"VE' })).to.throw(/LiveAlias/);
+    expect(() => stack("pipeline", { LiveAlias: "123" })).to.throw(/LiveAlias/);
+  });
+});

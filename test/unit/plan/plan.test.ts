@@ -1,0 +1,343 @@
+import { expect } from "chai";
+import type { AliasState, FunctionState } from "../../../reconciler/aws/lambda.ts";
+import type { Observation, VersionSighting } from "../../../reconciler/observe/observe.ts";
+import { buildPlan, planFunction, sameRouting, toLambdaWeight } from "../../../reconciler/plan/plan.ts";
+import { entryToJson } from "../../../reconciler/report/report.ts";
+import { versionToAlias } from "../../../reconciler/input/versions.ts";
+import { alias, fnState, spec } from "../../support/fixtures.ts";
+
+const SOURCE = "111111111111";
+
+interface Row {
+  case: string;
+  desired: string;
+  canary?: { version: string; weight: number };
+  /** Target aliases: name -> function version (LIVE may carry weights via liveWeights). */
+  target: Record<string, string> | "missing-function" | "failed";
+  liveWeights?: Record<string, number>;
+  /** Semvers present in the source account (function version, package type). */
+  source?: Record<string, Partial<FunctionState>> | "none" | "unreadable";
+  latest?: Partial<FunctionState>;
+  /** Configs of target versions (for canary checks), keyed by function version. */
+  versionConfigs?: Record<string, Partial<FunctionState>>;
+  expect: {
+    action: string;
+    liveVersion?: string | null;
+    target?: string | null;
+    code?: string;
+    reason?: RegExp;
+  };
+}
+
+function observationOf(row: Row): Observation {
+  if (row.target === "missing-function") return { kind: "missing-function" };
+  if (row.target === "failed")
+    return { kind: "failed", message: "ListAliases failed: TooManyRequestsException: Rate exceeded" };
+  const aliases: AliasState[] = Object.entries(row.target).map(([name, v]) =>
+    alias(name, v, name === "LIVE" ? (row.liveWeights ?? {}) : {}),
+  );
+  const byName = new Map(aliases.map((a) => [a.name, a]));
+  const versions: Record<string, VersionSighting> = {};
+  for (const version of row.canary ? [row.desired, row.canary.version] : [row.desired]) {
+    const here = byName.get(versionToAlias(version));
+    if (here) {
+      const config = row.versionConfigs?.[here.functionVersion];
+      versions[version] = {
+        where: "target",
+        alias: here,
+        ...(row.canary ? { config: fnState({ functionVersion: here.functionVersion, ...config }) } : {}),
+      };
+    } else if (row.source === undefined || row.source === "none") {
+      versions[version] = { where: "nowhere", sourceChecked: row.source === undefined };
+    } else if (row.source === "unreadable") {
+      versions[version] = {
+        where: "unreadable",
+        message: "AccessDenied: not authorized to perform sts:AssumeRole",
+      };
+    } else {
+      const found = row.source[version];
+      versions[version] = found
+        ? {
+            where: "source",
+            sourceAccount: SOURCE,
+            source: fnState({ functionVersion: "7", codeSha256: `sha-${version}`, ...found }),
+          }
+        : { where: "nowhere", sourceChecked: true };
+    }
+  }
+  const needsLatest = Object.values(versions).some((v) => v.where === "source") || row.canary !== undefined;
+  return {
+    kind: "observed",
+    live: byName.get("LIVE"),
+    aliases,
+    versions,
+    latest: needsLatest ? fnState(row.latest) : undefined,
+  };
+}
+
+const rows: Row[] = [
+  {
+    case: "LIVE already on the desired version",
+    desired: "1.1.1",
+    target: { LIVE: "3", "1-1-1": "3" },
+    expect: { action: "noop", liveVersion: "1.1.1", target: "3" },
+  },
+  {
+    case: "older version alias here: rollback",
+    desired: "1.0.0",
+    target: { LIVE: "3", "1-1-1": "3", "1-0-0": "2" },
+    expect: { action: "rollback", liveVersion: "1.1.1", target: "2" },
+  },
+  {
+    case: "newer version alias here: rollforward",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
+    expect: { action: "rollforward", liveVersion: "1.1.1", target: "4" },
+  },
+  {
+    case: "pre-release is older than its release: rollback",
+    desired: "1.1.1-rc.1",
+    target: { LIVE: "3", "1-1-1": "3", "1-1-1_rc-1": "2" },
+    expect: { action: "rollback", target: "2" },
+  },
+  {
+    case: "LIVE missing: create it (rollforward)",
+    desired: "1.1.1",
+    target: { "1-1-1": "3" },
+    expect: { action: "rollforward", liveVersion: null, target: "3" },
+  },
+  {
+    case: "LIVE on $LATEST: move it",
+    desired: "1.1.1",
+    target: { LIVE: "$LATEST", "1-1-1": "3" },
+    expect: { action: "rollforward", liveVersion: null, target: "3" },
+  },
+  {
+    case: "LIVE on a version with no version alias",
+    desired: "1.1.1",
+    target: { LIVE: "9", "1-1-1": "3" },
+    expect: { action: "rollforward", liveVersion: null, target: "3" },
+  },
+  {
+    case: "stray canary weights on LIVE are cleared",
+    desired: "1.1.1",
+    target: { LIVE: "3", "1-1-1": "3" },
+    liveWeights: { "4": 0.1 },
+    expect: { action: "rollforward", liveVersion: "1.1.1", target: "3" },
+  },
+  {
+    case: "version alias missing here, present in source: promote",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: { "1.2.0": {} },
+    expect: { action: "promote", liveVersion: "1.1.1", target: null },
+  },
+  {
+    case: "version missing in both accounts",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: {},
+    expect: { action: "blocked", code: "version-missing", reason: /neither here nor in the source/ },
+  },
+  {
+    case: "version missing here, no source configured",
+    desired: "1.2.0",
+    target: { LIVE: "3" },
+    source: "none",
+    expect: { action: "blocked", code: "no-source", reason: /sourceRoleArn/ },
+  },
+  {
+    case: "source account unreadable",
+    desired: "1.2.0",
+    target: { LIVE: "3" },
+    source: "unreadable",
+    expect: { action: "blocked", code: "source-unreadable", reason: /AccessDenied/ },
+  },
+  {
+    case: "function missing here",
+    desired: "1.2.0",
+    target: "missing-function",
+    expect: { action: "blocked", code: "function-missing", reason: /does not exist in the target/ },
+  },
+  {
+    case: "observation failed (throttled)",
+    desired: "1.2.0",
+    target: "failed",
+    expect: { action: "blocked", code: "observe-failed", reason: /TooManyRequests/ },
+  },
+  {
+    case: "image function here",
+    desired: "1.2.0",
+    target: { LIVE: "3" },
+    source: { "1.2.0": {} },
+    latest: { packageType: "Image" },
+    expect: { action: "blocked", code: "image-package" },
+  },
+  {
+    case: "image version in the source",
+    desired: "1.2.0",
+    target: { LIVE: "3" },
+    source: { "1.2.0": { packageType: "Image" } },
+    expect: { action: "blocked", code: "image-package", reason: /source account/ },
+  },
+  {
+    case: "version alias here points at $LATEST",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-2-0": "$LATEST" },
+    expect: { action: "blocked", code: "unpublished-alias" },
+  },
+  {
+    case: "version alias in source points at $LATEST",
+    desired: "1.2.0",
+    target: { LIVE: "3" },
+    source: { "1.2.0": { functionVersion: "$LATEST" } },
+    expect: { action: "blocked", code: "unpublished-alias" },
+  },
+  // Canary rows
+  {
+    case: "none -> canary (both present)",
+    desired: "1.1.1",
+    canary: { version: "1.2.0", weight: 10 },
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
+    expect: { action: "rollforward", target: "3" },
+  },
+  {
+    case: "canary already as declared",
+    desired: "1.1.1",
+    canary: { version: "1.2.0", weight: 10 },
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
+    liveWeights: { "4": 0.1 },
+    expect: { action: "noop", target: "3" },
+  },
+  {
+    case: "canary weight change",
+    desired: "1.1.1",
+    canary: { version: "1.2.0", weight: 25.5 },
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
+    liveWeights: { "4": 0.1 },
+    expect: { action: "rollforward", target: "3" },
+  },
+  {
+    case: "canary version change",
+    desired: "1.1.1",
+    canary: { version: "1.3.0", weight: 10 },
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4", "1-3-0": "5" },
+    liveWeights: { "4": 0.1 },
+    expect: { action: "rollforward", target: "3" },
+  },
+  {
+    case: "canary -> full (version moved to the canary's)",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
+    liveWeights: { "4": 0.1 },
+    expect: { action: "rollforward", target: "4" },
+  },
+  {
+    case: "canary removed (back to primary only)",
+    desired: "1.1.1",
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
+    liveWeights: { "4": 0.1 },
+    expect: { action: "rollforward", target: "3" },
+  },
+  {
+    case: "canary version missing here: promote it",
+    desired: "1.1.1",
+    canary: { version: "1.2.0", weight: 10 },
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: { "1.2.0": {} },
+    expect: { action: "promote" },
+  },
+  {
+    case: "canary with different roles",
+    desired: "1.1.1",
+    canary: { version: "1.2.0", weight: 10 },
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
+    versionConfigs: { "4": { role: "arn:aws:iam::222222222222:role/other" } },
+    expect: { action: "blocked", code: "canary-incompatible", reason: /execution roles/ },
+  },
+  {
+    case: "canary with different DLQs",
+    desired: "1.1.1",
+    canary: { version: "1.2.0", weight: 10 },
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
+    versionConfigs: { "3": { deadLetterTargetArn: "arn:aws:sqs:us-east-1:222222222222:dlq" } },
+    expect: { action: "blocked", code: "canary-incompatible", reason: /dead-letter/ },
+  },
+];
+
+describe("planner (one row per desired / live / version-alias case)", () => {
+  for (const row of rows) {
+    it(row.case, () => {
+      const entry = planFunction(spec("team-a-fn", row.desired, row.canary), observationOf(row));
+      const json = entryToJson(entry);
+      expect(json.action).to.equal(row.expect.action);
+      if (row.expect.liveVersion !== undefined) expect(json.liveVersion).to.equal(row.expect.liveVersion);
+      if (row.expect.target !== undefined) expect(json.targetFunctionVersion).to.equal(row.expect.target);
+      if (row.expect.code) expect(json.blockCode).to.equal(row.expect.code);
+      if (row.expect.reason) expect(json.reason).to.match(row.expect.reason);
+      if (row.expect.action !== "blocked") expect(json.reason).to.equal(null);
+    });
+  }
+
+  it("canary routing sends the declared share to the canary version", () => {
+    const row = rows.find((r) => r.case === "canary weight change")!;
+    const entry = planFunction(spec("team-a-fn", row.desired, row.canary), observationOf(row));
+    expect(entryToJson(entry).routing).to.deep.equal({
+      from: { functionVersion: "3", weights: { "4": 0.1 } },
+      to: { functionVersion: "3", weights: { "4": 0.255 } },
+    });
+  });
+
+  it("a promote carries where the code comes from and the target's $LATEST guard", () => {
+    const row = rows.find((r) => r.case.startsWith("version alias missing here"))!;
+    const entry = planFunction(spec("team-a-fn", row.desired), observationOf(row));
+    if (entry.action.kind !== "promote") throw new Error("expected promote");
+    expect(entry.action.promotions).to.deep.equal([
+      {
+        version: "1.2.0",
+        alias: "1-2-0",
+        sourceAccount: SOURCE,
+        sourceFunctionVersion: "7",
+        codeSha256: "sha-1.2.0",
+        codeSize: 100,
+        runtime: "nodejs22.x",
+        handler: "index.handler",
+        architectures: ["x86_64"],
+      },
+    ]);
+    expect(entry.action.latest.revisionId).to.equal("rev-latest");
+  });
+
+  it("orders entries by function name, whatever the file order", () => {
+    const observed = (name: string) => [name, { kind: "missing-function" } as Observation] as const;
+    const plan = buildPlan(
+      {
+        file: "lambdas.json",
+        functions: [spec("team-a-zeta", "1.0.0"), spec("team-a-alpha", "1.0.0"), spec("team-a-mid", "1.0.0")],
+      },
+      new Map([observed("team-a-zeta"), observed("team-a-alpha"), observed("team-a-mid")]),
+      "LIVE",
+    );
+    expect(plan.entries.map((e) => e.name)).to.deep.equal(["team-a-alpha", "team-a-mid", "team-a-zeta"]);
+  });
+
+  it("compares weights as Lambda stores them, not as floating-point text", () => {
+    expect(toLambdaWeight(10)).to.equal(0.1);
+    expect(toLambdaWeight(33.33)).to.equal(0.3333);
+    expect(
+      sameRouting(
+        { functionVersion: "3", weights: { "4": toLambdaWeight(7.1) } },
+        { functionVersion: "3", weights: { "4": 0.071 } },
+      ),
+    ).to.equal(true);
+    expect(
+      sameRouting({ functionVersion: "3", weights: {} }, { functionVersion: "3", weights: { "4": 0 } }),
+    ).to.equal(true);
+    expect(
+      sameRouting(
+        { functionVersion: "3", weights: { "4": 0.1 } },
+        { functionVersion: "3", weights: { "5": 0.1 } },
+      ),
+    ).to.equal(false);
+  });
+});
