@@ -1,0 +1,118 @@
+/**
+ * The marker: what the reconciler last wrote to LIVE, kept in LIVE's alias description so that it
+ * outlives the process. Any later run (the next pipeline job, the CLI, a re-run after a crash, the
+ * scheduled drift check) reads it back from ListAliases, at no extra call, to tell:
+ * - drift: LIVE's routing differs from the routing the marker says we wrote (someone moved it);
+ * - a rollout in progress: which step it is on, since when, and where it came from.
+ *
+ * Format: `lambda-gitops/1 ` followed by compact JSON with short keys, because Lambda caps an
+ * alias description at 256 characters. Pure: no I/O. A description that is not a marker (a human's
+ * note, an older tool's text, a marker cut short) decodes to `undefined`, never to a guess.
+ */
+
+/** Lambda's limit on an alias's Description. */
+export const MAX_ALIAS_DESCRIPTION = 256;
+export const MARKER_PREFIX = "lambda-gitops/1 ";
+
+/** A rollout in progress, as recorded with each traffic shift. */
+export interface RolloutMarker {
+  /** The semantic version LIVE's primary served before the rollout (where a rollback goes). */
+  fromVersion: string;
+  /** The function version behind `fromVersion`. */
+  fromFunctionVersion: string;
+  /** 1-based index of the traffic step now in force; `steps + 1` means 100% (baking). */
+  step: number;
+  /** Number of partial steps in the rollout (not counting the final 100%). */
+  steps: number;
+  /** When the current step began, in whole seconds since the epoch (UTC). */
+  since: number;
+}
+
+export interface Marker {
+  /** The semantic version the file declared as primary when this routing was written. */
+  version: string;
+  /** The declared canary, if any: semantic version and percentage. */
+  canary?: { version: string; weight: number };
+  /** The routing written: primary function version and additional weights (fractions, 0..1). */
+  functionVersion: string;
+  weights: Record<string, number>;
+  rollout?: RolloutMarker;
+}
+
+interface MarkerJson {
+  v: string;
+  c?: [string, number];
+  p: string;
+  w?: Record<string, number>;
+  r?: [string, string, number, number, number];
+}
+
+/** The description to write, or `undefined` when the marker cannot fit in 256 characters. */
+export function encodeMarker(marker: Marker): string | undefined {
+  const json: MarkerJson = { v: marker.version, p: marker.functionVersion };
+  if (marker.canary) json.c = [marker.canary.version, marker.canary.weight];
+  if (Object.keys(marker.weights).length > 0) json.w = sortedWeights(marker.weights);
+  if (marker.rollout) {
+    const r = marker.rollout;
+    json.r = [r.fromVersion, r.fromFunctionVersion, r.step, r.steps, r.since];
+  }
+  const text = MARKER_PREFIX + JSON.stringify(json);
+  return text.length <= MAX_ALIAS_DESCRIPTION ? text : undefined;
+}
+
+/** Read a marker back from an alias description; anything else is `undefined`. */
+export function decodeMarker(description: string | undefined | null): Marker | undefined {
+  if (!description?.startsWith(MARKER_PREFIX)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(description.slice(MARKER_PREFIX.length));
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(parsed) || typeof parsed.v !== "string" || typeof parsed.p !== "string") return undefined;
+  const marker: Marker = { version: parsed.v, functionVersion: parsed.p, weights: {} };
+  if (parsed.c !== undefined) {
+    const c = parsed.c;
+    if (!Array.isArray(c) || c.length !== 2 || typeof c[0] !== "string" || !isFiniteNumber(c[1])) return undefined;
+    marker.canary = { version: c[0], weight: c[1] };
+  }
+  if (parsed.w !== undefined) {
+    if (!isRecord(parsed.w)) return undefined;
+    for (const [version, weight] of Object.entries(parsed.w)) {
+      if (!isFiniteNumber(weight)) return undefined;
+      marker.weights[version] = weight;
+    }
+  }
+  if (parsed.r !== undefined) {
+    const r = parsed.r;
+    if (
+      !Array.isArray(r) ||
+      r.length !== 5 ||
+      typeof r[0] !== "string" ||
+      typeof r[1] !== "string" ||
+      !isPositiveInt(r[2]) ||
+      !isPositiveInt(r[3] + 1) ||
+      !isPositiveInt(r[4])
+    ) {
+      return undefined;
+    }
+    marker.rollout = { fromVersion: r[0], fromFunctionVersion: r[1], step: r[2], steps: r[3], since: r[4] };
+  }
+  return marker;
+}
+
+function sortedWeights(weights: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(weights).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+function isPositiveInt(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1;
+}
