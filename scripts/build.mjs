@@ -1,7 +1,11 @@
 // Bundles the entry points with esbuild into dist/: each bundle runs on its own (no node_modules
 // beside it), as a Lambda zip would. `--minify` is used by `npm run package`.
 import { mkdir, rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { build } from "esbuild";
+
+// The CLI's --version, embedded so the bundle needs no package.json beside it.
+const { version } = JSON.parse(readFileSync("package.json", "utf8"));
 
 const minify = process.argv.includes("--minify");
 await rm("dist", { recursive: true, force: true });
@@ -28,6 +32,7 @@ await build({
   outExtension: { ".js": ".mjs" },
   outdir: "dist",
   banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+  define: { __LAMBDA_GITOPS_VERSION__: JSON.stringify(version) },
 });
 const entries = { handler: "reconciler/entry/handler.ts", "pr-plan": "reconciler/entry/pr-plan.ts" };
 const { existsSync } = await import("node:fs");

@@ -76,6 +76,8 @@ export interface ApplyDeps {
   wait?: WaitOptions;
   /** Bounds the package bytes held between download and upload, across all functions. */
   transfer?: TransferBudget;
+  /** Told as each function finishes (the CLI's progress). */
+  onResult?: (result: FunctionResult) => void;
 }
 
 /** Someone changed the function (or the source version) since it was observed. */
@@ -93,7 +95,15 @@ function isConcurrentChange(error: unknown): boolean {
 
 export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyReport> {
   const limit = pLimit(deps.concurrency);
-  const results = await Promise.all(plan.entries.map((entry) => limit(() => applyFunction(entry, deps))));
+  const results = await Promise.all(
+    plan.entries.map((entry) =>
+      limit(async () => {
+        const result = await applyFunction(entry, deps);
+        deps.onResult?.(result);
+        return result;
+      }),
+    ),
+  );
   return { liveAlias: plan.liveAlias, results };
 }
 

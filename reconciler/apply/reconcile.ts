@@ -3,7 +3,7 @@
  * (`plan`, `apply`) and by the CodePipeline handler, so both behave the same.
  */
 import type { Downloader } from "../aws/download.ts";
-import { type ApplyReport, applyPlan, type Stager } from "./apply.ts";
+import { type ApplyDeps, type ApplyReport, applyPlan, type Stager } from "./apply.ts";
 import type { AwsContext } from "../aws/context.ts";
 import type { Definition } from "../input/definitions.ts";
 import type { Logger } from "../core/log.ts";
@@ -48,6 +48,7 @@ export interface ReconcileOptions {
   sleep?: Sleep;
   wait?: WaitOptions;
   transfer?: TransferBudget;
+  onResult?: ApplyDeps["onResult"];
 }
 
 export async function applyDefinition(
@@ -83,6 +84,7 @@ export async function applyDefinition(
     sleep: options.sleep,
     wait: options.wait,
     transfer: options.transfer ?? new TransferBudget(transferBudgetMiB * 1024 * 1024),
+    onResult: options.onResult,
   });
   if (aws.apiUsage) options.logger.info("Lambda API calls (attempts) and throttles", aws.apiUsage());
   return report;

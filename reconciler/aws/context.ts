@@ -12,6 +12,8 @@
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { createLambdaAdapter, type LambdaWriter } from "./lambda.ts";
+import type { PreflightProbe } from "../apply/preflight.ts";
+import { stsPreflightProbe } from "./preflight.ts";
 import type { SourceAccount } from "../observe/observe.ts";
 import { accountOfRoleArn, type JobParameters } from "../input/parameters.ts";
 import {
@@ -27,6 +29,8 @@ export interface AwsContext {
   source: SourceAccount | undefined;
   /** This context's Lambda attempts and 429s by account and quota class (absent: scheduler off). */
   apiUsage?: () => Record<string, number>;
+  /** STS checks of the same Region and credentials (and source role) before any Lambda call. */
+  preflight?: PreflightProbe;
 }
 
 /** Lambda's write quota is small and shared: let the SDK retry throttles a few more times. */
@@ -75,8 +79,9 @@ export function createAwsContext(
   const target = new LambdaClient({ region, maxAttempts: LAMBDA_MAX_ATTEMPTS });
   schedule(target, "target");
   let source: SourceAccount | undefined;
+  let sourceCredentials: ReturnType<typeof fromTemporaryCredentials> | undefined;
   if (parameters.sourceRoleArn) {
-    const credentials = fromTemporaryCredentials({
+    const credentials = (sourceCredentials = fromTemporaryCredentials({
       params: {
         RoleArn: parameters.sourceRoleArn,
         RoleSessionName: sessionName(options.runId),
@@ -84,12 +89,13 @@ export function createAwsContext(
         DurationSeconds: SOURCE_SESSION_SECONDS,
       },
       clientConfig: region ? { region } : {},
-    });
+    }));
     const client = new LambdaClient({ region, credentials, maxAttempts: LAMBDA_MAX_ATTEMPTS });
     const accountId = accountOfRoleArn(parameters.sourceRoleArn) ?? "unknown";
     schedule(client, accountId);
     source = { reader: createLambdaAdapter(client), accountId };
   }
   const apiUsage = () => ({ ...usage });
-  return { target: createLambdaAdapter(target), source, ...(registry ? { apiUsage } : {}) };
+  const preflight = stsPreflightProbe({ region, sourceCredentials });
+  return { target: createLambdaAdapter(target), source, preflight, ...(registry ? { apiUsage } : {}) };
 }

@@ -4,6 +4,7 @@
  * source version's CodeSha256. Unverified bytes are never returned.
  */
 import { createHash } from "node:crypto";
+import { hostOf, networkCause } from "../core/network.ts";
 
 export type DownloadResult = { ok: true; bytes: Uint8Array } | { ok: false; message: string };
 
@@ -21,7 +22,7 @@ export const downloadPackage: Downloader = async (url, expected) => {
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
   } catch (error) {
-    return { ok: false, message: `code download failed: ${(error as Error).name}` };
+    return { ok: false, message: `code download from ${hostOf(url)} failed: ${downloadCause(error)}` };
   }
   if (!response.ok || !response.body)
     return { ok: false, message: `code download failed: HTTP ${response.status}` };
@@ -47,7 +48,7 @@ export const downloadPackage: Downloader = async (url, expected) => {
       chunks.push(value);
     }
   } catch (error) {
-    return { ok: false, message: `code download interrupted: ${(error as Error).name}` };
+    return { ok: false, message: `code download from ${hostOf(url)} interrupted: ${downloadCause(error)}` };
   }
   const actual = hash.digest("base64");
   if (actual !== expected.codeSha256) {
@@ -58,3 +59,10 @@ export const downloadPackage: Downloader = async (url, expected) => {
   }
   return { ok: true, bytes: Buffer.concat(chunks) };
 };
+
+/** The network code (ECONNREFUSED, ENOTFOUND...) or the error's name (TimeoutError): never the URL. */
+function downloadCause(error: unknown): string {
+  const cause = networkCause(error);
+  if (cause) return cause.code;
+  return error instanceof Error && error.name !== "Error" ? error.name : "unknown error";
+}

@@ -1,0 +1,246 @@
+/**
+ * What every `lambda-gitops` command shares: the I/O it is given, exit codes, its help text made
+ * from its flags, usage errors in our words, reading the definition file and the settings, the
+ * logger, and the preflight that turns "no credentials" into one error instead of a row per function.
+ */
+import type { AwsContext } from "../aws/context.ts";
+import { createAwsContext } from "../aws/context.ts";
+import type { Downloader } from "../aws/download.ts";
+import { formatProblem, type Problem } from "../core/errors.ts";
+import { createLogger, levelFromEnv, type LogFormat, type Logger } from "../core/log.ts";
+import type { Definition } from "../input/definitions.ts";
+import { loadDesired } from "../input/desired.ts";
+import type { JobParameters } from "../input/parameters.ts";
+import {
+  type CallerIdentity,
+  formatPreflightProblem,
+  type PreflightProbe,
+  runPreflight,
+} from "../apply/preflight.ts";
+import { type FlagSpec, type FlagValues, parseCommandArgs, renderFlags, stringFlag } from "./args.ts";
+import { locateDefinitionFile, readDefinition } from "./definition-file.ts";
+import { COMMAND_LINE, parametersFromFlags } from "./settings.ts";
+import { colorEnabled, type Paint, paint } from "./terminal.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_CHANGES = 2;
+
+export const PROGRAM = "lambda-gitops";
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  /** Terminals (colour, progress, readable logs, prompts); absent means not a terminal. */
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+  stdinIsTTY?: boolean;
+  /** Ask a question on the terminal and return the answer (apply's confirmation). */
+  prompt?: (question: string) => Promise<string>;
+  /** Injected so tests can point the CLI at fakes; defaults to the real SDK clients. */
+  createAws?: (parameters: JobParameters) => AwsContext;
+  download?: Downloader;
+}
+
+/** A command's name, one-line summary, synopsis, flags and formats: its help text and its parser. */
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  /** After `lambda-gitops NAME`, e.g. `[FILE] --allowed-prefix P [options]`. */
+  synopsis: string;
+  /** Paragraphs after the synopsis. */
+  description?: string;
+  flags: readonly FlagSpec[];
+  /** Output formats; the first is the default. */
+  formats?: readonly string[];
+  /** How many positional arguments the command takes at most. */
+  maxPositionals: number;
+}
+
+export const HELP_FLAG: FlagSpec = { name: "help", type: "boolean", short: "h", help: "show this help" };
+
+export const LOG_FORMAT_FLAG: FlagSpec = {
+  name: "log-format",
+  type: "string",
+  value: "FMT",
+  help: "text (default on a terminal) or json (default otherwise); LOG_LEVEL sets the level",
+};
+
+export function formatFlag(formats: readonly string[]): FlagSpec {
+  return {
+    name: "format",
+    type: "string",
+    value: "FMT",
+    help: `output: ${formats.join(", ")} (default ${formats[0]})`,
+  };
+}
+
+/** Every flag a command accepts: its own, then --help. */
+export function flagsOf(spec: CommandSpec): FlagSpec[] {
+  return [...spec.flags, HELP_FLAG];
+}
+
+export function commandHelp(spec: CommandSpec): string {
+  return [
+    `Usage: ${PROGRAM} ${spec.name} ${spec.synopsis}`,
+    "",
+    spec.summary,
+    ...(spec.description ? ["", spec.description] : []),
+    "",
+    "Options:",
+    renderFlags(flagsOf(spec)),
+    "",
+  ].join("\n");
+}
+
+/** A usage error: what is wrong, and where to read how to call the command. */
+export function usageError(io: CliIo, command: string | undefined, message: string): number {
+  const help = command ? `${PROGRAM} ${command} --help` : `${PROGRAM} --help`;
+  io.stderr(`${PROGRAM}${command ? ` ${command}` : ""}: ${message}\nRun '${help}' for usage.\n`);
+  return EXIT_ERROR;
+}
+
+export type Invocation =
+  | { ok: true; values: FlagValues; positionals: string[]; format: string }
+  | { ok: false; code: number };
+
+/** Parse a command's arguments; prints help or a usage error itself. */
+export function parseInvocation(spec: CommandSpec, argv: readonly string[], io: CliIo): Invocation {
+  const parsed = parseCommandArgs(spec.name, argv, flagsOf(spec));
+  if (!parsed.ok) return { ok: false, code: usageError(io, spec.name, parsed.message) };
+  if (parsed.values.help === true) {
+    io.stdout(commandHelp(spec));
+    return { ok: false, code: EXIT_OK };
+  }
+  if (parsed.positionals.length > spec.maxPositionals) {
+    const extra = parsed.positionals.slice(spec.maxPositionals).join(" ");
+    return {
+      ok: false,
+      code: usageError(
+        io,
+        spec.name,
+        `unexpected argument${parsed.positionals.length - spec.maxPositionals > 1 ? "s" : ""} "${extra}" (${spec.name} takes ${spec.maxPositionals === 0 ? "none" : `at most ${spec.maxPositionals}: ${spec.synopsis.split(" ")[0]}`})`,
+      ),
+    };
+  }
+  const formats = spec.formats ?? [];
+  const format = stringFlag(parsed.values, "format") ?? formats[0] ?? "";
+  if (formats.length > 0 && !formats.includes(format)) {
+    return {
+      ok: false,
+      code: usageError(
+        io,
+        spec.name,
+        `${spec.name} has no --format ${format}: it prints ${formats.join(", ")}`,
+      ),
+    };
+  }
+  const logFormat = stringFlag(parsed.values, "log-format");
+  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") {
+    return { ok: false, code: usageError(io, spec.name, `--log-format is text or json (found "${logFormat}")`) };
+  }
+  return { ok: true, values: parsed.values, positionals: parsed.positionals, format };
+}
+
+export function reportProblems(io: CliIo, problems: readonly Problem[]): number {
+  for (const p of problems) {
+    io.stderr(p.file === COMMAND_LINE ? `${COMMAND_LINE}: ${p.path}: ${p.message}\n` : `${formatProblem(p)}\n`);
+  }
+  io.stderr(`${problems.length} problem(s) found.\n`);
+  return EXIT_ERROR;
+}
+
+export type Inputs =
+  | { ok: true; parameters: JobParameters; file: string; definition: Definition }
+  | { ok: false; code: number };
+
+/** Settings from flags, the definition file (FILE or the default), and the prefix policy: all offline. */
+export async function loadInputs(
+  values: FlagValues,
+  positionals: readonly string[],
+  io: CliIo,
+  onProblems: (problems: readonly Problem[]) => number = (problems) => reportProblems(io, problems),
+): Promise<Inputs> {
+  const settings = parametersFromFlags(values, io.env);
+  if (!settings.ok) return { ok: false, code: onProblems(settings.problems) };
+  const located = await locateDefinitionFile(positionals[0]);
+  if (!located.ok) {
+    io.stderr(`${PROGRAM}: ${located.message}\n`);
+    return { ok: false, code: EXIT_ERROR };
+  }
+  const { file } = located;
+  const text = await readDefinition(file);
+  if (!text.ok) {
+    io.stderr(`${file}: ${text.message}\n`);
+    return { ok: false, code: EXIT_ERROR };
+  }
+  const desired = loadDesired(text.text, file, settings.parameters.allowedPrefixes);
+  if (!desired.ok) return { ok: false, code: onProblems(desired.problems) };
+  return { ok: true, parameters: settings.parameters, file, definition: desired.definition };
+}
+
+/** Readable lines on a terminal, JSON otherwise, unless --log-format says. */
+export function commandLogger(values: FlagValues, io: CliIo): Logger {
+  const chosen = stringFlag(values, "log-format");
+  const format: LogFormat = chosen === "json" || chosen === "text" ? chosen : io.stderrIsTTY ? "text" : "json";
+  return createLogger({
+    level: levelFromEnv(io.env.LOG_LEVEL, "warn"),
+    write: (line) => io.stderr(`${line}\n`),
+    format,
+  });
+}
+
+export function stderrPaint(io: CliIo): Paint {
+  return paint(colorEnabled(io.env, io.stderrIsTTY === true));
+}
+
+export function stdoutPaint(io: CliIo): Paint {
+  return paint(colorEnabled(io.env, io.stdoutIsTTY === true));
+}
+
+/** Who the run acts as: from preflight (unknown when a test injects fakes without a probe). */
+export interface RunIdentity {
+  region: string | undefined;
+  target: CallerIdentity | undefined;
+  source: CallerIdentity | undefined;
+}
+
+export type Connection = { ok: true; aws: AwsContext; identity: RunIdentity } | { ok: false; code: number };
+
+/**
+ * The AWS context, after preflight: Region, credentials, the target identity and (with a source
+ * role) the source identity. A failure is one error with its fix, and exit 1.
+ */
+export async function connect(parameters: JobParameters, io: CliIo): Promise<Connection> {
+  const aws = (io.createAws ?? createAwsContext)(parameters);
+  const probe: PreflightProbe | undefined = aws.preflight;
+  if (!probe) {
+    return { ok: true, aws, identity: { region: parameters.region, target: undefined, source: undefined } };
+  }
+  const result = await runPreflight(probe, {
+    profile: io.env.AWS_PROFILE || undefined,
+    endpoint: io.env.AWS_ENDPOINT_URL_STS || io.env.AWS_ENDPOINT_URL || undefined,
+    roleArn: parameters.sourceRoleArn,
+    externalId: parameters.externalId !== undefined,
+  });
+  if (!result.ok) {
+    const colors = stderrPaint(io);
+    io.stderr(`${PROGRAM}: ${colors.red("error:")} ${formatPreflightProblem(result.problem)}\n`);
+    return { ok: false, code: EXIT_ERROR };
+  }
+  return { ok: true, aws, identity: { region: result.region, target: result.target, source: result.source } };
+}
+
+/** The plan header: where the run acts, where code comes from, which alias serves traffic. */
+export function identityLines(identity: RunIdentity, parameters: JobParameters): string[] {
+  const account = (who: CallerIdentity | undefined) => who?.account ?? "unknown account";
+  const source = parameters.sourceRoleArn
+    ? `${account(identity.source)} (role ${parameters.sourceRoleArn})`
+    : "none (no --source-role-arn: versions missing here cannot be promoted)";
+  return [
+    `Target: account ${account(identity.target)}, Region ${identity.region ?? "unknown"}`,
+    `Source: ${source}`,
+    `Alias:  ${parameters.liveAlias}`,
+  ];
+}

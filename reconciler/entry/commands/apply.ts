@@ -1,0 +1,70 @@
+/** `lambda-gitops apply [FILE]`: make LIVE match the definition file. */
+import { downloadPackage } from "../../aws/download.ts";
+import { stagerFor } from "../../aws/s3.ts";
+import { applyDefinition, makePlan } from "../../apply/reconcile.ts";
+import { applyToJson, describeDesired, renderApplyTable } from "../../report/report.ts";
+import {
+  type CliIo,
+  type CommandSpec,
+  commandLogger,
+  connect,
+  EXIT_ERROR,
+  EXIT_OK,
+  formatFlag,
+  identityLines,
+  loadInputs,
+  LOG_FORMAT_FLAG,
+  parseInvocation,
+  stderrPaint,
+} from "../command.ts";
+import { SETTINGS_FLAGS } from "../settings.ts";
+import { createProgress } from "../terminal.ts";
+
+const FORMATS = ["table", "json"] as const;
+
+export const APPLY: CommandSpec = {
+  name: "apply",
+  summary: "Make LIVE match the definition file.",
+  synopsis: "[FILE] --allowed-prefix P [--source-role-arn ARN] [options]",
+  description:
+    "FILE defaults to the one of lambdas.json, lambdas.yaml, lambdas.yml that exists here.\n" +
+    "On a terminal, progress goes to stderr as each function finishes.\n" +
+    "Exit codes: 0 every function converged; 1 otherwise (each failure named with its reason).",
+  flags: [...SETTINGS_FLAGS, formatFlag(FORMATS), LOG_FORMAT_FLAG],
+  formats: FORMATS,
+  maxPositionals: 1,
+};
+
+export async function runApply(argv: string[], io: CliIo): Promise<number> {
+  const call = parseInvocation(APPLY, argv, io);
+  if (!call.ok) return call.code;
+  const inputs = await loadInputs(call.values, call.positionals, io);
+  if (!inputs.ok) return inputs.code;
+  const { parameters, definition } = inputs;
+  const connection = await connect(parameters, io);
+  if (!connection.ok) return connection.code;
+  const { aws, identity } = connection;
+  const colors = stderrPaint(io);
+  let logger = commandLogger(call.values, io);
+  const terminal = io.stderrIsTTY === true;
+  if (terminal) {
+    io.stderr(`${identityLines(identity, parameters).join("\n")}\n`);
+    io.stderr(colors.dim(`Reading ${definition.functions.length} function(s)...\n`));
+  }
+  const plan = await makePlan(definition, parameters, aws);
+  const progress = terminal ? createProgress(plan.entries.length, (l) => io.stderr(`${l}\n`), colors) : undefined;
+  if (progress) logger = progress.tap(logger);
+  const report = await applyDefinition(definition, plan, parameters, aws, {
+    download: io.download ?? downloadPackage,
+    logger,
+    stager: stagerFor(parameters),
+    onResult: (r) =>
+      progress?.finished(
+        r.name,
+        r.status,
+        r.error ?? `${r.entry.action.kind} ${describeDesired(r.entry)}${r.functionVersion ? ` (v${r.functionVersion})` : ""}`,
+      ),
+  });
+  io.stdout(`${call.format === "json" ? JSON.stringify(applyToJson(report), null, 2) : renderApplyTable(report)}\n`);
+  return report.results.every((r) => r.status === "applied" || r.status === "unchanged") ? EXIT_OK : EXIT_ERROR;
+}

@@ -1,0 +1,105 @@
+/** `lambda-gitops plan [FILE]`: what apply would do, read-only. */
+import { makePlan } from "../../apply/reconcile.ts";
+import type { JobParameters } from "../../input/parameters.ts";
+import { liveCreationWarning } from "../../plan/live-creation.ts";
+import { hasChanges, type Plan } from "../../plan/plan.ts";
+import { planToJson, renderPlanMarkdown, renderPlanTable } from "../../report/report.ts";
+import { booleanFlag } from "../args.ts";
+import {
+  type CliIo,
+  type CommandSpec,
+  connect,
+  EXIT_CHANGES,
+  EXIT_ERROR,
+  EXIT_OK,
+  formatFlag,
+  identityLines,
+  loadInputs,
+  LOG_FORMAT_FLAG,
+  parseInvocation,
+  type RunIdentity,
+  stdoutPaint,
+} from "../command.ts";
+import { SETTINGS_FLAGS } from "../settings.ts";
+import type { Paint } from "../terminal.ts";
+
+const FORMATS = ["table", "json", "markdown"] as const;
+export type PlanFormat = (typeof FORMATS)[number];
+
+export const PLAN: CommandSpec = {
+  name: "plan",
+  summary: "Show what apply would do (read-only).",
+  synopsis: "[FILE] --allowed-prefix P [--source-role-arn ARN] [options]",
+  description:
+    "FILE defaults to the one of lambdas.json, lambdas.yaml, lambdas.yml that exists here.\n" +
+    "Exit codes: 0 success; 1 invalid input, preflight failure or a blocked function;\n" +
+    "with --detailed-exitcode: 0 no changes, 2 changes pending, 1 error.",
+  flags: [
+    ...SETTINGS_FLAGS,
+    formatFlag(FORMATS),
+    { name: "detailed-exitcode", type: "boolean", help: "exit 0 no changes, 2 changes pending, 1 error" },
+    LOG_FORMAT_FLAG,
+  ],
+  formats: FORMATS,
+  maxPositionals: 1,
+};
+
+export async function runPlan(argv: string[], io: CliIo): Promise<number> {
+  const call = parseInvocation(PLAN, argv, io);
+  if (!call.ok) return call.code;
+  const inputs = await loadInputs(call.values, call.positionals, io);
+  if (!inputs.ok) return inputs.code;
+  const { parameters, definition } = inputs;
+  const connection = await connect(parameters, io);
+  if (!connection.ok) return connection.code;
+  const plan = await makePlan(definition, parameters, connection.aws);
+  io.stdout(
+    `${renderPlanWithContext(plan, call.format as PlanFormat, connection.identity, parameters, stdoutPaint(io))}\n`,
+  );
+  if (plan.entries.some((e) => e.action.kind === "blocked")) return EXIT_ERROR;
+  return booleanFlag(call.values, "detailed-exitcode") && hasChanges(plan) ? EXIT_CHANGES : EXIT_OK;
+}
+
+/** The plan alone, in one format (the pull-request planner's comment is the markdown one). */
+export function renderPlan(plan: Plan, format: PlanFormat): string {
+  if (format === "json") return JSON.stringify(planToJson(plan), null, 2);
+  if (format === "markdown") return renderPlanMarkdown(plan);
+  return renderPlanTable(plan);
+}
+
+/** The plan with its header (target, source, alias) and, if any, the loud warning before it. */
+export function renderPlanWithContext(
+  plan: Plan,
+  format: PlanFormat,
+  identity: RunIdentity,
+  parameters: JobParameters,
+  colors: Paint,
+): string {
+  const warning = liveCreationWarning(plan);
+  if (format === "json") {
+    return JSON.stringify(
+      {
+        ...planToJson(plan),
+        target: { account: identity.target?.account ?? null, region: identity.region ?? null },
+        source: parameters.sourceRoleArn
+          ? { account: identity.source?.account ?? null, roleArn: parameters.sourceRoleArn }
+          : null,
+        warnings: warning ? [warning] : [],
+      },
+      null,
+      2,
+    );
+  }
+  const header = identityLines(identity, parameters);
+  if (format === "markdown") {
+    return renderPlanMarkdown(plan, {
+      context: [...(warning ? [`> **${warning}**`, ""] : []), ...header.map((l) => `${l}  `)],
+    });
+  }
+  return [
+    ...header,
+    "",
+    ...(warning ? [colors.bold(colors.red(warning)), ""] : []),
+    renderPlanTable(plan),
+  ].join("\n");
+}

@@ -1,0 +1,62 @@
+/** `lambda-gitops validate [FILE]`: the definition file and the prefix policy, offline. */
+import type { Problem } from "../../core/errors.ts";
+import {
+  type CliIo,
+  type CommandSpec,
+  EXIT_ERROR,
+  EXIT_OK,
+  formatFlag,
+  loadInputs,
+  parseInvocation,
+} from "../command.ts";
+import { SETTINGS_FLAGS } from "../settings.ts";
+
+const FORMATS = ["text", "json"] as const;
+
+export const VALIDATE: CommandSpec = {
+  name: "validate",
+  summary: "Check the definition file and the prefix policy, offline (no AWS call).",
+  synopsis: "[FILE] --allowed-prefix P [options]",
+  description:
+    "FILE defaults to the one of lambdas.json, lambdas.yaml, lambdas.yml that exists here.\n" +
+    "Exit codes: 0 valid and allowed; 1 problems (each with file, line, column and field).",
+  flags: [...SETTINGS_FLAGS, formatFlag(FORMATS)],
+  formats: FORMATS,
+  maxPositionals: 1,
+};
+
+export async function runValidate(argv: string[], io: CliIo): Promise<number> {
+  const call = parseInvocation(VALIDATE, argv, io);
+  if (!call.ok) return call.code;
+  const json = call.format === "json";
+  const inputs = await loadInputs(
+    call.values,
+    call.positionals,
+    io,
+    json
+      ? (problems) => {
+          printJson(io, { valid: false, problems });
+          return EXIT_ERROR;
+        }
+      : undefined,
+  );
+  if (!inputs.ok) return inputs.code;
+  const count = inputs.definition.functions.length;
+  if (json) {
+    printJson(io, { file: inputs.file, valid: true, functions: inputs.definition.functions.map((f) => f.name) });
+  } else {
+    io.stdout(`${inputs.file}: ${count} function(s) valid and allowed.\n`);
+  }
+  return EXIT_OK;
+}
+
+interface ValidateJson {
+  file?: string;
+  valid: boolean;
+  functions?: string[];
+  problems?: readonly Problem[];
+}
+
+function printJson(io: CliIo, value: ValidateJson): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
