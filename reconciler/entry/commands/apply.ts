@@ -18,6 +18,9 @@ import {
   stderrPaint,
 } from "../command.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
+import { booleanFlag } from "../args.ts";
+import { hasChanges } from "../../plan/plan.ts";
+import { renderPlanWithContext } from "./plan.ts";
 import { createProgress } from "../terminal.ts";
 
 const FORMATS = ["table", "json"] as const;
@@ -28,9 +31,19 @@ export const APPLY: CommandSpec = {
   synopsis: "[FILE] --allowed-prefix P [--source-role-arn ARN] [options]",
   description:
     "FILE defaults to the one of lambdas.json, lambdas.yaml, lambdas.yml that exists here.\n" +
-    "On a terminal, progress goes to stderr as each function finishes.\n" +
+    "On a terminal, apply shows the plan and asks before changing anything (--auto-approve skips\n" +
+    "that; without a terminal on stdin, as in CI, it never asks), and shows progress on stderr.\n" +
     "Exit codes: 0 every function converged; 1 otherwise (each failure named with its reason).",
-  flags: [...SETTINGS_FLAGS, formatFlag(FORMATS), LOG_FORMAT_FLAG],
+  flags: [
+    ...SETTINGS_FLAGS,
+    formatFlag(FORMATS),
+    {
+      name: "auto-approve",
+      type: "boolean",
+      help: "do not ask for confirmation (asked only when stdin is a terminal)",
+    },
+    LOG_FORMAT_FLAG,
+  ],
   formats: FORMATS,
   maxPositionals: 1,
 };
@@ -47,11 +60,19 @@ export async function runApply(argv: string[], io: CliIo): Promise<number> {
   const colors = stderrPaint(io);
   let logger = commandLogger(call.values, io);
   const terminal = io.stderrIsTTY === true;
-  if (terminal) {
-    io.stderr(`${identityLines(identity, parameters).join("\n")}\n`);
-    io.stderr(colors.dim(`Reading ${definition.functions.length} function(s)...\n`));
-  }
+  const ask = io.stdinIsTTY === true && io.prompt !== undefined && !booleanFlag(call.values, "auto-approve");
+  if (terminal && !ask) io.stderr(`${identityLines(identity, parameters).join("\n")}\n`);
+  if (terminal) io.stderr(colors.dim(`Reading ${definition.functions.length} function(s)...\n`));
   const plan = await makePlan(definition, parameters, aws);
+  if (ask && io.prompt && hasChanges(plan)) {
+    io.stderr(`${renderPlanWithContext(plan, "table", identity, parameters, colors)}\n\n`);
+    const where = identity.target ? ` in account ${identity.target.account}` : "";
+    const answer = await io.prompt(`Apply these changes${where}? Only 'yes' is accepted: `);
+    if (answer.trim() !== "yes") {
+      io.stderr("Apply cancelled: nothing was changed.\n");
+      return EXIT_ERROR;
+    }
+  }
   const progress = terminal ? createProgress(plan.entries.length, (l) => io.stderr(`${l}\n`), colors) : undefined;
   if (progress) logger = progress.tap(logger);
   const report = await applyDefinition(definition, plan, parameters, aws, {
