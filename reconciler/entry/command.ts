@@ -234,12 +234,12 @@ export async function connect(parameters: JobParameters, io: CliIo): Promise<Con
 
 /** The plan header: where the run acts, where code comes from, which alias serves traffic. */
 export function identityLines(identity: RunIdentity, parameters: JobParameters): string[] {
-  const account = (who: CallerIdentity | undefined) => who?.account ?? "unknown account";
+  const account = (who: CallerIdentity | undefined) => `account ${who?.account ?? "unknown"}`;
   const source = parameters.sourceRoleArn
     ? `${account(identity.source)} (role ${parameters.sourceRoleArn})`
     : "none (no --source-role-arn: versions missing here cannot be promoted)";
   return [
-    `Target: account ${account(identity.target)}, Region ${identity.region ?? "unknown"}`,
+    `Target: ${account(identity.target)}, Region ${identity.region ?? "unknown"}`,
     `Source: ${source}`,
     `Alias:  ${parameters.liveAlias}`,
   ];
