@@ -257,9 +257,12 @@ describe("CLI habits (dist/cli.mjs)", function () {
       expect(mutatingCalls(await moto.calls())).to.deep.equal([]);
     });
 
-    it("plan prints the target account, Region, source account and alias before the table", async () => {
-      const run = await runCli(["plan", ...settings], { env, cwd });
+    it("plan prints the target account, Region, source account and alias before the table; no SDK Node notice", async () => {
+      // Without the SDK's opt-out variable in the environment: the CLI sets it itself.
+      const { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: _, ...plain } = env;
+      const run = await runCli(["plan", ...settings], { env: plain, cwd });
       expect(run.code, explain(run)).to.equal(0);
+      expect(run.stderr).not.to.include("NodeVersionSupportWarning");
       const [target, source, alias] = run.stdout.split("\n");
       expect(target).to.equal(`Target: account ${scenario.production.accountId}, Region us-east-1`);
       expect(source).to.equal(`Source: account ${STAGING} (role ${sourceRoleArn(STAGING)})`);
