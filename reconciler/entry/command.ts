@@ -58,6 +58,9 @@ export interface CommandSpec {
   maxPositionals: number;
 }
 
+/** The first line of the description of every command that reads FILE. */
+export const FILE_NOTE = "FILE defaults to the one of lambdas.json, lambdas.yaml, lambdas.yml that exists here.";
+
 export const HELP_FLAG: FlagSpec = { name: "help", type: "boolean", short: "h", help: "show this help" };
 
 export const LOG_FORMAT_FLAG: FlagSpec = {
@@ -243,4 +246,30 @@ export function identityLines(identity: RunIdentity, parameters: JobParameters):
     `Source: ${source}`,
     `Alias:  ${parameters.liveAlias}`,
   ];
+}
+
+export type Session =
+  | {
+      ok: true;
+      values: FlagValues;
+      format: string;
+      parameters: JobParameters;
+      file: string;
+      definition: Definition;
+      aws: AwsContext;
+      identity: RunIdentity;
+    }
+  | { ok: false; code: number };
+
+/** What every command that reads AWS does first: arguments, inputs (offline), then preflight. */
+export async function openSession(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<Session> {
+  const call = parseInvocation(spec, argv, io);
+  if (!call.ok) return call;
+  const inputs = await loadInputs(call.values, call.positionals, io);
+  if (!inputs.ok) return inputs;
+  const connection = await connect(inputs.parameters, io);
+  if (!connection.ok) return connection;
+  const { parameters, file, definition } = inputs;
+  const { aws, identity } = connection;
+  return { ok: true, values: call.values, format: call.format, parameters, file, definition, aws, identity };
 }

@@ -6,12 +6,12 @@
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import { type MotoServer, startMoto } from "../support/moto.ts";
+import { closedPort } from "../support/net.ts";
 import {
   ALLOWED_PREFIX,
   CLI_BUNDLE,
@@ -48,18 +48,6 @@ async function runOnTerminal(args: readonly string[], env: Record<string, string
   }
 }
 
-/** A loopback port nobody listens on (bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("CLI habits (dist/cli.mjs)", function () {
   this.timeout(60_000);

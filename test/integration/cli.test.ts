@@ -5,11 +5,11 @@
  * kind of decision. Every claim about side effects is checked against moto's call log.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { type MotoServer, startMoto } from "../support/moto.ts";
+import { closedPort } from "../support/net.ts";
 import {
   ALLOWED_PREFIX,
   type ChildResult,
@@ -454,16 +454,3 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
     });
   });
 });
-
-/** A loopback port nobody listens on (bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -7,14 +7,13 @@ import {
   type CliIo,
   type CommandSpec,
   commandLogger,
-  connect,
   EXIT_ERROR,
   EXIT_OK,
+  FILE_NOTE,
   formatFlag,
   identityLines,
-  loadInputs,
   LOG_FORMAT_FLAG,
-  parseInvocation,
+  openSession,
   stderrPaint,
 } from "../command.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
@@ -30,7 +29,7 @@ export const APPLY: CommandSpec = {
   summary: "Make LIVE match the definition file.",
   synopsis: "[FILE] --allowed-prefix P [--source-role-arn ARN] [options]",
   description:
-    "FILE defaults to the one of lambdas.json, lambdas.yaml, lambdas.yml that exists here.\n" +
+    `${FILE_NOTE}\n` +
     "On a terminal, apply shows the plan and asks before changing anything (--auto-approve skips\n" +
     "that; without a terminal on stdin, as in CI, it never asks), and shows progress on stderr.\n" +
     "Exit codes: 0 every function converged; 1 otherwise (each failure named with its reason).",
@@ -49,18 +48,13 @@ export const APPLY: CommandSpec = {
 };
 
 export async function runApply(argv: string[], io: CliIo): Promise<number> {
-  const call = parseInvocation(APPLY, argv, io);
-  if (!call.ok) return call.code;
-  const inputs = await loadInputs(call.values, call.positionals, io);
-  if (!inputs.ok) return inputs.code;
-  const { parameters, definition } = inputs;
-  const connection = await connect(parameters, io);
-  if (!connection.ok) return connection.code;
-  const { aws, identity } = connection;
+  const session = await openSession(APPLY, argv, io);
+  if (!session.ok) return session.code;
+  const { parameters, definition, aws, identity, values, format } = session;
   const colors = stderrPaint(io);
-  let logger = commandLogger(call.values, io);
+  let logger = commandLogger(values, io);
   const terminal = io.stderrIsTTY === true;
-  const ask = io.stdinIsTTY === true && io.prompt !== undefined && !booleanFlag(call.values, "auto-approve");
+  const ask = io.stdinIsTTY === true && io.prompt !== undefined && !booleanFlag(values, "auto-approve");
   if (terminal && !ask) io.stderr(`${identityLines(identity, parameters).join("\n")}\n`);
   if (terminal) io.stderr(colors.dim(`Reading ${definition.functions.length} function(s)...\n`));
   const plan = await makePlan(definition, parameters, aws);
@@ -86,6 +80,6 @@ export async function runApply(argv: string[], io: CliIo): Promise<number> {
         r.error ?? `${r.entry.action.kind} ${describeDesired(r.entry)}${r.functionVersion ? ` (v${r.functionVersion})` : ""}`,
       ),
   });
-  io.stdout(`${call.format === "json" ? JSON.stringify(applyToJson(report), null, 2) : renderApplyTable(report)}\n`);
+  io.stdout(`${format === "json" ? JSON.stringify(applyToJson(report), null, 2) : renderApplyTable(report)}\n`);
   return report.results.every((r) => r.status === "applied" || r.status === "unchanged") ? EXIT_OK : EXIT_ERROR;
 }

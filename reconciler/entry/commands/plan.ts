@@ -8,15 +8,14 @@ import { booleanFlag } from "../args.ts";
 import {
   type CliIo,
   type CommandSpec,
-  connect,
   EXIT_CHANGES,
   EXIT_ERROR,
   EXIT_OK,
+  FILE_NOTE,
   formatFlag,
   identityLines,
-  loadInputs,
   LOG_FORMAT_FLAG,
-  parseInvocation,
+  openSession,
   type RunIdentity,
   stdoutPaint,
 } from "../command.ts";
@@ -31,7 +30,7 @@ export const PLAN: CommandSpec = {
   summary: "Show what apply would do (read-only).",
   synopsis: "[FILE] --allowed-prefix P [--source-role-arn ARN] [options]",
   description:
-    "FILE defaults to the one of lambdas.json, lambdas.yaml, lambdas.yml that exists here.\n" +
+    `${FILE_NOTE}\n` +
     "Exit codes: 0 success; 1 invalid input, preflight failure or a blocked function;\n" +
     "with --detailed-exitcode: 0 no changes, 2 changes pending, 1 error.",
   flags: [
@@ -45,19 +44,13 @@ export const PLAN: CommandSpec = {
 };
 
 export async function runPlan(argv: string[], io: CliIo): Promise<number> {
-  const call = parseInvocation(PLAN, argv, io);
-  if (!call.ok) return call.code;
-  const inputs = await loadInputs(call.values, call.positionals, io);
-  if (!inputs.ok) return inputs.code;
-  const { parameters, definition } = inputs;
-  const connection = await connect(parameters, io);
-  if (!connection.ok) return connection.code;
-  const plan = await makePlan(definition, parameters, connection.aws);
-  io.stdout(
-    `${renderPlanWithContext(plan, call.format as PlanFormat, connection.identity, parameters, stdoutPaint(io))}\n`,
-  );
+  const session = await openSession(PLAN, argv, io);
+  if (!session.ok) return session.code;
+  const { parameters, definition, aws, identity, values, format } = session;
+  const plan = await makePlan(definition, parameters, aws);
+  io.stdout(`${renderPlanWithContext(plan, format as PlanFormat, identity, parameters, stdoutPaint(io))}\n`);
   if (plan.entries.some((e) => e.action.kind === "blocked")) return EXIT_ERROR;
-  return booleanFlag(call.values, "detailed-exitcode") && hasChanges(plan) ? EXIT_CHANGES : EXIT_OK;
+  return booleanFlag(values, "detailed-exitcode") && hasChanges(plan) ? EXIT_CHANGES : EXIT_OK;
 }
 
 /** The plan alone, in one format (the pull-request planner's comment is the markdown one). */

@@ -5,6 +5,7 @@ import {
   type CommandSpec,
   EXIT_ERROR,
   EXIT_OK,
+  FILE_NOTE,
   formatFlag,
   loadInputs,
   parseInvocation,
@@ -18,7 +19,7 @@ export const VALIDATE: CommandSpec = {
   summary: "Check the definition file and the prefix policy, offline (no AWS call).",
   synopsis: "[FILE] --allowed-prefix P [options]",
   description:
-    "FILE defaults to the one of lambdas.json, lambdas.yaml, lambdas.yml that exists here.\n" +
+    `${FILE_NOTE}\n` +
     "Exit codes: 0 valid and allowed; 1 problems (each with file, line, column and field).",
   flags: [...SETTINGS_FLAGS, formatFlag(FORMATS)],
   formats: FORMATS,
