@@ -17,7 +17,9 @@ import {
   type PreflightProbe,
   runPreflight,
 } from "../apply/preflight.ts";
-import { type FlagSpec, type FlagValues, parseCommandArgs, renderFlags, stringFlag } from "./args.ts";
+import { type FlagSpec, type FlagValues, listFlag, parseCommandArgs, renderFlags, stringFlag } from "./args.ts";
+import { selectTargets } from "../input/targets.ts";
+import type { SavedPlan } from "../plan/saved-plan.ts";
 import { locateDefinitionFile, readDefinition } from "./definition-file.ts";
 import { COMMAND_LINE, parametersFromFlags } from "./settings.ts";
 import { colorEnabled, type Paint, paint } from "./terminal.ts";
@@ -68,6 +70,14 @@ export const LOG_FORMAT_FLAG: FlagSpec = {
   type: "string",
   value: "FMT",
   help: "text (default on a terminal) or json (default otherwise); LOG_LEVEL sets the level",
+};
+
+export const TARGET_FLAG: FlagSpec = {
+  name: "target",
+  type: "string",
+  multiple: true,
+  value: "NAME",
+  help: "only this function (repeatable, or comma-separated)",
 };
 
 export function formatFlag(formats: readonly string[]): FlagSpec {
@@ -155,7 +165,18 @@ export function reportProblems(io: CliIo, problems: readonly Problem[]): number 
 }
 
 export type Inputs =
-  | { ok: true; parameters: JobParameters; file: string; definition: Definition }
+  | {
+      ok: true;
+      parameters: JobParameters;
+      file: string;
+      /** The definition file's text, as read (a saved plan keeps it). */
+      text: string;
+      definition: Definition;
+      /** `--target` names (undefined: every function). */
+      targets: string[] | undefined;
+      /** Set when the inputs come from a saved plan (apply --plan). */
+      saved?: SavedPlan;
+    }
   | { ok: false; code: number };
 
 /** Settings from flags, the definition file (FILE or the default), and the prefix policy: all offline. */
@@ -180,7 +201,13 @@ export async function loadInputs(
   }
   const desired = loadDesired(text.text, file, settings.parameters.allowedPrefixes);
   if (!desired.ok) return { ok: false, code: onProblems(desired.problems) };
-  return { ok: true, parameters: settings.parameters, file, definition: desired.definition };
+  const targets = listFlag(values, "target");
+  const targeted = selectTargets(desired.definition, targets);
+  if (!targeted.ok) {
+    for (const problem of targeted.problems) io.stderr(`${PROGRAM}: ${problem}\n`);
+    return { ok: false, code: EXIT_ERROR };
+  }
+  return { ok: true, parameters: settings.parameters, file, text: text.text, definition: targeted.definition, targets };
 }
 
 /** Readable lines on a terminal, JSON otherwise, unless --log-format says. */
@@ -249,27 +276,27 @@ export function identityLines(identity: RunIdentity, parameters: JobParameters):
 }
 
 export type Session =
-  | {
-      ok: true;
-      values: FlagValues;
-      format: string;
-      parameters: JobParameters;
-      file: string;
-      definition: Definition;
-      aws: AwsContext;
-      identity: RunIdentity;
-    }
+  | (Extract<Inputs, { ok: true }> & { values: FlagValues; format: string; aws: AwsContext; identity: RunIdentity })
   | { ok: false; code: number };
 
-/** What every command that reads AWS does first: arguments, inputs (offline), then preflight. */
-export async function openSession(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<Session> {
+type Call = Extract<Invocation, { ok: true }>;
+
+/**
+ * What every command that reads AWS does first: arguments, inputs (offline: the file and flags, or
+ * what `inputs` loads instead), then preflight.
+ */
+export async function openSession(
+  spec: CommandSpec,
+  argv: readonly string[],
+  io: CliIo,
+  inputs: (call: Call) => Promise<Inputs> = (call) => loadInputs(call.values, call.positionals, io),
+): Promise<Session> {
   const call = parseInvocation(spec, argv, io);
   if (!call.ok) return call;
-  const inputs = await loadInputs(call.values, call.positionals, io);
-  if (!inputs.ok) return inputs;
-  const connection = await connect(inputs.parameters, io);
+  const loaded = await inputs(call);
+  if (!loaded.ok) return loaded;
+  const connection = await connect(loaded.parameters, io);
   if (!connection.ok) return connection;
-  const { parameters, file, definition } = inputs;
   const { aws, identity } = connection;
-  return { ok: true, values: call.values, format: call.format, parameters, file, definition, aws, identity };
+  return { ...loaded, values: call.values, format: call.format, aws, identity };
 }

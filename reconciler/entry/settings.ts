@@ -102,3 +102,31 @@ export function parametersFromFlags(values: FlagValues, env: Record<string, stri
   if (problems.length > 0 || !settings.ok) return { ok: false, problems };
   return { ok: true, parameters: settings.parameters };
 }
+
+/**
+ * Settings flags given again with `apply --plan` must agree with the plan's: one line per flag that
+ * does not ("--live-alias PROD: the saved plan was made with LIVE"). Flags not given are not checked.
+ */
+export function settingsDisagreements(values: FlagValues, saved: JobParameters): string[] {
+  const lines: string[] = [];
+  for (const [key, flag] of Object.entries(FLAG_OF)) {
+    const name = flag.slice(2);
+    if (values[name] === undefined) continue;
+    const kept = (saved as Record<string, unknown>)[key];
+    let given: unknown;
+    let expected: unknown = kept;
+    if (name === "allowed-prefix") {
+      given = [...(listFlag(values, name) ?? [])].sort().join(",");
+      expected = Array.isArray(kept) ? [...(kept as string[])].sort().join(",") : kept;
+    } else {
+      const raw = stringFlag(values, name);
+      given = typeof kept === "number" ? Number(raw) : raw;
+    }
+    if (given !== expected) {
+      lines.push(
+        `${flag} ${String(given)}: the saved plan was made with ${expected === undefined ? `no ${flag}` : String(expected)}`,
+      );
+    }
+  }
+  return lines;
+}

@@ -13,11 +13,16 @@ import {
   formatFlag,
   identityLines,
   LOG_FORMAT_FLAG,
+  loadInputs,
   openSession,
+  PROGRAM,
   stderrPaint,
+  TARGET_FLAG,
 } from "../command.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
-import { booleanFlag } from "../args.ts";
+import { booleanFlag, stringFlag } from "../args.ts";
+import { planDifferences } from "../../plan/saved-plan.ts";
+import { loadSavedInputs, placeDisagreements } from "../saved-plan-file.ts";
 import { hasChanges } from "../../plan/plan.ts";
 import { renderPlanWithContext } from "./plan.ts";
 import { createProgress } from "../terminal.ts";
@@ -41,6 +46,13 @@ export const APPLY: CommandSpec = {
       type: "boolean",
       help: "do not ask for confirmation (asked only when stdin is a terminal)",
     },
+    {
+      name: "plan",
+      type: "string",
+      value: "FILE",
+      help: "apply exactly this saved plan (plan --out); refused if any function changed since",
+    },
+    TARGET_FLAG,
     LOG_FORMAT_FLAG,
   ],
   formats: FORMATS,
@@ -48,16 +60,34 @@ export const APPLY: CommandSpec = {
 };
 
 export async function runApply(argv: string[], io: CliIo): Promise<number> {
-  const session = await openSession(APPLY, argv, io);
+  const session = await openSession(APPLY, argv, io, (call) => {
+    const saved = stringFlag(call.values, "plan");
+    return saved === undefined
+      ? loadInputs(call.values, call.positionals, io)
+      : loadSavedInputs(saved, call.values, call.positionals, io);
+  });
   if (!session.ok) return session.code;
-  const { parameters, definition, aws, identity, values, format } = session;
+  const { parameters, definition, aws, identity, values, format, saved } = session;
   const colors = stderrPaint(io);
   let logger = commandLogger(values, io);
   const terminal = io.stderrIsTTY === true;
-  const ask = io.stdinIsTTY === true && io.prompt !== undefined && !booleanFlag(values, "auto-approve");
+  // A saved plan was reviewed already: it is applied as saved, or not at all.
+  const ask =
+    io.stdinIsTTY === true && io.prompt !== undefined && !booleanFlag(values, "auto-approve") && saved === undefined;
   if (terminal && !ask) io.stderr(`${identityLines(identity, parameters).join("\n")}\n`);
   if (terminal) io.stderr(colors.dim(`Reading ${definition.functions.length} function(s)...\n`));
   const plan = await makePlan(definition, parameters, aws);
+  if (saved) {
+    const stale = [...placeDisagreements(saved.target, identity), ...planDifferences(saved.plan, plan)];
+    if (stale.length > 0) {
+      io.stderr(
+        `${PROGRAM} apply --plan ${stringFlag(values, "plan")}: refused, nothing was changed: the world moved since the plan was made.\n` +
+          stale.map((l) => `  ${l}\n`).join("") +
+          `Make a new plan (lambda-gitops plan --out FILE), review it, and apply that.\n`,
+      );
+      return EXIT_ERROR;
+    }
+  }
   if (ask && io.prompt && hasChanges(plan)) {
     io.stderr(`${renderPlanWithContext(plan, "table", identity, parameters, colors)}\n\n`);
     const where = identity.target ? ` in account ${identity.target.account}` : "";

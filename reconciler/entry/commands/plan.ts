@@ -4,7 +4,9 @@ import type { JobParameters } from "../../input/parameters.ts";
 import { liveCreationWarning } from "../../plan/live-creation.ts";
 import { hasChanges, type Plan } from "../../plan/plan.ts";
 import { planToJson, renderPlanMarkdown, renderPlanTable } from "../../report/report.ts";
-import { booleanFlag } from "../args.ts";
+import { booleanFlag, stringFlag } from "../args.ts";
+import { describeError } from "../../core/errors.ts";
+import { writeSavedPlan } from "../saved-plan-file.ts";
 import {
   type CliIo,
   type CommandSpec,
@@ -16,8 +18,10 @@ import {
   identityLines,
   LOG_FORMAT_FLAG,
   openSession,
+  PROGRAM,
   type RunIdentity,
   stdoutPaint,
+  TARGET_FLAG,
 } from "../command.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
 import type { Paint } from "../terminal.ts";
@@ -37,6 +41,8 @@ export const PLAN: CommandSpec = {
     ...SETTINGS_FLAGS,
     formatFlag(FORMATS),
     { name: "detailed-exitcode", type: "boolean", help: "exit 0 no changes, 2 changes pending, 1 error" },
+    { name: "out", type: "string", value: "FILE", help: "also save the plan, for apply --plan FILE" },
+    TARGET_FLAG,
     LOG_FORMAT_FLAG,
   ],
   formats: FORMATS,
@@ -48,6 +54,16 @@ export async function runPlan(argv: string[], io: CliIo): Promise<number> {
   if (!session.ok) return session.code;
   const { parameters, definition, aws, identity, values, format } = session;
   const plan = await makePlan(definition, parameters, aws);
+  const out = stringFlag(values, "out");
+  if (out !== undefined) {
+    try {
+      await writeSavedPlan(out, plan, session, identity);
+    } catch (error) {
+      io.stderr(`${PROGRAM} plan: cannot write ${out}: ${describeError(error)}\n`);
+      return EXIT_ERROR;
+    }
+    io.stderr(`Saved the plan to ${out}: apply exactly this plan with '${PROGRAM} apply --plan ${out}'.\n`);
+  }
   io.stdout(`${renderPlanWithContext(plan, format as PlanFormat, identity, parameters, stdoutPaint(io))}\n`);
   if (plan.entries.some((e) => e.action.kind === "blocked")) return EXIT_ERROR;
   return booleanFlag(values, "detailed-exitcode") && hasChanges(plan) ? EXIT_CHANGES : EXIT_OK;
