@@ -14,6 +14,22 @@ export function toError(value: unknown): Error {
   }
 }
 
+/**
+ * The name of anything thrown: the AWS error code for SDK errors (`ResourceNotFoundException`),
+ * the original code for an AwsCallError, "" when there is none. The one way to ask "which error?".
+ */
+export function errorName(value: unknown): string {
+  if (value instanceof AwsCallError) return value.errorName;
+  if (typeof value !== "object" || value === null || !("name" in value)) return "";
+  return typeof value.name === "string" ? value.name : "";
+}
+
+/** The message of anything thrown ("" when there is none), without `as Error` casts. */
+export function errorMessage(value: unknown): string {
+  if (typeof value !== "object" || value === null || !("message" in value)) return "";
+  return typeof value.message === "string" ? value.message : "";
+}
+
 /** A short, log-safe description of an error: its name and message, never request payloads. */
 export function describeError(value: unknown): string {
   const error = toError(value);
@@ -45,15 +61,6 @@ export function formatProblem(problem: Problem): string {
   return problem.path ? `${where}: ${problem.path}: ${problem.message}` : `${where}: ${problem.message}`;
 }
 
-/** Invalid user input (definition file, job parameters, CLI flags, events). Lists every problem. */
-export class InputError extends LambdaGitopsError {
-  readonly problems: readonly Problem[];
-  constructor(summary: string, problems: readonly Problem[]) {
-    super(problems.length > 0 ? `${summary}\n${problems.map(formatProblem).join("\n")}` : summary);
-    this.problems = problems;
-  }
-}
-
 /** An AWS call failed in a way the caller cannot treat as "absent". */
 export class AwsCallError extends LambdaGitopsError {
   readonly operation: string;
@@ -61,11 +68,18 @@ export class AwsCallError extends LambdaGitopsError {
   readonly httpStatus: number | undefined;
   constructor(operation: string, cause: unknown) {
     const error = toError(cause);
-    const status = (cause as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
-      ?.httpStatusCode;
+    const status = httpStatusOf(cause);
     super(`${operation} failed: ${describeError(error)}`, { cause });
     this.operation = operation;
     this.errorName = error.name;
     this.httpStatus = status;
   }
+}
+
+/** The HTTP status an SDK error carries in `$metadata`, if any. */
+export function httpStatusOf(value: unknown): number | undefined {
+  if (typeof value !== "object" || value === null || !("$metadata" in value)) return undefined;
+  const metadata: unknown = value.$metadata;
+  if (typeof metadata !== "object" || metadata === null || !("httpStatusCode" in metadata)) return undefined;
+  return typeof metadata.httpStatusCode === "number" ? metadata.httpStatusCode : undefined;
 }

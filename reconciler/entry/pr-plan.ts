@@ -14,8 +14,6 @@
  *   request to comment on. AWS errors do throw, so Lambda's asynchronous retries try again.
  */
 import { createHash } from "node:crypto";
-import { CodeCommitClient } from "@aws-sdk/client-codecommit";
-import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { z } from "zod";
 import {
   type CodeCommitAdapter,
@@ -27,7 +25,7 @@ import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { loadDesired } from "../input/desired.ts";
 import { describeError, type Problem } from "../core/errors.ts";
 import type { LambdaContext } from "./handler.ts";
-import { createLogger, type Logger, levelFromEnv } from "../core/log.ts";
+import { entryLogger, type Logger } from "../core/log.ts";
 import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
 import type { Plan } from "../plan/plan.ts";
 import { logPlan, makePlan } from "../apply/reconcile.ts";
@@ -257,14 +255,11 @@ export interface PrPlanDeps {
 
 export function defaultDeps(): PrPlanDeps {
   return {
-    codecommit: createCodeCommitAdapter(new CodeCommitClient({ maxAttempts: 5 })),
-    pipeline: createPipelineConfigReader(new CodePipelineClient({ maxAttempts: 5 })),
+    codecommit: createCodeCommitAdapter(),
+    pipeline: createPipelineConfigReader(),
     aws: (parameters, runId) => createAwsContext(parameters, { runId }),
     env: process.env,
-    logger: createLogger({
-      level: levelFromEnv(process.env.LOG_LEVEL, "info"),
-      write: (line) => console.log(line),
-    }),
+    logger: entryLogger(process.env, "info"),
   };
 }
 

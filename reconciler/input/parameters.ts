@@ -7,7 +7,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { Problem } from "../core/errors.ts";
 import { findJsonSyntaxError } from "./json-syntax.ts";
-import { LAMBDA_QUOTAS } from "../aws/scheduler.ts";
+import { LAMBDA_QUOTAS } from "../core/lambda-quotas.ts";
 import { closestKey } from "../core/suggest.ts";
 import { aliasToVersion } from "./versions.ts";
 

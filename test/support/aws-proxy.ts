@@ -52,6 +52,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { LAMBDA_QUOTAS, lambdaQuotaClass } from "../../reconciler/core/lambda-quotas.ts";
 
 export type FaultKind = "500" | "503" | "429" | "reset" | "slow" | "truncate";
 
@@ -120,7 +121,6 @@ export interface AwsProxy {
   stop(): Promise<void>;
 }
 
-export const LAMBDA_QUOTAS = { control: 15, getFunction: 100 } as const;
 export const MOTO_DEFAULT_ACCOUNT = "123456789012";
 
 export const THROTTLE_BODY = JSON.stringify({
@@ -135,7 +135,7 @@ export const THROTTLE_BODY = JSON.stringify({
 // ---------------------------------------------------------------------------------------------
 
 /** Lambda is a REST API: method + path after "/<api-version>/" ("*" = any one segment). */
-const LAMBDA_ROUTES: [string, string[], string][] = [
+export const LAMBDA_ROUTES: readonly [method: string, path: readonly string[], operation: string][] = [
   ["GET", ["functions"], "ListFunctions"],
   ["POST", ["functions"], "CreateFunction"],
   ["GET", ["functions", "*"], "GetFunction"],
@@ -208,12 +208,7 @@ export function lambdaOperation(method: string, path: string, query = ""): strin
   return "Unknown";
 }
 
-/** Lambda's quota classes: GetFunction has its own; Invoke is not control plane; the rest share one. */
-export function lambdaQuotaClass(operation: string): string {
-  if (operation === "GetFunction") return "getFunction";
-  if (operation === "Invoke" || operation === "InvokeAsync") return "invoke";
-  return "control";
-}
+export { LAMBDA_QUOTAS, lambdaQuotaClass };
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
 
