@@ -56,6 +56,24 @@ export interface Problem {
   message: string;
 }
 
+/** A path into a document or a zod value: map keys and sequence indexes. */
+export type Path = readonly PropertyKey[];
+
+/**
+ * The one rendering of a path in a message (Problem.path, zod issues):
+ * ["lambdas", 3, "version"] -> "lambdas[3].version"; unusual keys are bracketed: `a["b c"]`.
+ */
+export function renderPath(path: Path): string {
+  let out = "";
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(segment)))
+      out += out ? `.${String(segment)}` : String(segment);
+    else out += `[${JSON.stringify(String(segment))}]`;
+  }
+  return out;
+}
+
 export function formatProblem(problem: Problem): string {
   const where = `${problem.file}:${problem.line}:${problem.column}`;
   return problem.path ? `${where}: ${problem.path}: ${problem.message}` : `${where}: ${problem.message}`;

@@ -19,7 +19,7 @@ import type { ApplyReport, Stager } from "../apply/apply.ts";
 import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { loadDesired } from "../input/desired.ts";
-import { describeError, formatProblem, type Problem } from "../core/errors.ts";
+import { describeError, formatProblem, type Problem, renderPath } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import { decodeUtf8 } from "../core/text.ts";
 import { type JobParameters, parseUserParameters } from "../input/parameters.ts";
@@ -170,7 +170,7 @@ async function runStages(
   // event
   const parsedJob = jobSchema.safeParse((event as Record<string, unknown>)["CodePipeline.job"]);
   if (!parsedJob.success) {
-    const issues = parsedJob.error.issues.map((i) => `CodePipeline.job.${i.path.join(".")}: ${i.message}`);
+    const issues = parsedJob.error.issues.map((i) => `CodePipeline.job.${renderPath(i.path)}: ${i.message}`);
     return fail(`invalid CodePipeline job event:\n${issues.join("\n")}`);
   }
   const job = parsedJob.data;

@@ -23,7 +23,7 @@ import {
 import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pipeline-config.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { loadDesired } from "../input/desired.ts";
-import { describeError, type Problem } from "../core/errors.ts";
+import { describeError, type Problem, renderPath } from "../core/errors.ts";
 import type { LambdaContext } from "./handler.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
@@ -100,7 +100,7 @@ export function parsePullRequestEvent(event: unknown): ParsedEvent {
     return {
       kind: "invalid",
       issues: parsed.error.issues.map(
-        (i) => `${i.path.length > 0 ? i.path.join(".") : "event"}: ${i.message}`,
+        (i) => `${i.path.length > 0 ? renderPath(i.path) : "event"}: ${i.message}`,
       ),
     };
   }
@@ -158,7 +158,7 @@ export function readSettings(
 ): { ok: true; settings: Settings } | { ok: false; problems: string[] } {
   const parsed = settingsSchema.safeParse(env);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `\`${i.path.join(".")}\`: ${i.message}`) };
+    return { ok: false, problems: parsed.error.issues.map((i) => `\`${renderPath(i.path)}\`: ${i.message}`) };
   }
   const { PIPELINE_NAME, ACTION_NAME, DEFINITION_FILE } = parsed.data;
   return {

@@ -21,7 +21,7 @@ import {
   type YAMLError,
   type Node as YamlNode,
 } from "yaml";
-import type { Problem } from "../core/errors.ts";
+import { type Path, type Problem, renderPath } from "../core/errors.ts";
 import { findJsonSyntaxError } from "./json-syntax.ts";
 import { quoteValue } from "./versions.ts";
 
@@ -37,8 +37,7 @@ export interface Position {
   column: number;
 }
 
-/** A path into the document: map keys and sequence indexes. */
-export type Path = readonly PropertyKey[];
+export type { Path };
 
 export interface PositionedDocument {
   file: string;
@@ -134,18 +133,6 @@ export function positionOf(document: PositionedDocument, node: unknown): Positio
 
 function startOf(node: unknown): number {
   return isNode(node) && node.range ? node.range[0] : 0;
-}
-
-/** ["lambdas", 3, "version"] -> "lambdas[3].version"; unusual keys are bracketed: `a["b c"]`. */
-export function renderPath(path: Path): string {
-  let out = "";
-  for (const segment of path) {
-    if (typeof segment === "number") out += `[${segment}]`;
-    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(segment)))
-      out += out ? `.${String(segment)}` : String(segment);
-    else out += `[${JSON.stringify(String(segment))}]`;
-  }
-  return out;
 }
 
 /** The JS key yaml's toJS uses for a map key node; undefined for collection keys. */
