@@ -34,6 +34,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { strToU8, zipSync } from "fflate";
 import { createJobReporter } from "../../../reconciler/aws/codepipeline.ts";
+import { codePipelineJobEvent } from "../../support/events.ts";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
 import { type ArtifactCredentials, createArtifactStore } from "../../../reconciler/aws/s3.ts";
 import type { AwsContext } from "../../../reconciler/aws/context.ts";
@@ -69,32 +70,21 @@ function userParameters(over: Json = {}): string {
 
 /** A CodePipeline job event shaped like the real one; `data` overrides replace fields of `data`. */
 function jobEvent(data: Json = {}): Json {
-  return {
-    "CodePipeline.job": {
-      id: JOB_ID,
-      accountId: "222222222222",
-      data: {
-        actionConfiguration: {
-          configuration: { FunctionName: "lambda-gitops", UserParameters: userParameters() },
-        },
-        inputArtifacts: [
-          {
-            name: "SourceOutput",
-            revision: "abc",
-            location: { type: "S3", s3Location: { bucketName: BUCKET, objectKey: OBJECT_KEY } },
-          },
-        ],
-        outputArtifacts: [],
-        artifactCredentials: {
-          accessKeyId: "ASIAARTIFACTKEY",
-          secretAccessKey: SECRET,
-          sessionToken: SESSION_TOKEN,
-          expirationTime: 1_900_000_000_000,
-        },
-        ...data,
-      },
+  return codePipelineJobEvent({
+    jobId: JOB_ID,
+    accountId: "222222222222",
+    bucket: BUCKET,
+    objectKey: OBJECT_KEY,
+    userParameters: userParameters(),
+    revision: "abc",
+    artifactCredentials: {
+      accessKeyId: "ASIAARTIFACTKEY",
+      secretAccessKey: SECRET,
+      sessionToken: SESSION_TOKEN,
+      expirationTime: 1_900_000_000_000,
     },
-  };
+    data,
+  });
 }
 
 function withParameters(text: string | undefined, data: Json = {}): Json {

@@ -26,6 +26,7 @@ import {
   type StageDeclaration,
 } from "@aws-sdk/client-codepipeline";
 import { mockClient } from "aws-sdk-client-mock";
+import { pullRequestEvent } from "../../support/events.ts";
 import { expect } from "chai";
 import {
   CommentTokenConflictError,
@@ -86,39 +87,20 @@ const PR_ID = "42";
 
 type Json = Record<string, unknown>;
 
-/** A "CodeCommit Pull Request State Change" event as EventBridge delivers it (docs' shape). */
+/** A pull-request event for this file's pull request; `detail` and `envelope` replace fields. */
 function prEvent(detail: Json = {}, envelope: Json = {}): Json {
-  return {
-    version: "0",
-    id: "01234567-0123-0123-0123-012345678901",
-    "detail-type": "CodeCommit Pull Request State Change",
-    source: "aws.codecommit",
+  return pullRequestEvent({
     account: TARGET,
-    time: "2026-03-01T10:00:00Z",
     region: REGION,
-    resources: [`arn:aws:codecommit:${REGION}:${TARGET}:${REPO}`],
+    repository: REPO,
+    envelope,
     detail: {
-      author: `arn:aws:iam::${TARGET}:user/dev`,
-      callerUserArn: `arn:aws:iam::${TARGET}:user/dev`,
-      creationDate: "Sun Mar 01 10:00:00 UTC 2026",
-      description: "Promote orders 1.1.0",
-      destinationCommit: DESTINATION_COMMIT,
-      destinationReference: "refs/heads/main",
-      event: "pullRequestCreated",
-      isMerged: "False",
-      lastModifiedDate: "Sun Mar 01 10:00:00 UTC 2026",
-      notificationBody: "A pull request event occurred ...",
       pullRequestId: PR_ID,
-      pullRequestStatus: "Open",
-      repositoryNames: [REPO],
-      revisionId: "f00dfeed",
       sourceCommit: SOURCE_COMMIT,
-      sourceReference: "refs/heads/promote-orders",
-      title: "Promote orders",
+      destinationCommit: DESTINATION_COMMIT,
       ...detail,
     },
-    ...envelope,
-  };
+  });
 }
 
 const PR: PullRequest = {
