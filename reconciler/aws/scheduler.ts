@@ -1,6 +1,6 @@
 /**
- * Client-side budgeting of Lambda's API quotas (aws-facts.md sections 1 and 7; the quotas themselves
- * are in core/lambda-quotas.ts).
+ * Client-side budgeting of Lambda's API quotas (the quotas and which operation draws from which:
+ * core/lambda-quotas.ts; README "Performance").
  *
  * Lambda throttles per account and region: GetFunction has its own 100 requests/s, and every other
  * control-plane call (ListAliases, UpdateAlias, PublishVersion...) shares ONE bucket of 15/s. A

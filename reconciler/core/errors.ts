@@ -94,8 +94,9 @@ export class AwsCallError extends LambdaGitopsError {
   }
 }
 
-/** The HTTP status an SDK error carries in `$metadata`, if any. */
+/** The HTTP status an SDK error carries in `$metadata` (or an AwsCallError kept), if any. */
 export function httpStatusOf(value: unknown): number | undefined {
+  if (value instanceof AwsCallError) return value.httpStatus;
   if (typeof value !== "object" || value === null || !("$metadata" in value)) return undefined;
   const metadata: unknown = value.$metadata;
   if (typeof metadata !== "object" || metadata === null || !("httpStatusCode" in metadata)) return undefined;
