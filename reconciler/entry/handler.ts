@@ -15,7 +15,7 @@ import {
   s3Client,
   stagerFor,
 } from "../aws/s3.ts";
-import type { ApplyReport, Stager } from "../apply/apply.ts";
+import { type ApplyReport, fails, type Stager } from "../apply/apply.ts";
 import { extractFile } from "../input/artifact.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { MAX_DEFINITION_BYTES } from "../input/definitions.ts";
@@ -24,7 +24,8 @@ import { describeError, formatProblem, type Problem } from "../core/errors.ts";
 import { createLogger, type Logger, levelFromEnv } from "../core/log.ts";
 import { type JobParameters, parseUserParameters } from "../input/parameters.ts";
 import { applyDefinition, logPlan, makePlan } from "../apply/reconcile.ts";
-import { jobFailureMessage, jobSummary, MAX_FAILURE_MESSAGE, outputVariables, truncate } from "../report/report.ts";
+import { jobFailureMessage, jobSummary, MAX_FAILURE_MESSAGE, outputVariables } from "../report/pipeline.ts";
+import { truncate } from "../report/text.ts";
 import type { Sleep } from "../aws/retry.ts";
 import type { WaitOptions } from "../aws/wait.ts";
 
@@ -247,7 +248,7 @@ function parseContinuation(
 }
 
 function outcomeOf(report: ApplyReport, token: Continuation, maxRounds: number): Outcome {
-  if (report.results.some((r) => r.status === "failed")) return fail(jobFailureMessage(report));
+  if (report.results.some(fails)) return fail(jobFailureMessage(report));
   const skipped = report.results.filter((r) => r.status === "skipped").length;
   if (skipped > 0 && token.round >= maxRounds) {
     return fail(
