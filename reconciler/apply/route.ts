@@ -1,7 +1,9 @@
 /**
  * Executes a route step: move LIVE to the step's routing (create LIVE when the plan saw none),
  * guarded by LIVE's RevisionId, writing the marker into LIVE's description. The UpdateAlias /
- * CreateAlias answer is the alias as it now is, so it is the read-back check: no GetAlias after.
+ * CreateAlias answer is the alias as it now is (FunctionVersion, RoutingConfig, RevisionId,
+ * Description: https://docs.aws.amazon.com/lambda/latest/api/API_UpdateAlias.html#API_UpdateAlias_ResponseSyntax),
+ * so it is the read-back check: no GetAlias after (one control-plane call fewer per change).
  */
 import { errorName } from "../aws/retry.ts";
 import type { Logger } from "../core/log.ts";
