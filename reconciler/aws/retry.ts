@@ -7,7 +7,6 @@
 import { errorName } from "../core/errors.ts";
 
 /** Re-exported for apply/ (lead: import it from core/errors.ts there, then drop this line). */
-export { errorName };
 
 export interface RetryPolicy {
   name: string;

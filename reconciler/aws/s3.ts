@@ -4,7 +4,7 @@
  * Set AWS_S3_FORCE_PATH_STYLE=true for S3-compatible endpoints that lack virtual-hosted buckets.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type { Stager } from "../apply/apply.ts";
+import type { Stager } from "../apply/execution.ts";
 import { describeError, errorName } from "../core/errors.ts";
 
 export interface ArtifactCredentials {

@@ -15,7 +15,7 @@ import {
   s3Client,
   stagerFor,
 } from "../aws/s3.ts";
-import type { ApplyReport, Stager } from "../apply/apply.ts";
+import { type ApplyReport, fails, type Stager } from "../apply/apply.ts";
 import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { loadDesired } from "../input/desired.ts";
@@ -30,8 +30,8 @@ import {
   MAX_FAILURE_MESSAGE,
   MAX_SUMMARY,
   outputVariables,
-  truncate,
-} from "../report/report.ts";
+} from "../report/pipeline.ts";
+import { truncate } from "../report/text.ts";
 import type { Sleep } from "../aws/retry.ts";
 import type { WaitOptions } from "../aws/wait.ts";
 
@@ -241,7 +241,7 @@ function parseContinuation(
 }
 
 function outcomeOf(report: ApplyReport, token: Continuation, maxRounds: number): Outcome {
-  if (report.results.some((r) => r.status === "failed")) return fail(jobFailureMessage(report));
+  if (report.results.some(fails)) return fail(jobFailureMessage(report));
   const skipped = report.results.filter((r) => r.status === "skipped").length;
   if (skipped > 0 && token.round >= maxRounds) {
     return fail(

@@ -34,8 +34,8 @@ import {
   MAX_COMMENT_LENGTH,
   renderPlanMarkdown,
   renderProblemsMarkdown,
-  truncate,
 } from "../report/report.ts";
+import { truncate } from "../report/text.ts";
 
 /** Versions the token: change it only to deliberately allow one more comment per revision. */
 export const TOKEN_SALT = "lambda-gitops-plan-v1";

@@ -104,7 +104,7 @@ export interface ScenarioFunction {
   desired: { version: string; canary?: Canary };
   expectedPlan: ExpectedPlanEntry;
   /** `status` after one apply: blocked functions fail, noop is unchanged, the rest applied. */
-  expectedStatus: "applied" | "unchanged" | "failed";
+  expectedStatus: "applied" | "unchanged" | "blocked";
   /** Where LIVE routes in production after one apply (null: no LIVE alias / no function). */
   liveAfterApply: AliasView | null;
   /** The versions seeded in each account (semver -> function version and CodeSha256). */
@@ -333,7 +333,7 @@ export async function seedScenario(
         desired: spec.desired,
         expectedPlan: expectedPlanEntry(spec, inProduction?.versions),
         expectedStatus:
-          spec.action === "blocked" ? "failed" : spec.action === "noop" ? "unchanged" : "applied",
+          spec.action === "blocked" ? "blocked" : spec.action === "noop" ? "unchanged" : "applied",
         liveAfterApply: liveAfterApply(spec, inProduction?.versions),
         staging: inStaging?.versions,
         production: inProduction?.versions,

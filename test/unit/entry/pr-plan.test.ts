@@ -33,7 +33,8 @@ import {
   createCodeCommitAdapter,
   GETFILE_MAX_BYTES,
 } from "../../../reconciler/aws/codecommit.ts";
-import type { AliasState, FunctionState, LambdaWriter } from "../../../reconciler/aws/lambda.ts";
+import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
+import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import { createPipelineConfigReader, findInvokeAction } from "../../../reconciler/aws/pipeline-config.ts";
 import type { AwsContext } from "../../../reconciler/aws/context.ts";
 import { renderPlan } from "../../../reconciler/entry/cli.ts";
@@ -850,9 +851,18 @@ describe("pr-plan: comment size", () => {
     return {
       liveAlias: "LIVE",
       entries: Array.from({ length: count }, (_, i) => ({
+        key: { account: "target", region: "us-east-1", name: `team-a-function-${String(i).padStart(4, "0")}` },
         name: `team-a-function-${String(i).padStart(4, "0")}`,
         desired: { version: "1.2.3", canary: { version: "1.3.0-rc.1", weight: 12.5 } },
-        live: { exists: true, functionVersion: "41", version: "1.2.2", weights: {}, revisionId: "r" },
+        live: {
+          exists: true,
+          functionVersion: "41",
+          version: "1.2.2",
+          weights: {},
+          revisionId: "r",
+          description: "",
+          marker: undefined,
+        },
         action: {
           kind: "blocked" as const,
           code: "version-missing" as const,
