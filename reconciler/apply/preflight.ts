@@ -6,8 +6,7 @@
  * The checks run through a probe (aws/preflight.ts gives the STS one); what a failure means is a
  * pure classification of the error, table-tested in test/unit/apply/preflight.test.ts.
  */
-import { describeError } from "../core/errors.ts";
-import { errorName } from "../aws/retry.ts";
+import { describeError, errorName } from "../core/errors.ts";
 import { networkCause } from "../core/network.ts";
 
 export interface CallerIdentity {

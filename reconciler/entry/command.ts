@@ -7,7 +7,7 @@ import type { AwsContext } from "../aws/context.ts";
 import { createAwsContext } from "../aws/context.ts";
 import type { Downloader } from "../aws/download.ts";
 import { formatProblem, type Problem } from "../core/errors.ts";
-import { createLogger, levelFromEnv, type LogFormat, type Logger } from "../core/log.ts";
+import { entryLogger, type LogFormat, type Logger } from "../core/log.ts";
 import type { Definition } from "../input/definitions.ts";
 import { loadDesired } from "../input/desired.ts";
 import type { JobParameters } from "../input/parameters.ts";
@@ -214,11 +214,7 @@ export async function loadInputs(
 export function commandLogger(values: FlagValues, io: CliIo): Logger {
   const chosen = stringFlag(values, "log-format");
   const format: LogFormat = chosen === "json" || chosen === "text" ? chosen : io.stderrIsTTY ? "text" : "json";
-  return createLogger({
-    level: levelFromEnv(io.env.LOG_LEVEL, "warn"),
-    write: (line) => io.stderr(`${line}\n`),
-    format,
-  });
+  return entryLogger(io.env, "warn", (line) => io.stderr(`${line}\n`), format);
 }
 
 export function stderrPaint(io: CliIo): Paint {
