@@ -171,6 +171,8 @@ async function pipelineRun(moto: MotoServer, input: RunInput): Promise<HandlerRu
       what = `rolled back: LIVE moved to ${f.desired.version}, which production still had`;
     else if (action === "rollforward")
       what = `rolled forward: LIVE moved to ${f.desired.version}, already in production`;
+    else if (action === "create")
+      what = `created LIVE on ${f.desired.version}, already in production`;
     else if (action === "promote")
       what = `promoted: copied ${f.desired.version} from staging, published it as v${nowLive?.functionVersion}, moved LIVE`;
     else what = "not planned (see the job result)";
@@ -347,6 +349,7 @@ async function main(): Promise<number> {
       promote: "promotion from staging",
       rollback: "rollback",
       rollforward: "roll-forward",
+      create: "LIVE created",
     };
     const firstActions = [
       ...new Set(first.logs.filter((l) => l.message === "planned").map((l) => String(l.action))),

@@ -8,7 +8,9 @@
  * - `rollback` / `rollforward`: every declared version already has its version alias here
  *   (versions are immutable), so only LIVE moves (one route step); `rollback` when the declared
  *   primary version is older than the one LIVE serves now, `rollforward` otherwise (also when LIVE
- *   is missing, points at $LATEST or at a version with no version alias).
+ *   points at $LATEST or at a version with no version alias).
+ * - `create`: like a repoint, but LIVE does not exist yet and this creates it: its own action, so
+ *   that a plan creating LIVE everywhere (a mistyped alias name) never looks routine.
  * - `promote`: at least one declared version is missing here and exists in the source account:
  *   one stage step per missing version, then one route step to the versions they produce.
  * - `blocked`: the function cannot be reconciled; `code` says why in one word, `reason` in words.
@@ -54,12 +56,19 @@ export type BlockCode =
 
 export type PlannedAction =
   | { kind: "noop"; routing: Routing; steps: [] }
-  | { kind: "rollback" | "rollforward"; routing: Routing; steps: [RouteStep] }
+  | { kind: "rollback" | "rollforward" | "create"; routing: Routing; steps: [RouteStep] }
   | { kind: "promote"; routing: Routing; steps: [...StageStep[], RouteStep] }
   | { kind: "blocked"; code: BlockCode; reason: string };
 
 export type ActionKind = PlannedAction["kind"];
-export const ACTION_KINDS: readonly ActionKind[] = ["noop", "rollback", "rollforward", "promote", "blocked"];
+export const ACTION_KINDS: readonly ActionKind[] = [
+  "noop",
+  "rollback",
+  "rollforward",
+  "create",
+  "promote",
+  "blocked",
+];
 
 export interface LiveState {
   /** The LIVE alias exists. */
@@ -217,8 +226,11 @@ export function planFunction(
   }
   const route = routeStep(liveAlias, desired, live, from, routing);
   if (stages.length > 0) return entry(live, { kind: "promote", routing, steps: [...stages, route] });
-  const direction =
-    live.version !== null && compareVersions(spec.version, live.version) < 0 ? "rollback" : "rollforward";
+  const direction = !live.exists
+    ? "create"
+    : live.version !== null && compareVersions(spec.version, live.version) < 0
+      ? "rollback"
+      : "rollforward";
   return entry(live, { kind: direction, routing, steps: [route] });
 }
 

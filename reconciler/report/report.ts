@@ -15,6 +15,7 @@ import {
   stepsOf,
   summarise,
 } from "../plan/plan.ts";
+import { liveCreationWarning } from "../plan/live-creation.ts";
 import {
   describeAdditional,
   describeRouting,
@@ -124,6 +125,8 @@ export function describeDetails(entry: PlanEntry): string {
     case "rollback":
     case "rollforward":
       return `repoint to ${describeRouting(a.routing)}`;
+    case "create":
+      return `create ${entryLiveAlias(a)} -> ${describeRouting(a.routing)}`;
     case "promote":
       return [
         ...a.steps.flatMap((s) =>
@@ -140,7 +143,7 @@ export function describeDetails(entry: PlanEntry): string {
   }
 }
 
-function entryLiveAlias(action: Extract<PlanEntry["action"], { kind: "promote" }>): string {
+function entryLiveAlias(action: Exclude<PlanEntry["action"], { kind: "blocked" }>): string {
   return action.steps[action.steps.length - 1]?.alias ?? "LIVE";
 }
 
@@ -187,8 +190,11 @@ export interface PlanMarkdownOptions {
  * `lambda-gitops plan --format markdown` and the pull-request planner's comment.
  */
 export function renderPlanMarkdown(plan: Plan, options: PlanMarkdownOptions = {}): string {
+  const warning = liveCreationWarning(plan);
   const head = [
     `**${options.title ?? "lambda-gitops plan"}**: ${summaryLine(plan)}.`,
+    // Creating LIVE on most functions is loud: usually a mistyped alias or the wrong account.
+    ...(warning ? ["", `> :warning: **${md(warning)}**`, ""] : []),
     ...(options.context ?? []),
     "",
     `| Function | Action | ${plan.liveAlias} now | Desired | Details |`,

@@ -101,7 +101,7 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
         ...(f.blockCode === undefined ? {} : { blockCode: f.blockCode }),
       }));
       expect(fields).to.deep.equal(scenario.functions.map((f) => f.expectedPlan));
-      expect(plan.summary).to.deep.equal({ noop: 1, rollback: 1, rollforward: 4, promote: 2, blocked: 2 });
+      expect(plan.summary).to.deep.equal({ noop: 1, rollback: 1, rollforward: 3, create: 1, promote: 2, blocked: 2 });
 
       const byName = new Map(plan.functions.map((f) => [f.name, f]));
       for (const kind of ["promote", "promote-rc"] as const) {
@@ -154,7 +154,7 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
       expect(run.code, explain(run)).to.equal(1);
       const lines = run.stdout.trim().split("\n");
       expect(lines[0]).to.equal(
-        "**lambda-gitops plan**: 1 noop, 1 rollback, 4 rollforward, 2 promote, 2 blocked.",
+        "**lambda-gitops plan**: 1 noop, 1 rollback, 3 rollforward, 1 create, 2 promote, 2 blocked.",
       );
       expect(lines).to.include("| Function | Action | LIVE now | Desired | Details |");
       const rows = lines.filter((l) => l.startsWith("| `"));
@@ -178,7 +178,7 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
     it("--detailed-exitcode exits 2 while changes are pending (a file without blocked entries)", async () => {
       const run = await cli(env, "plan", "convergent.json", "--detailed-exitcode");
       expect(run.code, explain(run)).to.equal(2);
-      expect(run.stdout).to.include("Plan: 1 noop, 1 rollback, 4 rollforward, 2 promote.");
+      expect(run.stdout).to.include("Plan: 1 noop, 1 rollback, 3 rollforward, 1 create, 2 promote.");
       // Without the flag the same plan is a plain success.
       const plain = await cli(env, "plan", "convergent.json");
       expect(plain.code, explain(plain)).to.equal(0);

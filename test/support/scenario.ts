@@ -11,7 +11,7 @@
  *   promote-rc       a pre-release (1.0.0-rc.1, alias 1-0-0_rc-1) exists only in staging: same
  *   version-missing  the file says 1.5.0, which exists in neither account (blocked)
  *   function-missing the function exists in staging only (blocked: it is never created)
- *   live-missing     production has the version but no LIVE alias yet: LIVE is created
+ *   live-missing     production has the version but no LIVE alias yet: LIVE is created (action create)
  *   live-on-latest   LIVE points at $LATEST (unpublished code): LIVE moves to the published version
  *   canary           4.0.0 live; the file says 4.0.0 with 10% of traffic on 4.1.0
  *
@@ -78,7 +78,7 @@ export const ALL_CASES: readonly CaseKind[] = [
 /** What the demo shows: one of each kind of decision, plus one the reconciler must refuse. */
 export const DEMO_CASES: readonly CaseKind[] = ["noop", "rollback", "promote", "version-missing"];
 
-export type PlanAction = "noop" | "rollback" | "rollforward" | "promote" | "blocked";
+export type PlanAction = "noop" | "rollback" | "rollforward" | "create" | "promote" | "blocked";
 
 export interface Canary {
   version: string;
@@ -225,7 +225,7 @@ const CASES: Record<CaseKind, CaseSpec> = {
     story: "production has 1.0.0 but no LIVE alias yet",
     desired: { version: "1.0.0" },
     production: { versions: [{ version: "1.0.0" }], live: null },
-    action: "rollforward",
+    action: "create",
   },
   "live-on-latest": {
     kind: "live-on-latest",

@@ -101,9 +101,7 @@ export function renderPlanWithContext(
   }
   const header = identityLines(identity, parameters);
   if (format === "markdown") {
-    return renderPlanMarkdown(plan, {
-      context: [...(warning ? [`> **${warning}**`, ""] : []), ...header.map((l) => `${l}  `)],
-    });
+    return renderPlanMarkdown(plan, { context: header.map((l) => `${l}  `) });
   }
   return [
     ...header,

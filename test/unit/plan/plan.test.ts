@@ -112,10 +112,10 @@ const rows: Row[] = [
     expect: { action: "rollback", target: "2", final: "v2", steps: ["route"] },
   },
   {
-    case: "LIVE missing: create it (rollforward)",
+    case: "LIVE missing: create it (its own action)",
     desired: "1.1.1",
     target: { "1-1-1": "3" },
-    expect: { action: "rollforward", liveVersion: null, target: "3", final: "v3", steps: ["route"] },
+    expect: { action: "create", liveVersion: null, target: "3", final: "v3", steps: ["route"] },
   },
   {
     case: "LIVE on $LATEST: move it",
