@@ -3,7 +3,7 @@
  * table, and as a Markdown table fit for a pull-request comment. Pure functions of the values.
  * CodePipeline's messages are in ./pipeline.ts.
  */
-import { APPLY_STATUSES, type ApplyReport, type ApplyStatus, type StepResult } from "../apply/apply.ts";
+import { APPLY_STATUSES, type ApplyReport, type ApplyStatus, type FunctionResult, type StepResult } from "../apply/apply.ts";
 import type { Problem } from "../core/errors.ts";
 import type { FunctionKey } from "../observe/state.ts";
 import {
@@ -17,10 +17,13 @@ import {
 } from "../plan/plan.ts";
 import { liveCreationWarning } from "../plan/live-creation.ts";
 import {
+  type AliasRouting,
   describeAdditional,
   describeRouting,
   describeVersion,
+  refOf,
   type Routing,
+  routingOfAlias,
   toAliasRouting,
 } from "../plan/routing.ts";
 import type { Step } from "../plan/steps.ts";
@@ -296,15 +299,64 @@ export function applyToJson(report: ApplyReport): ApplyJson {
   return { liveAlias: report.liveAlias, functions, summary };
 }
 
+/**
+ * The semantic version of each function version this entry knows: LIVE's primary, the plan's
+ * routing, the marker LIVE carries (what lambda-gitops last wrote) and what this run published.
+ */
+export function knownVersions(entry: PlanEntry, published: Record<string, string> = {}): Map<string, string> {
+  const known = new Map<string, string>();
+  const marker = entry.live.marker;
+  if (marker) {
+    known.set(marker.functionVersion, marker.version);
+    const [canary] = Object.keys(marker.weights);
+    if (marker.canary && canary !== undefined) known.set(canary, marker.canary.version);
+  }
+  const final = finalRouting(entry);
+  for (const routed of final ? [final.primary, ...final.additional.map((w) => w.target)] : []) {
+    if ("functionVersion" in routed && routed.version !== null) known.set(routed.functionVersion, routed.version);
+  }
+  for (const [version, functionVersion] of Object.entries(published)) known.set(functionVersion, version);
+  const { live } = entry;
+  if (live.functionVersion !== null && live.version !== null) known.set(live.functionVersion, live.version);
+  return known;
+}
+
+/** "1.2.0 (v7) + 10% 1.3.0 (v8)": a routing as Lambda stores it, named with the semantic versions known. */
+export function describeNamedRouting(routing: AliasRouting, known: ReadonlyMap<string, string>): string {
+  const name = (functionVersion: string) => {
+    const version = known.get(functionVersion);
+    return version ? `${version} (v${functionVersion})` : `v${functionVersion}`;
+  };
+  const canonical = routingOfAlias(routing);
+  return [
+    name(routing.functionVersion),
+    ...canonical.additional.map((w) => `${Math.round(w.weight * 10000) / 100}% ${name(refOf(w.target))}`),
+  ].join(" + ");
+}
+
+/** LIVE before this run, as observed. */
+export function liveBefore(r: FunctionResult): string {
+  const { live } = r.entry;
+  if (!live.exists || live.functionVersion === null) return "(no alias)";
+  return describeNamedRouting({ functionVersion: live.functionVersion, weights: live.weights }, knownVersions(r.entry));
+}
+
+/** LIVE after this run: what the last route step wrote, else as it was. */
+export function liveAfter(r: FunctionResult): string {
+  const route = [...r.steps].reverse().find((s) => s.kind === "route");
+  return route ? describeNamedRouting(route.routing, knownVersions(r.entry, r.published)) : liveBefore(r);
+}
+
 export function renderApplyTable(report: ApplyReport): string {
   const rows = report.results.map((r) => [
     r.name,
     r.entry.action.kind,
     r.status,
-    r.functionVersion === null ? "-" : `v${r.functionVersion}`,
+    liveBefore(r),
+    liveAfter(r),
     r.error ?? describeDesired(r.entry),
   ]);
-  const header = ["FUNCTION", "ACTION", "STATUS", report.liveAlias, "DETAILS"];
+  const header = ["FUNCTION", "ACTION", "STATUS", `${report.liveAlias} BEFORE`, `${report.liveAlias} AFTER`, "DETAILS"];
   const s = applyToJson(report).summary;
   return [
     textTable(header, rows),

@@ -2,7 +2,7 @@
 import { downloadPackage } from "../../aws/download.ts";
 import { stagerFor } from "../../aws/s3.ts";
 import { applyDefinition, makePlan } from "../../apply/reconcile.ts";
-import { applyToJson, describeDesired, renderApplyTable } from "../../report/report.ts";
+import { applyToJson, liveAfter, liveBefore, renderApplyTable } from "../../report/report.ts";
 import {
   type CliIo,
   type CommandSpec,
@@ -107,7 +107,7 @@ export async function runApply(argv: string[], io: CliIo): Promise<number> {
       progress?.finished(
         r.name,
         r.status,
-        r.error ?? `${r.entry.action.kind} ${describeDesired(r.entry)}${r.functionVersion ? ` (v${r.functionVersion})` : ""}`,
+        r.error ?? `${r.entry.action.kind}: ${parameters.liveAlias} ${liveBefore(r)} -> ${liveAfter(r)}`,
       ),
   });
   io.stdout(`${format === "json" ? JSON.stringify(applyToJson(report), null, 2) : renderApplyTable(report)}\n`);
