@@ -9,6 +9,7 @@ import { closestKey } from "../core/suggest.ts";
 import { type CliIo, commandHelp, type CommandSpec, EXIT_ERROR, EXIT_OK, PROGRAM, usageError } from "./command.ts";
 import { APPLY, runApply } from "./commands/apply.ts";
 import { PLAN, runPlan } from "./commands/plan.ts";
+import { runStatus, STATUS } from "./commands/status.ts";
 import { runValidate, VALIDATE } from "./commands/validate.ts";
 import { cliVersion } from "./version.ts";
 
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   validate: { run: runValidate, spec: VALIDATE },
   plan: { run: runPlan, spec: PLAN },
   apply: { run: runApply, spec: APPLY },
+  status: { run: runStatus, spec: STATUS },
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -9,7 +9,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { expect } from "chai";
+import { encodeMarker } from "../../reconciler/plan/marker.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import { closedPort } from "../support/net.ts";
 import {
@@ -272,6 +274,53 @@ describe("CLI habits (dist/cli.mjs)", function () {
       });
       expect(both.stdout).to.include("WARNING");
       expect(both.stdout + both.stderr).not.to.include(ESC);
+    });
+
+    it("status shows LIVE with semantic versions, a rollout in progress, drift, and changes made outside; read-only", async () => {
+      const noop = scenario.byKind("noop");
+      const rollback = scenario.byKind("rollback");
+      const created = scenario.byKind("live-missing");
+      const noopLive = noop.expectedPlan.liveFunctionVersion ?? "";
+      const since = Date.UTC(2026, 0, 1) / 1000;
+      const describe = (marker: Parameters<typeof encodeMarker>[0]) => encodeMarker(marker) ?? "";
+      await scenario.production.lambda.send(
+        new UpdateAliasCommand({
+          FunctionName: noop.name,
+          Name: "LIVE",
+          Description: describe({
+            version: noop.desired.version,
+            functionVersion: noopLive,
+            weights: {},
+            rollout: { fromVersion: "0.9.0", fromFunctionVersion: "1", step: 2, steps: 3, since },
+          }),
+        }),
+      );
+      // The marker says lambda-gitops wrote v99; LIVE routes elsewhere: someone moved it.
+      await scenario.production.lambda.send(
+        new UpdateAliasCommand({
+          FunctionName: rollback.name,
+          Name: "LIVE",
+          Description: describe({ version: "9.9.9", functionVersion: "99", weights: {} }),
+        }),
+      );
+      await moto.resetCalls();
+      const run = await runCli(["status", ...settings], { env, cwd });
+      expect(run.code, explain(run)).to.equal(0);
+      const row = (name: string) => run.stdout.split("\n").find((l) => l.startsWith(`${name} `)) ?? "";
+      expect(row(noop.name)).to.include(`${noop.desired.version} (v${noopLive})`);
+      expect(row(noop.name)).to.include("step 2 of 3 since 2026-01-01T00:00:00.000Z (from 0.9.0)");
+      expect(row(noop.name)).to.match(/in sync$/);
+      expect(row(rollback.name)).to.include(`${rollback.expectedPlan.liveVersion} (v${rollback.expectedPlan.liveFunctionVersion})`);
+      expect(row(rollback.name)).to.include("drift: apply would rollback; LIVE was changed outside lambda-gitops");
+      expect(row(created.name)).to.include("(no alias)");
+      expect(row(created.name)).to.include("drift: apply would create");
+      expect(describeCalls(mutatingCalls(await moto.calls()))).to.deep.equal([]);
+
+      const json = await runCli(["status", "--format", "json", "--detailed-exitcode", ...settings], { env, cwd });
+      expect(json.code, explain(json)).to.equal(2);
+      const status = JSON.parse(json.stdout) as { functions: { name: string; state: string; changedOutside: boolean }[] };
+      expect(status.functions.find((f) => f.name === noop.name)).to.include({ state: "in-sync", changedOutside: false });
+      expect(status.functions.find((f) => f.name === rollback.name)).to.include({ state: "drift", changedOutside: true });
     });
 
     it("on a terminal apply shows done/total progress, in colour unless NO_COLOR", async () => {

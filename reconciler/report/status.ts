@@ -1,0 +1,110 @@
+/**
+ * `lambda-gitops status`: per function, where LIVE routes now (with semantic versions), any rollout
+ * in progress (the marker in LIVE's description, plan/marker.ts), whether LIVE was changed outside
+ * lambda-gitops since it last wrote it, and drift from the file (what apply would do). Pure: a
+ * function of the plan, which holds everything observed in one read-only pass.
+ */
+import type { Marker } from "../plan/marker.ts";
+import type { Plan, PlanEntry } from "../plan/plan.ts";
+import { describeDesired, describeNamedRouting, knownVersions } from "./report.ts";
+import { textTable } from "./text.ts";
+
+export type SyncState = "in-sync" | "drift" | "blocked";
+
+export interface RolloutStatus {
+  fromVersion: string;
+  step: number;
+  steps: number;
+  /** When the current step began (ISO 8601, UTC). */
+  since: string;
+  /** At 100% after the last partial step (baking). */
+  baking: boolean;
+}
+
+export interface FunctionStatus {
+  name: string;
+  /** LIVE now, e.g. "1.2.0 (v7) + 10% 1.3.0 (v8)"; "(no alias)" when it does not exist. */
+  live: string;
+  /** What the file declares, e.g. "1.2.0 + 10% 1.3.0". */
+  desired: string;
+  state: SyncState;
+  /** What apply would do (the plan's action), or why it cannot (blocked). */
+  detail: string;
+  rollout: RolloutStatus | null;
+  /** LIVE no longer routes as lambda-gitops last wrote it (its marker): changed by hand or by another tool. */
+  changedOutside: boolean;
+}
+
+function sameWeights(a: Record<string, number>, b: Record<string, number>): boolean {
+  const norm = (w: Record<string, number>) =>
+    Object.entries(w)
+      .map(([v, x]) => `${v}=${Math.round(x * 10000)}`)
+      .filter((pair) => !pair.endsWith("=0"))
+      .sort()
+      .join(",");
+  return norm(a) === norm(b);
+}
+
+function changedOutside(entry: PlanEntry, marker: Marker | undefined): boolean {
+  const { live } = entry;
+  if (!marker || !live.exists) return false;
+  return marker.functionVersion !== live.functionVersion || !sameWeights(marker.weights, live.weights);
+}
+
+export function functionStatus(entry: PlanEntry): FunctionStatus {
+  const { live, action } = entry;
+  const marker = live.marker;
+  const outside = changedOutside(entry, marker);
+  const r = marker?.rollout;
+  return {
+    name: entry.name,
+    live:
+      live.exists && live.functionVersion !== null
+        ? describeNamedRouting({ functionVersion: live.functionVersion, weights: live.weights }, knownVersions(entry))
+        : "(no alias)",
+    desired: describeDesired(entry),
+    state: action.kind === "blocked" ? "blocked" : action.kind === "noop" ? "in-sync" : "drift",
+    detail: action.kind === "blocked" ? action.reason : action.kind,
+    // A rollout recorded in a marker that LIVE no longer matches is not in progress any more.
+    rollout:
+      r && !outside
+        ? {
+            fromVersion: r.fromVersion,
+            step: r.step,
+            steps: r.steps,
+            since: new Date(r.since * 1000).toISOString(),
+            baking: r.step > r.steps,
+          }
+        : null,
+    changedOutside: outside,
+  };
+}
+
+export function describeRollout(rollout: RolloutStatus | null): string {
+  if (!rollout) return "-";
+  return rollout.baking
+    ? `at 100%, baking since ${rollout.since} (from ${rollout.fromVersion})`
+    : `step ${rollout.step} of ${rollout.steps} since ${rollout.since} (from ${rollout.fromVersion})`;
+}
+
+function describeState(s: FunctionStatus): string {
+  const base =
+    s.state === "in-sync" ? "in sync" : s.state === "blocked" ? `blocked: ${s.detail}` : `drift: apply would ${s.detail}`;
+  return s.changedOutside ? `${base}; LIVE was changed outside lambda-gitops` : base;
+}
+
+export function statusToJson(plan: Plan): { liveAlias: string; functions: FunctionStatus[] } {
+  return { liveAlias: plan.liveAlias, functions: plan.entries.map(functionStatus) };
+}
+
+export function renderStatusTable(plan: Plan): string {
+  const statuses = plan.entries.map(functionStatus);
+  const rows = statuses.map((s) => [s.name, s.live, s.desired, describeRollout(s.rollout), describeState(s)]);
+  const count = (state: SyncState) => statuses.filter((s) => s.state === state).length;
+  const outside = statuses.filter((s) => s.changedOutside).length;
+  return [
+    textTable(["FUNCTION", `${plan.liveAlias} NOW`, "FILE", "ROLLOUT", "STATE"], rows),
+    "",
+    `Status: ${count("in-sync")} in sync, ${count("drift")} drift, ${count("blocked")} blocked${outside > 0 ? `; ${outside} changed outside lambda-gitops` : ""}.`,
+  ].join("\n");
+}
