@@ -57,6 +57,7 @@ export async function stage(
     // Download -> upload holds the package in memory: within the transfer budget.
     const transfer = async () => {
       const code = await fetchCode(name, src, deps);
+      log.info("code downloaded and verified", { version: step.version, bytes: src.codeSize });
       return retry(deps, log, "UpdateFunctionCode", () =>
         target.updateFunctionCode(name, {
           ...code,

@@ -40,6 +40,7 @@ export function paint(enabled: boolean): Paint {
 
 /** Apply log messages that mark a finished step of one function, as progress shows them. */
 const STEP_MESSAGES: Record<string, string> = {
+  "code downloaded and verified": "code downloaded and verified",
   "code updated": "code uploaded",
   "code already on $LATEST; not uploading again": "code already uploaded",
   "version published": "version published",

@@ -328,6 +328,7 @@ describe("CLI habits (dist/cli.mjs)", function () {
       const total = scenario.functions.length;
       expect(colour.stdout, explain(colour)).to.match(new RegExp(`\\[${total}/${total}\\] `));
       expect(colour.stdout).to.include(ESC);
+      expect(colour.stdout).to.include(`${scenario.byKind("promote").name}: code downloaded and verified`);
       const plain = await runOnTerminal(
         ["apply", "--live-alias", "STAGE2", "--auto-approve", ...settings],
         { ...env, NO_COLOR: "1" },

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import { downloadPackage, sha256Base64 } from "../../../reconciler/aws/download.ts";
+import { closedPort } from "../../support/net.ts";
 
 describe("package download (real HTTP on loopback)", () => {
   let server: Server;
@@ -58,5 +59,27 @@ describe("package download (real HTTP on loopback)", () => {
     const url = `${base}/expired?X-Amz-Signature=secret`;
     const result = await downloadPackage(url, { codeSha256: "x", maxBytes: 4096 });
     expect(result).to.deep.equal({ ok: false, message: "code download failed: HTTP 403" });
+  });
+});
+
+describe("package download failures name the host and the cause, never the signed query", () => {
+  it("a refused connection: host:port and ECONNREFUSED", async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/bucket/key.zip?X-Amz-Signature=secret&X-Amz-Credential=AKIA`;
+    const result = await downloadPackage(url, { codeSha256: "x", maxBytes: 4096 });
+    expect(result).to.deep.equal({
+      ok: false,
+      message: `code download from 127.0.0.1:${port} failed: ECONNREFUSED`,
+    });
+  });
+
+  it("an unknown host: the host name and ENOTFOUND (or the resolver's EAI_AGAIN offline)", async () => {
+    const url = "http://no-such-host.invalid/key.zip?X-Amz-Signature=secret";
+    const result = await downloadPackage(url, { codeSha256: "x", maxBytes: 4096 });
+    expect(result.ok).to.equal(false);
+    if (!result.ok) {
+      expect(result.message).to.match(/^code download from no-such-host\.invalid failed: (ENOTFOUND|EAI_AGAIN)$/);
+      expect(result.message).not.to.include("secret");
+    }
   });
 });
