@@ -4,11 +4,10 @@
  * error each, and output free of escape codes where there is no terminal or NO_COLOR is set. Runs
  * as a child process against moto; a pseudo-terminal (util-linux `script`) stands in for a terminal.
  */
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { expect } from "chai";
 import { encodeMarker } from "../../reconciler/plan/marker.ts";
@@ -33,23 +32,33 @@ import { STAGING, sourceRoleArn } from "../support/seed.ts";
 const ESC = "\u001b[";
 const explain = (run: ChildResult) => `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
 
-/** Runs the CLI on a pseudo-terminal (stdin, stdout and stderr all a TTY); output is merged. */
-async function runOnTerminal(args: readonly string[], env: Record<string, string>, cwd: string): Promise<ChildResult> {
+/**
+ * Runs the CLI on a pseudo-terminal (stdin, stdout and stderr all a TTY; output merged), typing
+ * `input` into it.
+ */
+function runOnTerminal(
+  args: readonly string[],
+  env: Record<string, string>,
+  cwd: string,
+  input = "",
+): Promise<ChildResult> {
   const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
   const command = [process.execPath, CLI_BUNDLE, ...args].map(quote).join(" ");
-  try {
-    const { stdout } = await promisify(execFile)("script", ["-qec", command, "/dev/null"], {
-      env: { ...env, TERM: "xterm-256color" },
-      cwd,
-      timeout: 60_000,
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qec", command, "/dev/null"], { env: { ...env, TERM: "xterm-256color" }, cwd });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
     });
-    return { code: 0, stdout, stderr: "" };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : null, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr: "" });
+    });
+    child.stdin.write(input);
+  });
 }
-
 
 describe("CLI habits (dist/cli.mjs)", function () {
   this.timeout(60_000);
@@ -321,6 +330,17 @@ describe("CLI habits (dist/cli.mjs)", function () {
       const status = JSON.parse(json.stdout) as { functions: { name: string; state: string; changedOutside: boolean }[] };
       expect(status.functions.find((f) => f.name === noop.name)).to.include({ state: "in-sync", changedOutside: false });
       expect(status.functions.find((f) => f.name === rollback.name)).to.include({ state: "drift", changedOutside: true });
+    });
+
+    it("on a terminal apply shows the plan and asks; anything but yes changes nothing", async () => {
+      await moto.resetCalls();
+      const no = await runOnTerminal(["apply", "--live-alias", "ASKED", ...settings], { ...env, NO_COLOR: "1" }, cwd, "no\n");
+      expect(no.code, explain(no)).to.equal(1);
+      expect(no.stdout).to.include(`Target: account ${scenario.production.accountId}, Region us-east-1`);
+      expect(no.stdout).to.include("CREATES the alias \"ASKED\"");
+      expect(no.stdout).to.include("Only 'yes' is accepted");
+      expect(no.stdout).to.include("Apply cancelled: nothing was changed.");
+      expect(describeCalls(mutatingCalls(await moto.calls()))).to.deep.equal([]);
     });
 
     it("on a terminal apply shows done/total progress, in colour unless NO_COLOR", async () => {

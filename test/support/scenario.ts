@@ -254,7 +254,7 @@ function expectedPlanEntry(
     production === undefined || live === null ? null : live === "$LATEST" ? "$LATEST" : fv(production, live);
   const liveVersion = live === null || live === "$LATEST" || production === undefined ? null : live;
   const routesDirectly =
-    spec.action === "noop" || spec.action === "rollback" || spec.action === "rollforward";
+    spec.action === "noop" || spec.action === "rollback" || spec.action === "rollforward" || spec.action === "create";
   const entry: ExpectedPlanEntry = {
     name: spec.name,
     action: spec.action,
