@@ -20,6 +20,7 @@ import {
 import { type FlagSpec, type FlagValues, listFlag, parseCommandArgs, renderFlags, stringFlag } from "./args.ts";
 import { selectTargets } from "../input/targets.ts";
 import type { SavedPlan } from "../plan/saved-plan.ts";
+import { hasChanges, type Plan } from "../plan/plan.ts";
 import { locateDefinitionFile, readDefinition } from "./definition-file.ts";
 import { COMMAND_LINE, parametersFromFlags } from "./settings.ts";
 import { colorEnabled, type Paint, paint } from "./terminal.ts";
@@ -295,4 +296,15 @@ export async function openSession(
   if (!connection.ok) return connection;
   const { aws, identity } = connection;
   return { ...loaded, values: call.values, format: call.format, aws, identity };
+}
+
+/** Where the run acts, for JSON output and saved plans (null where preflight did not say). */
+export function placeJson(identity: RunIdentity): { account: string | null; region: string | null } {
+  return { account: identity.target?.account ?? null, region: identity.region ?? null };
+}
+
+/** plan and status: 1 when a function is blocked; with --detailed-exitcode, 2 when anything would change. */
+export function planExitCode(plan: Plan, values: FlagValues): number {
+  if (plan.entries.some((e) => e.action.kind === "blocked")) return EXIT_ERROR;
+  return values["detailed-exitcode"] === true && hasChanges(plan) ? EXIT_CHANGES : EXIT_OK;
 }

@@ -11,7 +11,15 @@ import { selectTargets } from "../input/targets.ts";
 import type { Plan } from "../plan/plan.ts";
 import { decodeSavedPlan, encodeSavedPlan } from "../plan/saved-plan.ts";
 import { type FlagValues, listFlag } from "./args.ts";
-import { type CliIo, EXIT_ERROR, type Inputs, PROGRAM, reportProblems, type RunIdentity } from "./command.ts";
+import {
+  type CliIo,
+  EXIT_ERROR,
+  type Inputs,
+  placeJson,
+  PROGRAM,
+  reportProblems,
+  type RunIdentity,
+} from "./command.ts";
 import { settingsDisagreements } from "./settings.ts";
 import { cliVersion } from "./version.ts";
 
@@ -32,7 +40,7 @@ export async function writeSavedPlan(
     definition: inputs.text,
     targets: inputs.targets ?? null,
     settings: { ...parameters },
-    target: { account: identity.target?.account ?? null, region: identity.region ?? null },
+    target: placeJson(identity),
     source: parameters.sourceRoleArn
       ? { account: identity.source?.account ?? null, roleArn: parameters.sourceRoleArn }
       : null,

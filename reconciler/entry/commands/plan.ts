@@ -2,22 +2,22 @@
 import { makePlan } from "../../apply/reconcile.ts";
 import type { JobParameters } from "../../input/parameters.ts";
 import { liveCreationWarning } from "../../plan/live-creation.ts";
-import { hasChanges, type Plan } from "../../plan/plan.ts";
+import type { Plan } from "../../plan/plan.ts";
 import { planToJson, renderPlanMarkdown, renderPlanTable } from "../../report/report.ts";
-import { booleanFlag, stringFlag } from "../args.ts";
+import { stringFlag } from "../args.ts";
 import { describeError } from "../../core/errors.ts";
 import { writeSavedPlan } from "../saved-plan-file.ts";
 import {
   type CliIo,
   type CommandSpec,
-  EXIT_CHANGES,
   EXIT_ERROR,
-  EXIT_OK,
   FILE_NOTE,
   formatFlag,
   identityLines,
   LOG_FORMAT_FLAG,
   openSession,
+  placeJson,
+  planExitCode,
   PROGRAM,
   type RunIdentity,
   stdoutPaint,
@@ -65,8 +65,7 @@ export async function runPlan(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`Saved the plan to ${out}: apply exactly this plan with '${PROGRAM} apply --plan ${out}'.\n`);
   }
   io.stdout(`${renderPlanWithContext(plan, format as PlanFormat, identity, parameters, stdoutPaint(io))}\n`);
-  if (plan.entries.some((e) => e.action.kind === "blocked")) return EXIT_ERROR;
-  return booleanFlag(values, "detailed-exitcode") && hasChanges(plan) ? EXIT_CHANGES : EXIT_OK;
+  return planExitCode(plan, values);
 }
 
 /** The plan alone, in one format (the pull-request planner's comment is the markdown one). */
@@ -89,7 +88,7 @@ export function renderPlanWithContext(
     return JSON.stringify(
       {
         ...planToJson(plan),
-        target: { account: identity.target?.account ?? null, region: identity.region ?? null },
+        target: placeJson(identity),
         source: parameters.sourceRoleArn
           ? { account: identity.source?.account ?? null, roleArn: parameters.sourceRoleArn }
           : null,

@@ -1,19 +1,16 @@
 /** `lambda-gitops status [FILE]`: LIVE per function, rollouts in progress, drift; read-only. */
 import { makePlan } from "../../apply/reconcile.ts";
-import { hasChanges } from "../../plan/plan.ts";
 import { renderStatusTable, statusToJson } from "../../report/status.ts";
-import { booleanFlag } from "../args.ts";
 import {
   type CliIo,
   type CommandSpec,
-  EXIT_CHANGES,
-  EXIT_ERROR,
-  EXIT_OK,
   FILE_NOTE,
   formatFlag,
   identityLines,
   LOG_FORMAT_FLAG,
   openSession,
+  placeJson,
+  planExitCode,
   TARGET_FLAG,
 } from "../command.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
@@ -45,11 +42,9 @@ export async function runStatus(argv: string[], io: CliIo): Promise<number> {
   const { parameters, definition, aws, identity, values, format } = session;
   const plan = await makePlan(definition, parameters, aws);
   if (format === "json") {
-    const target = { account: identity.target?.account ?? null, region: identity.region ?? null };
-    io.stdout(`${JSON.stringify({ ...statusToJson(plan), target }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ ...statusToJson(plan), target: placeJson(identity) }, null, 2)}\n`);
   } else {
     io.stdout(`${[...identityLines(identity, parameters), "", renderStatusTable(plan)].join("\n")}\n`);
   }
-  if (plan.entries.some((e) => e.action.kind === "blocked")) return EXIT_ERROR;
-  return booleanFlag(values, "detailed-exitcode") && hasChanges(plan) ? EXIT_CHANGES : EXIT_OK;
+  return planExitCode(plan, values);
 }
