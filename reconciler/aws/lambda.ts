@@ -45,6 +45,8 @@ export interface FunctionState {
   lastUpdateStatusReason: string | undefined;
   /** Presigned download URL, valid 10 minutes. Never log or store it. */
   codeLocation: string | undefined;
+  /** Layer version ARNs, in order (read by `publish`; absent in hand-built states). */
+  layers?: string[];
 }
 
 /** New code for $LATEST: the bytes themselves (up to 50 MB) or an object staged in S3. */
@@ -56,6 +58,8 @@ export type CodeUpdate = ({ zipFile: Uint8Array } | { s3: { bucket: string; key:
 export interface ConfigUpdate {
   runtime: string | undefined;
   handler: string | undefined;
+  /** Layer version ARNs; undefined leaves the layers as they are, [] removes them. */
+  layers?: string[];
   revisionId: string;
 }
 
@@ -136,6 +140,7 @@ export function toFunctionState(config: FunctionConfiguration, codeLocation?: st
     lastUpdateStatus: config.LastUpdateStatus,
     lastUpdateStatusReason: config.LastUpdateStatusReason,
     codeLocation,
+    layers: (config.Layers ?? []).map((layer) => layer.Arn ?? ""),
   };
 }
 
@@ -192,6 +197,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
               FunctionName: functionName,
               Runtime: update.runtime as Runtime | undefined,
               Handler: update.handler,
+              Layers: update.layers,
               RevisionId: update.revisionId,
             }),
           ),

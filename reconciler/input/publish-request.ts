@@ -1,0 +1,315 @@
+/**
+ * What `lambda-gitops publish` is asked to publish: one function from flags, or many from a
+ * manifest (`--manifest FILE`, a JSON or YAML list). Pure: text and flags in, validated specs or
+ * every Problem out (FILE:LINE:COL for the manifest, the flag's name for the command line). The
+ * prefix policy (policy.ts) is checked here too, so a function outside the allowed prefixes is
+ * refused before any AWS call, even in a manifest that has other problems.
+ *
+ * Manifest entries: { function, version, zip | s3, runtime?, handler?, architecture?, layers?,
+ * description? }. A relative `zip` path is relative to the manifest's folder.
+ */
+import { dirname, isAbsolute, join } from "node:path";
+import { isMap, isNode, LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+import type { Problem } from "../core/errors.ts";
+import { closestKey } from "../core/suggest.ts";
+import { checkFunctionName } from "./definition-schema.ts";
+import { MAX_DEFINITION_BYTES, type NamedEntry } from "./definitions.ts";
+import { findJsonSyntaxError } from "./json-syntax.ts";
+import { checkPolicy } from "./policy.ts";
+import { checkVersion, quoteValue } from "./versions.ts";
+
+export const COMMAND_LINE = "command line";
+/** Lambda allows at most five layers per function. */
+export const MAX_LAYERS = 5;
+/** Lambda's limit for a version description. */
+export const MAX_DESCRIPTION_LENGTH = 256;
+
+export type Architecture = "x86_64" | "arm64";
+
+/** Where the package comes from: a local zip, or an object in S3 (same Region as the function). */
+export type PublishCode = { kind: "zip"; path: string } | { kind: "s3"; bucket: string; key: string };
+
+export interface PublishSpec {
+  function: string;
+  version: string;
+  code: PublishCode;
+  runtime?: string;
+  handler?: string;
+  architecture?: Architecture;
+  /** Layer version ARNs, in order; [] removes every layer; absent leaves them as they are. */
+  layers?: string[];
+  /** Provenance (e.g. the commit), carried into the published version's description. */
+  description?: string;
+}
+
+export type PublishRequestResult = { ok: true; specs: PublishSpec[] } | { ok: false; problems: Problem[] };
+
+const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/;
+const LAYER_ARN =
+  /^arn:aws[a-zA-Z-]*:lambda:[a-z]{2}((-gov)|(-iso[a-z]?))?-[a-z]+-\d:\d{12}:layer:[a-zA-Z0-9_-]+:[0-9]+$/;
+const RUNTIME = /^[a-z][a-z0-9.]{1,31}$/;
+const HANDLER = /^[^\s]{1,128}$/;
+
+/** A string checked by `check` (a message, or undefined when valid). */
+const checked = (check: (value: string) => string | undefined) =>
+  z.string().check((ctx) => {
+    const message = check(ctx.value);
+    if (message !== undefined) ctx.issues.push({ code: "custom", message, input: ctx.value });
+  });
+
+const versionMessage = (value: string) => {
+  const result = checkVersion(value);
+  return result.ok ? undefined : result.message;
+};
+
+export const publishEntrySchema = z
+  .strictObject({
+    function: checked(checkFunctionName),
+    version: checked(versionMessage),
+    zip: z.string().min(1, "the zip path is empty").optional(),
+    s3: z
+      .string()
+      .regex(S3_URL, 'expected "s3://BUCKET/KEY" (a bucket in the same Region as the function)')
+      .optional(),
+    runtime: z.string().regex(RUNTIME, 'expected a Lambda runtime identifier such as "nodejs22.x"').optional(),
+    handler: z.string().regex(HANDLER, "expected a handler of 1-128 characters without spaces").optional(),
+    architecture: z
+      .enum(["x86_64", "arm64"], { message: 'expected "x86_64" or "arm64"' })
+      .optional(),
+    layers: z
+      .array(
+        z
+          .string()
+          .regex(
+            LAYER_ARN,
+            "expected a layer version ARN: arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION",
+          ),
+      )
+      .max(MAX_LAYERS, `a function has at most ${MAX_LAYERS} layers`)
+      .optional(),
+    description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
+  })
+  .superRefine(
+    (entry, ctx) => {
+      const zip = entry.zip !== undefined;
+      const s3 = entry.s3 !== undefined;
+      if (zip === s3) {
+        ctx.addIssue({
+          code: "custom",
+          path: [],
+          message: zip ? 'give either "zip" or "s3", not both' : 'missing the package: give "zip" or "s3"',
+        });
+      }
+    },
+    { when: () => true },
+  );
+
+type PublishEntry = z.infer<typeof publishEntrySchema>;
+const ENTRY_KEYS = Object.keys(publishEntrySchema.shape);
+
+/** The spec of a validated entry. */
+function toSpec(entry: PublishEntry, baseDir: string | undefined, description?: string): PublishSpec {
+  const s3 = entry.s3 === undefined ? undefined : S3_URL.exec(entry.s3);
+  const zipPath = entry.zip ?? "";
+  const code: PublishCode = s3
+    ? { kind: "s3", bucket: s3[1]!, key: s3[2]! }
+    : { kind: "zip", path: baseDir && !isAbsolute(zipPath) ? join(baseDir, zipPath) : zipPath };
+  const spec: PublishSpec = { function: entry.function, version: entry.version, code };
+  if (entry.runtime !== undefined) spec.runtime = entry.runtime;
+  if (entry.handler !== undefined) spec.handler = entry.handler;
+  if (entry.architecture !== undefined) spec.architecture = entry.architecture;
+  if (entry.layers !== undefined) spec.layers = [...entry.layers];
+  const provenance = entry.description ?? description;
+  if (provenance !== undefined) spec.description = provenance;
+  return spec;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * From flags
+ * --------------------------------------------------------------------------------------------- */
+
+export interface PublishFlags {
+  function?: string;
+  version?: string;
+  zip?: string;
+  s3?: string;
+  runtime?: string;
+  handler?: string;
+  architecture?: string;
+  /** Repeated `--layer ARN`; `--layer none` (alone) removes every layer. */
+  layers?: string[];
+  description?: string;
+}
+
+const FLAG_OF_KEY: Record<string, string> = { function: "--function", layers: "--layer" };
+const flagOf = (key: PropertyKey | undefined) =>
+  key === undefined ? "" : (FLAG_OF_KEY[String(key)] ?? `--${String(key)}`);
+
+/** Validate the single-function flags. Problems are located at the command line and name the flag. */
+export function publishRequestFromFlags(
+  flags: PublishFlags,
+  allowedPrefixes: readonly string[],
+): PublishRequestResult {
+  const layers = flags.layers?.length === 1 && flags.layers[0] === "none" ? [] : flags.layers;
+  const input = Object.fromEntries(
+    Object.entries({ ...flags, layers }).filter(([, value]) => value !== undefined),
+  );
+  const parsed = publishEntrySchema.safeParse(input);
+  const refused =
+    typeof flags.function === "string" && checkFunctionName(flags.function) === undefined
+      ? checkPolicy(
+          { file: COMMAND_LINE, functions: [{ name: flags.function, index: 0, at: { line: 1, column: 1 } }] },
+          allowedPrefixes,
+          () => "--function",
+        )
+      : [];
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => ({
+      file: COMMAND_LINE,
+      line: 1,
+      column: 1,
+      path: issue.path.length === 0 && /package/.test(issue.message) ? "--zip/--s3" : flagOf(issue.path[0]),
+      message:
+        issue.code === "invalid_type" && issue.path.length === 1 && input[String(issue.path[0])] === undefined
+          ? "is required"
+          : issue.message,
+    }));
+    return { ok: false, problems: [...refused, ...problems] };
+  }
+  if (refused.length > 0) return { ok: false, problems: refused };
+  return { ok: true, specs: [toSpec(parsed.data, undefined)] };
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * From a manifest
+ * --------------------------------------------------------------------------------------------- */
+
+const manifestSchema = z.array(publishEntrySchema).min(1, "the manifest lists no functions");
+
+type Path = readonly PropertyKey[];
+
+function renderPath(path: Path): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+}
+
+/**
+ * Parse and validate a manifest. `description` (the `--description` flag) is the provenance of
+ * every entry that has none of its own. Duplicate functions are refused: one run publishes each
+ * function once.
+ */
+export function parsePublishManifest(
+  text: string,
+  file: string,
+  allowedPrefixes: readonly string[],
+  options: { description?: string } = {},
+): PublishRequestResult {
+  const at = (line: number, column: number, path: string, message: string): Problem => ({
+    file,
+    line,
+    column,
+    path,
+    message,
+  });
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_DEFINITION_BYTES) {
+    return { ok: false, problems: [at(1, 1, "", `the file is ${bytes} bytes, over the limit of ${MAX_DEFINITION_BYTES}`)] };
+  }
+  const source = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const lines = new LineCounter();
+  const place = (offset: number, path: Path, message: string): Problem => {
+    const { line, col } = lines.linePos(offset);
+    return at(Math.max(line, 1), Math.max(col, 1), renderPath(path), message);
+  };
+  const json = !/\.ya?ml$/i.test(file);
+  const doc = parseDocument(source, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    schema: json ? "json" : "core",
+  });
+  if (json) {
+    const syntax = findJsonSyntaxError(source);
+    if (syntax) return { ok: false, problems: [place(syntax.offset, [], syntax.message)] };
+  }
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((e) =>
+        place(
+          e.pos[0],
+          [],
+          /Map keys must be unique/.test(e.message)
+            ? "duplicate key: each key may appear once per entry"
+            : `cannot read the ${json ? "JSON" : "YAML"}: ${e.message.split("\n")[0]}`,
+        ),
+      ),
+    };
+  }
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const offsetOf = (path: Path): number => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as (string | number)[], true);
+      if (isNode(node) && node.range) return node.range[0];
+    }
+    return 0;
+  };
+  const keyOffset = (path: Path, key: string): number => {
+    const map = path.length === 0 ? doc.contents : doc.getIn(path as (string | number)[], true);
+    const pair = isMap(map) ? map.items.find((p) => isNode(p.key) && String((p.key as { value?: unknown }).value) === key) : undefined;
+    return pair && isNode(pair.key) && pair.key.range ? pair.key.range[0] : offsetOf(path);
+  };
+
+  const problems: Problem[] = [];
+  const parsed = manifestSchema.safeParse(data);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) {
+          const suggestion = closestKey(key, ENTRY_KEYS);
+          const hint = suggestion
+            ? `did you mean ${JSON.stringify(suggestion)}?`
+            : `allowed keys are ${ENTRY_KEYS.map((k) => JSON.stringify(k)).join(", ")}`;
+          problems.push(place(keyOffset(issue.path, key), [...issue.path, key], `unknown key ${quoteValue(key)}: ${hint}`));
+        }
+      } else if (issue.path.length === 0 && issue.code === "invalid_type") {
+        problems.push(place(offsetOf([]), [], "expected a list of functions to publish"));
+      } else if (issue.code === "invalid_type" && valueMissing(data, issue.path)) {
+        const parent = issue.path.slice(0, -1);
+        problems.push(place(offsetOf(parent), parent, `missing required key ${JSON.stringify(String(issue.path.at(-1)))}`));
+      } else {
+        problems.push(place(offsetOf(issue.path), issue.path, issue.message));
+      }
+    }
+  }
+
+  // The policy and duplicates are checked on every well-formed name, even when other entries are invalid.
+  const named: NamedEntry[] = [];
+  const seen = new Map<string, number>();
+  if (Array.isArray(data)) {
+    data.forEach((entry: unknown, index) => {
+      const name = (entry as { function?: unknown } | null)?.function;
+      if (typeof name !== "string" || checkFunctionName(name) !== undefined) return;
+      const { line, col } = lines.linePos(offsetOf([index, "function"]));
+      named.push({ name, index, at: { line, column: col } });
+      const first = seen.get(name);
+      if (first === undefined) seen.set(name, line);
+      else problems.push(place(offsetOf([index, "function"]), [index, "function"], `function ${quoteValue(name)} is listed more than once (first at line ${first})`));
+    });
+  }
+  problems.push(...checkPolicy({ file, functions: named }, allowedPrefixes, (index) => `[${index}].function`));
+  if (problems.length > 0 || !parsed.success) {
+    return { ok: false, problems: problems.sort((a, b) => a.line - b.line || a.column - b.column) };
+  }
+  const baseDir = dirname(file);
+  return { ok: true, specs: parsed.data.map((entry) => toSpec(entry, baseDir, options.description)) };
+}
+
+function valueMissing(data: unknown, path: Path): boolean {
+  let node: unknown = data;
+  for (const key of path) {
+    if (node === null || typeof node !== "object" || !Object.hasOwn(node, key)) return true;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return false;
+}
