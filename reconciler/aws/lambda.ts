@@ -197,7 +197,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
               FunctionName: functionName,
               Runtime: update.runtime as Runtime | undefined,
               Handler: update.handler,
-              Layers: update.layers,
+              ...(update.layers === undefined ? {} : { Layers: update.layers }),
               RevisionId: update.revisionId,
             }),
           ),
