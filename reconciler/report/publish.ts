@@ -4,6 +4,7 @@
  * Octopus's output variables. The text form is one line per function.
  */
 import type { PublishResult } from "../apply/publish.ts";
+import type { PublishPlanEntry, PublishStep } from "../plan/publish.ts";
 
 export function publishToJson(results: readonly PublishResult[], manifest: boolean): unknown {
   const rows = results.map((r) => ({
@@ -37,4 +38,40 @@ export function renderPublishText(results: readonly PublishResult[]): string {
     `${count("published")} published, ${count("unchanged")} unchanged, ${count("refused")} refused, ${count("failed")} failed.`,
   );
   return lines.join("\n");
+}
+
+function describeStep(step: PublishStep): string {
+  switch (step.kind) {
+    case "configure": {
+      const fields = Object.entries(step)
+        .filter(([key]) => key !== "kind")
+        .map(([key, value]) => `${key}=${Array.isArray(value) ? `[${value.join(",")}]` : String(value)}`);
+      return `configure(${fields.join(" ")})`;
+    }
+    case "update-code":
+      return `update-code(${step.architectures.join(",")})`;
+    case "publish":
+      return "publish";
+    case "create-alias":
+      return `create-alias(${step.alias})`;
+    case "wait":
+      return "wait";
+  }
+}
+
+/** `--dry-run`: what publish would do, one line per function (the plan value itself with --format json). */
+export function renderPublishPlanText(plans: readonly PublishPlanEntry[]): string {
+  return plans
+    .map((p) => {
+      const what = `${p.function} ${p.version} (CodeSha256 ${p.codeSha256})`;
+      switch (p.decision.kind) {
+        case "unchanged":
+          return `${what}: unchanged: already published as version ${p.decision.functionVersion}`;
+        case "refused":
+          return `${what}: refused (${p.decision.code}): ${p.decision.reason}`;
+        case "publish":
+          return `${what}: ${p.decision.steps.map(describeStep).join(" -> ")}`;
+      }
+    })
+    .join("\n");
 }

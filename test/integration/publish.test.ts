@@ -179,6 +179,18 @@ describe("publish (dist/cli.mjs) against moto: zip -> staging -> production", fu
     });
   });
 
+  it("--dry-run prints the steps and changes nothing", async () => {
+    await freshWorld();
+    const zip = await writeZip("dry.zip", build(ORDERS, "1.5.0"));
+    const run = await publish("--function", ORDERS, "--version", "1.5.0", "--zip", zip, "--runtime", "nodejs22.x", "--dry-run");
+    expect(run.code, explain(run)).to.equal(0);
+    expect(run.stdout).to.include(
+      "configure(runtime=nodejs22.x) -> wait -> update-code(x86_64) -> wait -> publish -> create-alias(1-5-0)",
+    );
+    expect(await writes()).to.deep.equal([]);
+    expect(await readAlias(staging, ORDERS, "1-5-0")).to.equal(null);
+  });
+
   it("refuses a function outside the allowed prefixes before any call to AWS", async () => {
     await freshWorld();
     const zip = await writeZip("billing.zip", build("team-b-billing", "1.0.0"));

@@ -28,7 +28,7 @@ import {
 } from "../../input/publish-request.ts";
 import { observePublish } from "../../observe/publish.ts";
 import { type PublishPlanEntry, planPublish, type ResolvedCode } from "../../plan/publish.ts";
-import { publishToJson, renderPublishText } from "../../report/publish.ts";
+import { publishToJson, renderPublishPlanText, renderPublishText } from "../../report/publish.ts";
 import type { CliIo } from "../cli.ts";
 
 export const PUBLISH_USAGE = `Usage: lambda-gitops publish --function NAME --version X.Y.Z (--zip FILE | --s3 s3://BUCKET/KEY) [options]
@@ -53,6 +53,7 @@ Options:
   --concurrency N         functions published at once (default 4)
   --control-rate N        Lambda control-plane calls/s (default 14)   --get-function-rate N (default 90)
   --format FMT            table (default) or json
+  --dry-run               print the plan (the steps per function) and change nothing
 `;
 
 const OPTIONS = {
@@ -72,6 +73,7 @@ const OPTIONS = {
   "control-rate": { type: "string" },
   "get-function-rate": { type: "string" },
   format: { type: "string" },
+  "dry-run": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -147,6 +149,10 @@ export async function runPublish(argv: string[], io: CliIo): Promise<number> {
   // Stages 3-5: observe and plan every function (bounded), then apply the plans, then report.
   const limit = pLimit(parameters.concurrency);
   const plans = await Promise.all(request.specs.map((spec) => limit(() => planOne(aws.target, spec.function))));
+  if (values["dry-run"]) {
+    io.stdout(`${format === "json" ? JSON.stringify(plans, null, 2) : renderPublishPlanText(plans)}\n`);
+    return plans.some((p) => p.decision.kind === "refused") ? EXIT_ERROR : EXIT_OK;
+  }
   const results = await applyPublishPlan(plans, {
     lambda: aws.target,
     concurrency: parameters.concurrency,
