@@ -203,7 +203,8 @@ function issueMessage(issue: Issue, input: unknown): string {
   return issue.message;
 }
 
-function isPresent(input: unknown, path: readonly PropertyKey[]): boolean {
+/** Whether `path` leads to a value (own properties only) in plain parsed data. */
+export function isPresent(input: unknown, path: readonly PropertyKey[]): boolean {
   let node: unknown = input;
   for (const key of path) {
     if (node === null || typeof node !== "object" || !Object.hasOwn(node, key)) return false;

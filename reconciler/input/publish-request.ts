@@ -16,6 +16,7 @@ import { closestKey } from "../core/suggest.ts";
 import { checkFunctionName } from "./definition-schema.ts";
 import { MAX_DEFINITION_BYTES, type NamedEntry } from "./definitions.ts";
 import { findJsonSyntaxError } from "./json-syntax.ts";
+import { isPresent } from "./parameters.ts";
 import { checkPolicy } from "./policy.ts";
 import { checkVersion, quoteValue } from "./versions.ts";
 
@@ -274,7 +275,7 @@ export function parsePublishManifest(
         }
       } else if (issue.path.length === 0 && issue.code === "invalid_type") {
         problems.push(place(offsetOf([]), [], "expected a list of functions to publish"));
-      } else if (issue.code === "invalid_type" && valueMissing(data, issue.path)) {
+      } else if (issue.code === "invalid_type" && !isPresent(data, issue.path)) {
         const parent = issue.path.slice(0, -1);
         problems.push(place(offsetOf(parent), parent, `missing required key ${JSON.stringify(String(issue.path.at(-1)))}`));
       } else {
@@ -303,13 +304,4 @@ export function parsePublishManifest(
   }
   const baseDir = dirname(file);
   return { ok: true, specs: parsed.data.map((entry) => toSpec(entry, baseDir, options.description)) };
-}
-
-function valueMissing(data: unknown, path: Path): boolean {
-  let node: unknown = data;
-  for (const key of path) {
-    if (node === null || typeof node !== "object" || !Object.hasOwn(node, key)) return true;
-    node = (node as Record<PropertyKey, unknown>)[key];
-  }
-  return false;
 }
