@@ -10,12 +10,13 @@
  * same command, because the planner leaves out what is already done.
  */
 import pLimit from "p-limit";
-import type { FunctionState, LambdaWriter } from "../aws/lambda.ts";
-import { errorName, realSleep, type Sleep, UPDATE_IN_PROGRESS, withRetry } from "../aws/retry.ts";
+import type { LambdaWriter } from "../aws/lambda.ts";
+import type { Sleep } from "../aws/retry.ts";
 import { DEFAULT_WAIT, type WaitOptions, waitForUpdate } from "../aws/wait.ts";
-import { describeError, LambdaGitopsError } from "../core/errors.ts";
+import { describeError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { PublishPlanEntry, PublishStep } from "../plan/publish.ts";
+import { createVersionAlias, publishChecked, replanOnce, retry, StepFailure, type WriteDeps } from "./execution.ts";
 
 export type PublishAction = "published" | "unchanged" | "refused" | "failed";
 
@@ -47,16 +48,6 @@ export interface PublishDeps {
   wait?: WaitOptions;
 }
 
-/** This function cannot be finished; the message says why. */
-class PublishFailure extends LambdaGitopsError {}
-
-function isConcurrentChange(error: unknown): boolean {
-  const name = errorName(error);
-  if (name === "PreconditionFailedException") return true;
-  // A CodeSha256 precondition on PublishVersion fails with InvalidParameterValueException (400).
-  return name === "InvalidParameterValueException" && /CodeSHA256/i.test(describeError(error));
-}
-
 export async function applyPublishPlan(
   entries: readonly PublishPlanEntry[],
   deps: PublishDeps,
@@ -67,26 +58,12 @@ export async function applyPublishPlan(
 
 export async function applyPublish(entry: PublishPlanEntry, deps: PublishDeps): Promise<PublishResult> {
   const log = deps.logger.child({ function: entry.function, version: entry.version });
-  try {
-    return await execute(entry, deps, log);
-  } catch (error) {
-    if (!isConcurrentChange(error)) return failed(entry, error, log);
-    log.warn("changed concurrently; re-planning once", { error: describeError(error) });
-    let fresh: PublishPlanEntry;
-    try {
-      fresh = await deps.replan(entry);
-    } catch (replanError) {
-      return failed(entry, new PublishFailure(`re-plan failed: ${describeError(replanError)}`), log);
-    }
-    try {
-      return await execute(fresh, deps, log.child({ replanned: true }));
-    } catch (second) {
-      const message = isConcurrentChange(second)
-        ? `"${entry.function}" was changed by someone else while this run published it, twice in a row; re-run once the other deployment has finished (${describeError(second)})`
-        : describeError(second);
-      return failed(fresh, new PublishFailure(message), log);
-    }
-  }
+  return replanOnce(
+    entry,
+    { name: entry.function, log, replan: deps.replan },
+    (current, currentLog) => execute(current, deps, currentLog),
+    (current, error) => failed(current, error, log),
+  );
 }
 
 function result(entry: PublishPlanEntry, action: PublishAction, functionVersion: string | null): PublishResult {
@@ -112,18 +89,11 @@ async function execute(entry: PublishPlanEntry, deps: PublishDeps, log: Logger):
     case "publish": {
       const run = { revisionId: decision.revisionId, functionVersion: undefined as string | undefined };
       for (const step of decision.steps) await runStep(entry, step, run, deps, log);
-      if (run.functionVersion === undefined) throw new PublishFailure("the plan published no version");
+      if (run.functionVersion === undefined) throw new StepFailure("the plan published no version");
       return result(entry, "published", run.functionVersion);
     }
   }
 }
-
-const retry = <T>(deps: PublishDeps, log: Logger, step: string, call: () => Promise<T>) =>
-  withRetry(UPDATE_IN_PROGRESS, call, {
-    sleep: deps.sleep ?? realSleep,
-    onRetry: (attempt, error, delayMs) =>
-      log.warn("retrying", { step, attempt, delayMs, policy: UPDATE_IN_PROGRESS.name, error: errorName(error) }),
-  });
 
 /** Runs one step; `run` carries the RevisionId that guards the next write and the published version. */
 async function runStep(
@@ -134,6 +104,7 @@ async function runStep(
   log: Logger,
 ): Promise<void> {
   const { lambda } = deps;
+  const writes: WriteDeps = { target: lambda, sleep: deps.sleep, wait: deps.wait };
   const name = entry.function;
   const { revisionId } = run;
   switch (step.kind) {
@@ -156,7 +127,7 @@ async function runStep(
         lambda.updateFunctionCode(name, { ...code, architectures: step.architectures, revisionId }),
       );
       if (state.codeSha256 !== step.codeSha256) {
-        throw new PublishFailure(
+        throw new StepFailure(
           `$LATEST now has CodeSha256 ${state.codeSha256}, but the package hashed to ${step.codeSha256}: the package changed after it was hashed; nothing was published`,
         );
       }
@@ -170,66 +141,26 @@ async function runStep(
       return;
     }
     case "publish": {
-      const published = await retry(deps, log, "PublishVersion", () =>
-        lambda.publishVersion(name, { codeSha256: step.codeSha256, revisionId, description: step.description }),
+      run.functionVersion = await publishChecked(
+        name,
+        { codeSha256: step.codeSha256, revisionId, description: step.description },
+        writes,
+        log,
       );
-      checkPublished(published, step.codeSha256);
-      if (published.state === "Pending")
-        await waitForUpdate(lambda, name, published.functionVersion, deps.wait ?? DEFAULT_WAIT);
-      run.functionVersion = published.functionVersion;
-      log.info("version published", { functionVersion: published.functionVersion });
+      log.info("version published", { functionVersion: run.functionVersion });
       return;
     }
     case "create-alias": {
-      if (run.functionVersion === undefined) throw new PublishFailure("no version to alias");
-      run.functionVersion = await createVersionAlias(entry, step.alias, run.functionVersion, deps, log);
+      if (run.functionVersion === undefined) throw new StepFailure("no version to alias");
+      const target = {
+        version: entry.version,
+        alias: step.alias,
+        functionVersion: run.functionVersion,
+        codeSha256: entry.codeSha256,
+      };
+      run.functionVersion = (await createVersionAlias(name, target, writes, log)).functionVersion;
+      log.info("version alias in place", { alias: step.alias, functionVersion: run.functionVersion });
       return;
     }
   }
-}
-
-function checkPublished(published: FunctionState, codeSha256: string): void {
-  if (published.codeSha256 !== codeSha256 || !/^[0-9]+$/.test(published.functionVersion)) {
-    throw new PublishFailure(
-      `PublishVersion answered version ${published.functionVersion} with CodeSha256 ${published.codeSha256}, expected ${codeSha256}`,
-    );
-  }
-}
-
-/** Create the version alias; if it appeared meanwhile, accept it only when it serves the same code. */
-async function createVersionAlias(
-  entry: PublishPlanEntry,
-  alias: string,
-  functionVersion: string,
-  deps: PublishDeps,
-  log: Logger,
-): Promise<string> {
-  const { lambda } = deps;
-  try {
-    await withRetry(
-      { ...UPDATE_IN_PROGRESS, retryable: (e) => errorName(e) === "TooManyRequestsException" },
-      () =>
-        lambda.createAlias(entry.function, alias, {
-          functionVersion,
-          weights: {},
-          description: `lambda-gitops: semantic version ${entry.version}`,
-        }),
-      { sleep: deps.sleep ?? realSleep },
-    );
-    log.info("version alias created", { alias, functionVersion });
-    return functionVersion;
-  } catch (error) {
-    if (errorName(error) !== "ResourceConflictException") throw error;
-  }
-  const existing = await lambda.getAlias(entry.function, alias);
-  const behind = existing ? await lambda.getFunction(entry.function, existing.functionVersion) : undefined;
-  if (!existing || behind?.codeSha256 !== entry.codeSha256) {
-    throw new PublishFailure(
-      `version alias "${alias}" was created by someone else meanwhile and points at ${existing ? `version ${existing.functionVersion} with CodeSha256 ${behind?.codeSha256 ?? "unknown"}` : "nothing readable"}, not at this package (${entry.codeSha256}); bump the version`,
-    );
-  }
-  log.info("version alias already existed with the same code; using it", {
-    functionVersion: existing.functionVersion,
-  });
-  return existing.functionVersion;
 }

@@ -9,14 +9,11 @@
  * description? }. A relative `zip` path is relative to the manifest's folder.
  */
 import { dirname, isAbsolute, join } from "node:path";
-import { isMap, isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { Problem } from "../core/errors.ts";
-import { closestKey } from "../core/suggest.ts";
 import { checkFunctionName } from "./definition-schema.ts";
-import { MAX_DEFINITION_BYTES, type NamedEntry } from "./definitions.ts";
-import { findJsonSyntaxError } from "./json-syntax.ts";
-import { isPresent } from "./parameters.ts";
+import { definitionFormat, MAX_DEFINITION_BYTES, type NamedEntry, unknownKeyMessage } from "./definitions.ts";
+import { locate, type Path, positionOf, problemAt, readDocument, sortProblems, valueAt } from "./document.ts";
 import { checkPolicy } from "./policy.ts";
 import { checkVersion, quoteValue } from "./versions.ts";
 
@@ -188,16 +185,10 @@ export function publishRequestFromFlags(
 
 const manifestSchema = z.array(publishEntrySchema).min(1, "the manifest lists no functions");
 
-type Path = readonly PropertyKey[];
-
-function renderPath(path: Path): string {
-  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-}
-
 /**
- * Parse and validate a manifest. `description` (the `--description` flag) is the provenance of
- * every entry that has none of its own. Duplicate functions are refused: one run publishes each
- * function once.
+ * Parse and validate a manifest (a positioned document: document.ts). `description` (the
+ * `--description` flag) is the provenance of every entry that has none of its own. Duplicate
+ * functions are refused: one run publishes each function once.
  */
 export function parsePublishManifest(
   text: string,
@@ -205,103 +196,50 @@ export function parsePublishManifest(
   allowedPrefixes: readonly string[],
   options: { description?: string } = {},
 ): PublishRequestResult {
-  const at = (line: number, column: number, path: string, message: string): Problem => ({
-    file,
-    line,
-    column,
-    path,
-    message,
+  const read = readDocument(text, file, {
+    format: definitionFormat(file),
+    maxBytes: MAX_DEFINITION_BYTES,
+    maxBytesLabel: "1 MiB",
+    emptyMessage: "the file is empty: expected a list of functions to publish",
   });
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > MAX_DEFINITION_BYTES) {
-    return { ok: false, problems: [at(1, 1, "", `the file is ${bytes} bytes, over the limit of ${MAX_DEFINITION_BYTES}`)] };
-  }
-  const source = text.startsWith("\uFEFF") ? text.slice(1) : text;
-  const lines = new LineCounter();
-  const place = (offset: number, path: Path, message: string): Problem => {
-    const { line, col } = lines.linePos(offset);
-    return at(Math.max(line, 1), Math.max(col, 1), renderPath(path), message);
-  };
-  const json = !/\.ya?ml$/i.test(file);
-  const doc = parseDocument(source, {
-    lineCounter: lines,
-    prettyErrors: false,
-    uniqueKeys: true,
-    schema: json ? "json" : "core",
-  });
-  if (json) {
-    const syntax = findJsonSyntaxError(source);
-    if (syntax) return { ok: false, problems: [place(syntax.offset, [], syntax.message)] };
-  }
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((e) =>
-        place(
-          e.pos[0],
-          [],
-          /Map keys must be unique/.test(e.message)
-            ? "duplicate key: each key may appear once per entry"
-            : `cannot read the ${json ? "JSON" : "YAML"}: ${e.message.split("\n")[0]}`,
-        ),
-      ),
-    };
-  }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
-  const offsetOf = (path: Path): number => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as (string | number)[], true);
-      if (isNode(node) && node.range) return node.range[0];
-    }
-    return 0;
-  };
-  const keyOffset = (path: Path, key: string): number => {
-    const map = path.length === 0 ? doc.contents : doc.getIn(path as (string | number)[], true);
-    const pair = isMap(map) ? map.items.find((p) => isNode(p.key) && String((p.key as { value?: unknown }).value) === key) : undefined;
-    return pair && isNode(pair.key) && pair.key.range ? pair.key.range[0] : offsetOf(path);
-  };
+  if (!read.ok) return { ok: false, problems: read.problems };
+  const { document, problems } = read;
+  const { data } = document;
+  const at = (path: Path, message: string) => problemAt(document, locate(document, path).node, path, message);
 
-  const problems: Problem[] = [];
   const parsed = manifestSchema.safeParse(data);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) {
-          const suggestion = closestKey(key, ENTRY_KEYS);
-          const hint = suggestion
-            ? `did you mean ${JSON.stringify(suggestion)}?`
-            : `allowed keys are ${ENTRY_KEYS.map((k) => JSON.stringify(k)).join(", ")}`;
-          problems.push(place(keyOffset(issue.path, key), [...issue.path, key], `unknown key ${quoteValue(key)}: ${hint}`));
-        }
-      } else if (issue.path.length === 0 && issue.code === "invalid_type") {
-        problems.push(place(offsetOf([]), [], "expected a list of functions to publish"));
-      } else if (issue.code === "invalid_type" && !isPresent(data, issue.path)) {
-        const parent = issue.path.slice(0, -1);
-        problems.push(place(offsetOf(parent), parent, `missing required key ${JSON.stringify(String(issue.path.at(-1)))}`));
-      } else {
-        problems.push(place(offsetOf(issue.path), issue.path, issue.message));
+  for (const issue of parsed.success ? [] : parsed.error.issues) {
+    const path = issue.path;
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        const located = locate(document, [...path, key]);
+        problems.push(problemAt(document, located.key, [...path, key], unknownKeyMessage(key, ENTRY_KEYS)));
       }
+    } else if (path.length === 0 && issue.code === "invalid_type") {
+      problems.push(at([], "expected a list of functions to publish"));
+    } else if (issue.code === "invalid_type" && !valueAt(data, path).present) {
+      const parent = path.slice(0, -1);
+      problems.push(at(parent, `missing required key ${JSON.stringify(String(path.at(-1)))}`));
+    } else {
+      problems.push(at(path, issue.message));
     }
   }
 
   // The policy and duplicates are checked on every well-formed name, even when other entries are invalid.
   const named: NamedEntry[] = [];
-  const seen = new Map<string, number>();
-  if (Array.isArray(data)) {
-    data.forEach((entry: unknown, index) => {
-      const name = (entry as { function?: unknown } | null)?.function;
-      if (typeof name !== "string" || checkFunctionName(name) !== undefined) return;
-      const { line, col } = lines.linePos(offsetOf([index, "function"]));
-      named.push({ name, index, at: { line, column: col } });
-      const first = seen.get(name);
-      if (first === undefined) seen.set(name, line);
-      else problems.push(place(offsetOf([index, "function"]), [index, "function"], `function ${quoteValue(name)} is listed more than once (first at line ${first})`));
-    });
-  }
+  const first = new Map<string, number>();
+  (Array.isArray(data) ? data : []).forEach((entry: unknown, index) => {
+    const name = valueAt(entry, ["function"]);
+    if (!name.present || typeof name.value !== "string" || checkFunctionName(name.value) !== undefined) return;
+    const path = [index, "function"];
+    const position = positionOf(document, locate(document, path).node);
+    named.push({ name: name.value, index, at: position });
+    const earlier = first.get(name.value);
+    if (earlier === undefined) first.set(name.value, position.line);
+    else problems.push(at(path, `function ${quoteValue(name.value)} is listed more than once (first at line ${earlier})`));
+  });
   problems.push(...checkPolicy({ file, functions: named }, allowedPrefixes, (index) => `[${index}].function`));
-  if (problems.length > 0 || !parsed.success) {
-    return { ok: false, problems: problems.sort((a, b) => a.line - b.line || a.column - b.column) };
-  }
+  if (problems.length > 0 || !parsed.success) return { ok: false, problems: sortProblems(problems) };
   const baseDir = dirname(file);
   return { ok: true, specs: parsed.data.map((entry) => toSpec(entry, baseDir, options.description)) };
 }

@@ -9,6 +9,7 @@ import { describeError } from "../core/errors.ts";
 import type { PublishSpec } from "../input/publish-request.ts";
 import { versionToAlias } from "../input/versions.ts";
 import type { PublishObservation } from "../plan/publish.ts";
+import { isPublishedVersion } from "./state.ts";
 
 export async function observePublish(lambda: LambdaReader, spec: PublishSpec): Promise<PublishObservation> {
   try {
@@ -16,7 +17,7 @@ export async function observePublish(lambda: LambdaReader, spec: PublishSpec): P
     if (!latest) return { kind: "missing-function" };
     const versionAlias = await lambda.getAlias(spec.function, versionToAlias(spec.version));
     const aliased =
-      versionAlias && /^[0-9]+$/.test(versionAlias.functionVersion)
+      versionAlias && isPublishedVersion(versionAlias.functionVersion)
         ? await lambda.getFunction(spec.function, versionAlias.functionVersion)
         : undefined;
     return { kind: "observed", latest, versionAlias, aliased };

@@ -18,7 +18,7 @@
  * Guards: the first write is guarded by the RevisionId observed here (`revisionId`); every later
  * write by the RevisionId its predecessor left; PublishVersion also by the package's CodeSha256.
  */
-import type { AliasState, FunctionState } from "../aws/lambda.ts";
+import { type AliasState, type FunctionState, isPublishedVersion } from "../observe/state.ts";
 import type { Architecture, PublishSpec } from "../input/publish-request.ts";
 import { MAX_DESCRIPTION_LENGTH } from "../input/publish-request.ts";
 import { versionToAlias } from "../input/versions.ts";
@@ -154,7 +154,7 @@ function existingVersion(
   versionAlias: AliasState,
   aliased: FunctionState | undefined,
 ): PublishDecision {
-  if (!/^[0-9]+$/.test(versionAlias.functionVersion) || Object.keys(versionAlias.weights).length > 0) {
+  if (!isPublishedVersion(versionAlias.functionVersion) || Object.keys(versionAlias.weights).length > 0) {
     return refused(
       "alias-not-published",
       `version alias "${alias}" exists but does not point at one published version (it points at ${versionAlias.functionVersion}); versions must be immutable: fix or delete the alias`,

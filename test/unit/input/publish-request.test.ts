@@ -145,7 +145,7 @@ describe("publish manifest (positions, did-you-mean, policy)", () => {
       case: "a duplicate key in YAML",
       text: "- function: team-a-x\n  version: 1.0.0\n  version: 1.0.1\n  zip: a\n",
       file: "p.yaml",
-      expect: ["p.yaml:3:3: duplicate key: each key may appear once per entry"],
+      expect: ['p.yaml:3:3: [0]: duplicate key "version" (first at line 2)'],
     },
   ];
   for (const row of rows) {

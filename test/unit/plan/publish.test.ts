@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import type { FunctionState } from "../../../reconciler/aws/lambda.ts";
+import type { FunctionState } from "../../../reconciler/observe/state.ts";
 import type { PublishSpec } from "../../../reconciler/input/publish-request.ts";
 import {
   type PublishObservation,
