@@ -18,15 +18,12 @@ import { applyPublish, applyPublishPlan, type PublishDeps } from "../../../recon
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
 import type { PublishPlanEntry, PublishStep } from "../../../reconciler/plan/publish.ts";
+import { awsError } from "../../support/fixtures.ts";
 
 const NAME = "team-a-orders";
 const SHA = "bmV3LXNoYQ==";
 const BYTES = new Uint8Array([80, 75, 5, 6]);
 const LAYER = "arn:aws:lambda:us-east-1:111111111111:layer:shared:3";
-
-function awsError(name: string, message = name, status = 400) {
-  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
-}
 
 const config = (o: Record<string, unknown> = {}): FunctionConfiguration =>
   ({
