@@ -55,12 +55,12 @@ describe("publish command: bad input never reaches AWS", () => {
     {
       case: "a missing manifest",
       argv: ["--manifest", "missing.json", "--allowed-prefix", "team-a-"],
-      stderr: ["command line: --manifest: missing.json: no such file"],
+      stderr: ["command line: --manifest: ", "missing.json: no such file"],
     },
     {
       case: "a missing zip (checked before any AWS call too)",
       argv: ["--function", "team-a-x", "--version", "1.0.0", "--zip", "nope.zip", "--allowed-prefix", "team-a-"],
-      stderr: ["team-a-x: nope.zip: no such file", "nothing was changed"],
+      stderr: ["team-a-x: ", "nope.zip: no such file", "nothing was changed"],
     },
     {
       case: "an unknown format",
