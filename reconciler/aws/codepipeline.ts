@@ -1,10 +1,12 @@
 /**
- * Thin adapter over @aws-sdk/client-codepipeline: the job result, nothing else. The SDK retries
+ * Thin adapter over @aws-sdk/client-codepipeline: the job as CodePipeline knows it (GetJobDetails)
+ * and the job result. The SDK retries
  * throttles and 5xx (maxAttempts); when it still fails the error surfaces to the handler, which
  * lets the invocation fail rather than pretend the result was recorded.
  */
 import {
   CodePipelineClient,
+  GetJobDetailsCommand,
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from "@aws-sdk/client-codepipeline";
@@ -79,6 +81,53 @@ export function createJobReporter(
         return "reported";
       } catch (error) {
         return finishedOrThrow("PutJobFailureResult", error);
+      }
+    },
+  };
+}
+
+/**
+ * The job as CodePipeline reports it. `data` is GetJobDetails' `jobDetails.data` as sent (action
+ * configuration, input artifacts, artifact credentials, continuation token, pipeline context),
+ * validated by the handler: never the invocation event's copy.
+ */
+export interface PipelineJob {
+  id: string;
+  accountId: string | undefined;
+  data: unknown;
+}
+
+/**
+ * "unknown": CodePipeline has no such job (JobNotFoundException) or refuses the id
+ * (ValidationException, e.g. not a job id at all): there is nothing a result could be reported to.
+ */
+export type JobRead = { kind: "found"; job: PipelineJob } | { kind: "unknown"; reason: string };
+
+export interface JobReader {
+  getJob(jobId: string): Promise<JobRead>;
+}
+
+const UNKNOWN_JOB = new Set(["JobNotFoundException", "ValidationException"]);
+
+export function createJobReader(
+  client = new CodePipelineClient({ maxAttempts: REPORT_MAX_ATTEMPTS }),
+): JobReader {
+  return {
+    async getJob(jobId) {
+      try {
+        const out = await client.send(new GetJobDetailsCommand({ jobId }));
+        const details = out.jobDetails;
+        if (!details) return { kind: "unknown", reason: "GetJobDetails answered without job details" };
+        return {
+          kind: "found",
+          job: { id: details.id ?? jobId, accountId: details.accountId, data: details.data },
+        };
+      } catch (error) {
+        const name = (error as { name?: string } | undefined)?.name ?? "";
+        if (UNKNOWN_JOB.has(name)) {
+          return { kind: "unknown", reason: `CodePipeline does not know job ${jobId} (${name})` };
+        }
+        throw new AwsCallError("GetJobDetails", error);
       }
     },
   };

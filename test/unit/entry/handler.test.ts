@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import {
   CodePipelineClient,
   CodePipelineServiceException,
+  GetJobDetailsCommand,
   PutJobFailureResultCommand,
   type PutJobFailureResultCommandInput,
   PutJobSuccessResultCommand,
@@ -33,7 +34,7 @@ import { sdkStreamMixin } from "@smithy/core/serde";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { strToU8, zipSync } from "fflate";
-import { createJobReporter } from "../../../reconciler/aws/codepipeline.ts";
+import { createJobReader, createJobReporter } from "../../../reconciler/aws/codepipeline.ts";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
 import { type ArtifactCredentials, createArtifactStore } from "../../../reconciler/aws/s3.ts";
 import type { AwsContext } from "../../../reconciler/aws/context.ts";
@@ -41,7 +42,7 @@ import {
   DEADLINE_RESERVE_MS,
   type HandlerDeps,
   type LambdaContext,
-  runJob,
+  runJob as runJobOf,
 } from "../../../reconciler/entry/handler.ts";
 import { createLogger, silentLogger } from "../../../reconciler/core/log.ts";
 import type { JobParameters } from "../../../reconciler/input/parameters.ts";
@@ -193,6 +194,8 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
   function deps(over: Partial<HandlerDeps> = {}): HandlerDeps {
     return {
       reporter: createJobReporter(codePipelineClient),
+      jobs: createJobReader(codePipelineClient),
+      env: {},
       artifacts: (credentials: ArtifactCredentials, _parameters: JobParameters) => {
         artifactCredentials.push(credentials);
         return createArtifactStore(s3Client);
@@ -230,13 +233,33 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
       },
     });
 
+  /**
+   * CodePipeline knows the job exactly as the event describes it (GetJobDetails answers the event's
+   * `data`, with the pipeline context CodePipeline adds), then the handler runs. The trust tests
+   * below answer GetJobDetails differently from the event.
+   */
+  async function runJob(event: unknown, context: LambdaContext, handlerDeps: HandlerDeps): Promise<void> {
+    const job = (event as { "CodePipeline.job"?: { id?: string; data?: Json } } | null)?.["CodePipeline.job"];
+    if (job?.id) {
+      codePipeline.on(GetJobDetailsCommand, { jobId: job.id }).resolves({
+        jobDetails: {
+          id: job.id,
+          accountId: "222222222222",
+          data: { ...job.data, pipelineContext: { pipelineName: "lambda-gitops" } } as never,
+        },
+      });
+    }
+    await runJobOf(event, context, handlerDeps);
+  }
+
   const lambdaCalls = () => [...target.calls(), ...source.calls()];
   const successCalls = () => codePipeline.commandCalls(PutJobSuccessResultCommand);
   const failureCalls = () => codePipeline.commandCalls(PutJobFailureResultCommand);
+  const resultCalls = () => [...successCalls(), ...failureCalls()];
 
   /** Exactly one job result, a failure for this job and request; returns its message. */
   function theFailure(): string {
-    expect(codePipeline.calls(), "exactly one CodePipeline call").to.have.length(1);
+    expect(resultCalls(), "exactly one job result").to.have.length(1);
     expect(successCalls()).to.have.length(0);
     const input: PutJobFailureResultCommandInput = failureCalls()[0]!.args[0].input;
     expect(input.jobId).to.equal(JOB_ID);
@@ -248,7 +271,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
 
   /** Exactly one job result, a success for this job and request. */
   function theSuccess(): PutJobSuccessResultCommandInput {
-    expect(codePipeline.calls(), "exactly one CodePipeline call").to.have.length(1);
+    expect(resultCalls(), "exactly one job result").to.have.length(1);
     expect(failureCalls(), failureCalls()[0]?.args[0].input.failureDetails?.message).to.have.length(0);
     const input: PutJobSuccessResultCommandInput = successCalls()[0]!.args[0].input;
     expect(input.jobId).to.equal(JOB_ID);
@@ -278,22 +301,22 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
       {
         title: "the event has no data",
         event: () => ({ "CodePipeline.job": { id: JOB_ID, accountId: "222222222222" } }),
-        cause: /invalid CodePipeline job event:\nCodePipeline\.job\.data: /,
+        cause: /invalid CodePipeline job \(GetJobDetails\):\njobDetails\.data\.actionConfiguration: /,
       },
       {
         title: "the event has no inputArtifacts",
         event: () => jobEvent({ inputArtifacts: undefined }),
-        cause: /invalid CodePipeline job event:\nCodePipeline\.job\.data\.inputArtifacts: /,
+        cause: /invalid CodePipeline job \(GetJobDetails\):\njobDetails\.data\.inputArtifacts: /,
       },
       {
         title: "the action has no input artifact (empty list)",
         event: () => jobEvent({ inputArtifacts: [] }),
-        cause: /CodePipeline\.job\.data\.inputArtifacts: the action has no input artifact/,
+        cause: /jobDetails\.data\.inputArtifacts: the action has no input artifact/,
       },
       {
         title: "the event has no artifactCredentials",
         event: () => jobEvent({ artifactCredentials: undefined }),
-        cause: /invalid CodePipeline job event:\nCodePipeline\.job\.data\.artifactCredentials: /,
+        cause: /invalid CodePipeline job \(GetJobDetails\):\njobDetails\.data\.artifactCredentials: /,
       },
       {
         title: "UserParameters is missing",
