@@ -66,12 +66,12 @@ export function readPin(env: Record<string, string | undefined>): PinResult {
     PREFIX,
     "an allowed prefix (2-63 letters, digits, '-' or '_', ending with '-' or '_')",
   );
-  const named = check(
-    "PROTECTED_FUNCTIONS",
-    list(env.PROTECTED_FUNCTIONS)?.filter((name) => name !== ""),
-    FUNCTION_NAME,
-    "a function name",
-  );
+  // Protecting nothing more than this function is harmless: an empty list is allowed.
+  const protectedNames = list(env.PROTECTED_FUNCTIONS)?.filter((name) => name !== "");
+  const named =
+    protectedNames && protectedNames.length > 0
+      ? check("PROTECTED_FUNCTIONS", protectedNames, FUNCTION_NAME, "a function name")
+      : [];
   if (problems.length > 0) return { ok: false, problems };
   const self = env.AWS_LAMBDA_FUNCTION_NAME;
   const protectedFunctions = [...new Set([...(self ? [self] : []), ...(named ?? [])])];

@@ -365,6 +365,14 @@ describe("moto harness", function () {
       expect(ack.status).to.equal("InProgress");
     });
 
+    it("answers GetJobDetails for a job it never started with JobNotFoundException, as CodePipeline does", async () => {
+      const client = pipeline(1);
+      const error = await rejection(client.send(new GetJobDetailsCommand({ jobId: "never-started" })));
+      client.destroy();
+      expect(error.name).to.equal("JobNotFoundException");
+      expect(error.$metadata?.httpStatusCode).to.equal(400);
+    });
+
     it("fails the next N job-result calls with HTTP 500 when asked", async () => {
       const before = (await moto.jobResults()).length;
       await moto.failNextJobResults(1);

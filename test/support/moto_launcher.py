@@ -30,7 +30,7 @@ Launcher-owned routes (never forwarded to moto, never in the call log):
   GET  /_moto/calls                   -> [call, ...]        POST /_moto/calls/reset
   GET  /_moto/jobs                    -> [job result, ...]  POST /_moto/jobs/fail-next {"count": N}
   POST /_moto/jobs/lose-next-answer {"count": N}  (record the result, then answer 500: a lost answer)
-  POST /_moto/jobs/define {"jobId", "data"}  (what GetJobDetails answers for that job)
+  POST /_moto/jobs/define {"jobId", "data"}  (what GetJobDetails answers for that job; others: JobNotFoundException)
   GET  /_moto/code/<account>/<region>/<function>/<version>  -> the version's zip bytes
   GET  /_moto/downloads               -> [{"account","region","functionName","version","status"}, ...]
   POST /_moto/codecommit/files {"repositoryName","commitSpecifier","filePath","content"}  (what GetFile serves)
@@ -420,7 +420,11 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
     if operation == "AcknowledgeJob":
         return json_response(start_response, 200, {"status": "InProgress"}, AMZ_JSON_11)
     with STATE.lock:
-        data = STATE.job_definitions.get(job_id, {})
+        data = STATE.job_definitions.get(job_id)
+    if data is None:
+        # Like CodePipeline: a job it never started is not found (the reconciler must then make no call).
+        error = {"__type": "JobNotFoundException", "message": f"Job {job_id} not found"}
+        return json_response(start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "JobNotFoundException")])
     details = {"id": job_id, "accountId": account_for(environ), "data": data}
     return json_response(start_response, 200, {"jobDetails": details}, AMZ_JSON_11)
 

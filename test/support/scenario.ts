@@ -651,6 +651,28 @@ export function codePipelineJobEvent(input: JobEventInput): Record<string, unkno
   };
 }
 
+/** The pipeline the integration scenarios' jobs belong to (GetJobDetails' pipelineContext). */
+export const PIPELINE_NAME = "lambda-gitops";
+
+/**
+ * CodePipeline starts a job: the launcher answers GetJobDetails for it with the job's data (and
+ * pipeline context), as CodePipeline would; returns the event Lambda receives for it. The handler
+ * trusts only GetJobDetails, so a job never started this way is unknown to it.
+ */
+export async function startPipelineJob(
+  server: MotoServer,
+  input: JobEventInput,
+  pipelineName = PIPELINE_NAME,
+): Promise<Record<string, unknown>> {
+  const event = codePipelineJobEvent(input);
+  const data = (event["CodePipeline.job"] as { data: Record<string, unknown> }).data;
+  await server.defineJob(input.jobId, {
+    ...data,
+    pipelineContext: { pipelineName, stage: { name: "Deploy" }, action: { name: "Reconcile" } },
+  });
+  return event;
+}
+
 /** Imports the built handler and calls it once, as the Lambda runtime would (900 s deadline). */
 const HANDLER_RUNNER = `
 import { pathToFileURL } from "node:url";
