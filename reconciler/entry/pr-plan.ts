@@ -29,6 +29,7 @@ import { describeError, type Problem } from "../core/errors.ts";
 import type { LambdaContext } from "./handler.ts";
 import { createLogger, type Logger, levelFromEnv } from "../core/log.ts";
 import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
+import { narrowPrefixes, type Pin, readPin } from "../input/pin.ts";
 import type { Plan } from "../plan/plan.ts";
 import { logPlan, makePlan } from "../apply/reconcile.ts";
 import {
@@ -152,6 +153,8 @@ export interface Settings {
   pipelineName: string;
   actionName: string;
   definitionFile: string | undefined;
+  /** The stack's pin (ALLOWED_PREFIXES, PROTECTED_FUNCTIONS, this function's own name). */
+  pin: Pin;
 }
 
 /** Stage 2: this function's own settings (environment variables set by infra/pr-plan.yaml). */
@@ -159,8 +162,15 @@ export function readSettings(
   env: Record<string, string | undefined>,
 ): { ok: true; settings: Settings } | { ok: false; problems: string[] } {
   const parsed = settingsSchema.safeParse(env);
-  if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `\`${i.path.join(".")}\`: ${i.message}`) };
+  const pinned = readPin(env);
+  if (!parsed.success || !pinned.ok) {
+    return {
+      ok: false,
+      problems: [
+        ...(parsed.success ? [] : parsed.error.issues.map((i) => `\`${i.path.join(".")}\`: ${i.message}`)),
+        ...(pinned.ok ? [] : pinned.problems.map((p) => `\`${p.replace(/^([A-Z_]+): /, "$1`: ")}`)),
+      ],
+    };
   }
   const { PIPELINE_NAME, ACTION_NAME, DEFINITION_FILE } = parsed.data;
   return {
@@ -169,6 +179,7 @@ export function readSettings(
       pipelineName: PIPELINE_NAME,
       actionName: ACTION_NAME,
       definitionFile: DEFINITION_FILE || undefined,
+      pin: pinned.pin,
     },
   };
 }
@@ -322,6 +333,9 @@ async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promi
   if (!action.ok) return { kind: "pipeline", pipelineName, actionName, message: action.message };
   const params = parseUserParameters(action.userParameters);
   if (!params.ok) return { kind: "parameters", pipelineName, actionName, problems: params.problems };
+  const { pin } = settings.settings;
+  const narrowed = narrowPrefixes(pin, params.parameters.allowedPrefixes);
+  if (!narrowed.ok) return { kind: "parameters", pipelineName, actionName, problems: narrowed.problems };
   const parameters = params.parameters;
   const file = settings.settings.definitionFile ?? parameters.definitionFile;
 
@@ -338,7 +352,7 @@ async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promi
   if (read.kind === "error") return { kind: "file", file, pipelineName, message: read.message };
 
   // definition + policy
-  const desired = loadDesired(read.text, file, parameters.allowedPrefixes);
+  const desired = loadDesired(read.text, file, parameters.allowedPrefixes, pin.protectedFunctions);
   if (!desired.ok) return { kind: "definition", file, problems: desired.problems, pipelineName };
 
   // observe -> plan (read-only)

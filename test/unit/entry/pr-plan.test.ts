@@ -39,6 +39,7 @@ import { renderPlan } from "../../../reconciler/entry/cli.ts";
 import { AwsCallError } from "../../../reconciler/core/errors.ts";
 import { createLogger, type Logger } from "../../../reconciler/core/log.ts";
 import type { JobParameters } from "../../../reconciler/input/parameters.ts";
+import { OPEN_PIN } from "../../../reconciler/input/pin.ts";
 import type { Plan } from "../../../reconciler/plan/plan.ts";
 import {
   commentToken,
@@ -365,12 +366,12 @@ describe("pr-plan: settings", () => {
   it("needs PIPELINE_NAME and ACTION_NAME; DEFINITION_FILE is an optional override", () => {
     expect(readSettings(ENV)).to.deep.equal({
       ok: true,
-      settings: { pipelineName: PIPELINE, actionName: ACTION, definitionFile: undefined },
+      settings: { pipelineName: PIPELINE, actionName: ACTION, definitionFile: undefined, pin: OPEN_PIN },
     });
     expect(readSettings({ ...ENV, DEFINITION_FILE: "" })).to.deep.include({ ok: true });
     expect(readSettings({ ...ENV, DEFINITION_FILE: "prod/lambdas.yaml" })).to.deep.equal({
       ok: true,
-      settings: { pipelineName: PIPELINE, actionName: ACTION, definitionFile: "prod/lambdas.yaml" },
+      settings: { pipelineName: PIPELINE, actionName: ACTION, definitionFile: "prod/lambdas.yaml", pin: OPEN_PIN },
     });
     const missing = readSettings({});
     expect(missing.ok).to.equal(false);
@@ -381,6 +382,19 @@ describe("pr-plan: settings", () => {
       expect(readSettings({ ...ENV, DEFINITION_FILE: bad }), bad).to.deep.include({ ok: false });
     }
     expect(readSettings({ ...ENV, PIPELINE_NAME: "has space" })).to.deep.include({ ok: false });
+  });
+
+  it("reads the stack's pin (ALLOWED_PREFIXES, its own name) and fails closed on an invalid one", () => {
+    const pinned = readSettings({ ...ENV, ALLOWED_PREFIXES: "team-a-", AWS_LAMBDA_FUNCTION_NAME: "team-a-plan" });
+    expect(pinned.ok && pinned.settings.pin).to.deep.equal({
+      pipelineNames: undefined,
+      allowedPrefixes: ["team-a-"],
+      protectedFunctions: ["team-a-plan"],
+      self: "team-a-plan",
+    });
+    const bad = readSettings({ ...ENV, ALLOWED_PREFIXES: "team-a" });
+    expect(bad.ok).to.equal(false);
+    if (!bad.ok) expect(bad.problems.join("\n")).to.match(/^`ALLOWED_PREFIXES`: "team-a" is not an allowed prefix/);
   });
 });
 
@@ -801,6 +815,22 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
     const policy = postedInputs()[0]!.content!;
     golden("outside-prefixes.md", policy);
     expect(policy).to.contain('`lambdas.json:8:15` `lambdas[1].name`: function "payments-core" is outside');
+    expect(awsCalls).to.deep.equal([]);
+  });
+
+  it("applies the stack's pin: UserParameters may not widen ALLOWED_PREFIXES; its own function is refused", async () => {
+    serve({ "lambdas.json": DEFINITION }, JSON.stringify({ allowedPrefixes: ["team-"] }));
+    await runPrPlan(prEvent(), deps({ env: { ...ENV, ALLOWED_PREFIXES: "team-a-" } }));
+    expect(postedInputs()[0]!.content).to.contain(
+      'prefix "team-" is not allowed by the stack (ALLOWED_PREFIXES: "team-a-"); UserParameters may narrow the stack\'s prefixes, never widen them',
+    );
+    expect(codeCommit.commandCalls(GetFileCommand)).to.have.length(0);
+    expect(awsCalls).to.deep.equal([]);
+
+    codeCommit.reset();
+    serve({ "lambdas.json": DEFINITION });
+    await runPrPlan(prEvent(), deps({ env: { ...ENV, AWS_LAMBDA_FUNCTION_NAME: "team-a-orders" } }));
+    expect(postedInputs()[0]!.content).to.contain('function "team-a-orders" is lambda-gitops itself');
     expect(awsCalls).to.deep.equal([]);
   });
 
