@@ -30,17 +30,59 @@ export interface JobFailure {
  * was lost after CodePipeline recorded it. Throwing then would make Lambda retry the invocation
  * and re-apply an old definition, possibly over a newer deployment.
  */
-export type ReportOutcome = "reported" | "already-finished";
+export type ReportOutcome = "reported" | "reported-without-variables" | "already-finished";
 
 export interface JobReporter {
   success(jobId: string, result: JobSuccess): Promise<ReportOutcome>;
   failure(jobId: string, result: JobFailure): Promise<ReportOutcome>;
 }
 
+const nameOf = (error: unknown): string => (error as { name?: string } | undefined)?.name ?? "";
+
 function finishedOrThrow(operation: string, error: unknown): ReportOutcome {
-  if ((error as { name?: string } | undefined)?.name === "InvalidJobStateException")
-    return "already-finished";
+  if (nameOf(error) === "InvalidJobStateException") return "already-finished";
   throw new AwsCallError(operation, error);
+}
+
+/**
+ * What CodePipeline accepts as output variables: keys match `[A-Za-z0-9@\-_]+` (PutJobSuccessResult
+ * model), values are at most 1000 characters (as every CodePipeline variable value), and the total
+ * size of all variables is limited (OutputVariablesSizeExceededException). The exact total is not
+ * in the API reference; 100 KiB of keys and values stays under the 122,880 bytes commonly quoted.
+ */
+export const OUTPUT_VARIABLES_LIMITS = { keyPattern: /^[A-Za-z0-9@_-]{1,128}$/, maxValue: 1000, maxTotalBytes: 100 * 1024 };
+
+/**
+ * Keeps the variables CodePipeline accepts, in order, until the total size would pass the limit;
+ * says how many were left out. Pure.
+ */
+export function capOutputVariables(
+  variables: Record<string, string>,
+  limits = OUTPUT_VARIABLES_LIMITS,
+): { variables: Record<string, string>; dropped: number } {
+  const kept: [string, string][] = [];
+  let total = 0;
+  let dropped = 0;
+  for (const [key, value] of Object.entries(variables)) {
+    const size = Buffer.byteLength(key) + Buffer.byteLength(value);
+    if (!limits.keyPattern.test(key) || value.length === 0 || value.length > limits.maxValue || total + size > limits.maxTotalBytes) {
+      dropped += 1;
+      continue;
+    }
+    total += size;
+    kept.push([key, value]);
+  }
+  return { variables: Object.fromEntries(kept), dropped };
+}
+
+/** CodePipeline refuses the variables themselves: report again without them rather than fail. */
+const REJECTED_VARIABLES = new Set(["OutputVariablesSizeExceededException", "ValidationException"]);
+
+/** executionDetails.summary holds at most 2048 characters: the note replaces the summary's end. */
+export const MAX_SUMMARY = 2048;
+function fitSummary(summary: string, note: string): string {
+  if (summary.length + note.length <= MAX_SUMMARY) return summary + note;
+  return summary.slice(0, Math.max(0, MAX_SUMMARY - note.length - 1)) + "…" + note;
 }
 
 /** Attempts for reporting a job result before the invocation gives up with an error. */
@@ -51,17 +93,32 @@ export function createJobReporter(
 ): JobReporter {
   return {
     async success(jobId, result) {
-      try {
-        await client.send(
+      const send = (summary: string, outputVariables: Record<string, string> | undefined) =>
+        client.send(
           new PutJobSuccessResultCommand({
             jobId,
             continuationToken: result.continuationToken,
-            executionDetails: { summary: result.summary, externalExecutionId: result.externalExecutionId },
-            // Output variables are only allowed on the final, token-less success.
-            outputVariables: result.continuationToken ? undefined : result.outputVariables,
+            executionDetails: { summary, externalExecutionId: result.externalExecutionId },
+            outputVariables,
           }),
         );
+      // Output variables are only allowed on the final, token-less success.
+      const wanted = result.continuationToken ? undefined : result.outputVariables;
+      const capped = wanted && capOutputVariables(wanted);
+      const variables = capped && Object.keys(capped.variables).length > 0 ? capped.variables : undefined;
+      const note = capped && capped.dropped > 0 ? ` (${capped.dropped} output variable(s) left out: over CodePipeline's limits)` : "";
+      try {
+        await send(fitSummary(result.summary, note), variables);
         return "reported";
+      } catch (error) {
+        // A throw would make Lambda retry the invocation and re-run the job: a result CodePipeline
+        // refuses for its variables is reported once more, without them.
+        if (variables === undefined || !REJECTED_VARIABLES.has(nameOf(error)))
+          return finishedOrThrow("PutJobSuccessResult", error);
+      }
+      try {
+        await send(fitSummary(result.summary, ` (output variables left out: CodePipeline refused them)`), undefined);
+        return "reported-without-variables";
       } catch (error) {
         return finishedOrThrow("PutJobSuccessResult", error);
       }

@@ -190,6 +190,9 @@ export async function runJob(event: unknown, context: LambdaContext, deps: Handl
 }
 
 function noteFinished(outcome: ReportOutcome, log: Logger): void {
+  if (outcome === "reported-without-variables") {
+    log.warn("CodePipeline refused the output variables; the success was reported without them");
+  }
   if (outcome === "already-finished") {
     log.warn(
       "CodePipeline says the job is already finished (a retried result call whose first answer was lost); not failing the invocation",
