@@ -28,7 +28,13 @@ import { loadDesired } from "../input/desired.ts";
 import { describeError, type Problem } from "../core/errors.ts";
 import type { LambdaContext } from "./handler.ts";
 import { createLogger, type Logger, levelFromEnv } from "../core/log.ts";
-import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
+import {
+  accountOfRoleArn,
+  type JobParameters,
+  jobParametersSchema,
+  parseUserParameters,
+} from "../input/parameters.ts";
+import { redactAwsText } from "../report/redact.ts";
 import { narrowPrefixes, type Pin, readPin } from "../input/pin.ts";
 import type { Plan } from "../plan/plan.ts";
 import { logPlan, makePlan } from "../apply/reconcile.ts";
@@ -72,6 +78,8 @@ const eventSchema = z.object({
       destinationReference: z.string().optional(),
     })
     .loose(),
+  /** The account the event (and the pipeline) belongs to. */
+  account: z.string().regex(/^\d{12}$/).optional(),
 });
 
 export interface PullRequest {
@@ -81,6 +89,8 @@ export interface PullRequest {
   destinationCommit: string;
   sourceReference: string | undefined;
   destinationReference: string | undefined;
+  /** The pipeline's account (the EventBridge event's `account`), when the event says. */
+  account?: string | undefined;
 }
 
 export type ParsedEvent =
@@ -123,6 +133,7 @@ export function parsePullRequestEvent(event: unknown): ParsedEvent {
       destinationCommit: d.destinationCommit,
       sourceReference: d.sourceReference,
       destinationReference: d.destinationReference,
+      account: parsed.data.account,
     },
   };
 }
@@ -312,8 +323,9 @@ export async function runPrPlan(event: unknown, deps: PrPlanDeps): Promise<PrPla
     destinationCommit: pr.destinationCommit,
   });
   try {
-    const body = await planStages(pr, deps, log);
-    return await post(pr, body, deps, log);
+    const { body, sourceAccount } = await planStages(pr, deps, log);
+    const keep = [pr.account, sourceAccount].filter((a): a is string => a !== undefined);
+    return await post(pr, body, keep, deps, log);
   } catch (error) {
     // AWS errors (and bugs) surface: the invocation fails and Lambda retries it; the token keeps
     // the retry from posting a second comment.
@@ -322,7 +334,25 @@ export async function runPrPlan(event: unknown, deps: PrPlanDeps): Promise<PrPla
   }
 }
 
-async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promise<CommentBody> {
+/** The comment's body, and the source account the pipeline's parameters name (kept in the comment). */
+async function planStages(
+  pr: PullRequest,
+  deps: PrPlanDeps,
+  log: Logger,
+): Promise<{ body: CommentBody; sourceAccount?: string }> {
+  let sourceAccount: string | undefined;
+  const body = await planBody(pr, deps, log, (account) => {
+    sourceAccount = account;
+  });
+  return { body, sourceAccount };
+}
+
+async function planBody(
+  pr: PullRequest,
+  deps: PrPlanDeps,
+  log: Logger,
+  nameSource: (account: string | undefined) => void,
+): Promise<CommentBody> {
   // settings
   const settings = readSettings(deps.env);
   if (!settings.ok) return { kind: "settings", problems: settings.problems };
@@ -337,6 +367,7 @@ async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promi
   const narrowed = narrowPrefixes(pin, params.parameters.allowedPrefixes);
   if (!narrowed.ok) return { kind: "parameters", pipelineName, actionName, problems: narrowed.problems };
   const parameters = params.parameters;
+  nameSource(parameters.sourceRoleArn ? accountOfRoleArn(parameters.sourceRoleArn) : undefined);
   const file = settings.settings.definitionFile ?? parameters.definitionFile;
 
   // definition file at the source commit (always the configured path, whatever the PR changed)
@@ -365,11 +396,13 @@ async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promi
 async function post(
   pr: PullRequest,
   body: CommentBody,
+  keep: readonly string[],
   deps: PrPlanDeps,
   log: Logger,
 ): Promise<PrPlanResult> {
   if (body.kind !== "plan") log.warn("not planned; reporting on the pull request", { reason: body.kind });
-  const content = renderComment(pr, body);
+  // AWS error text quotes ARNs and account ids: keep only the accounts this deployment names.
+  const content = redactAwsText(renderComment(pr, body), keep);
   const clientRequestToken = commentToken(pr.pullRequestId, pr.sourceCommit, pr.destinationCommit);
   try {
     const posted = await deps.codecommit.postComment({

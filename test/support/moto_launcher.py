@@ -21,7 +21,8 @@ without any test-only branch in production code:
 6. CodeCommit      - moto has no GetFile or pull-request comments: GetFile is served from an in-memory store
                      (files put through /_moto/codecommit/files), PostCommentForPullRequest is recorded and is
                      idempotent by clientRequestToken like AWS (same token + same parameters -> the original
-                     comment, nothing recorded; same token + other parameters -> IdempotencyParameterMismatchException).
+                     comment, nothing recorded; same token + other parameters -> IdempotencyParameterMismatchException);
+                     GetCommentsForPullRequest lists a revision's comments (tokened ones) with their tokens.
 7. Timestamps      - CodePipeline GetPipeline/ListPipelines timestamps become epoch seconds, as AWS sends them.
 
 Launcher-owned routes (never forwarded to moto, never in the call log):
@@ -434,7 +435,7 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
 # --------------------------------------------------------------------------------------------------
 
 CODECOMMIT_TARGET_PREFIX = "CodeCommit_20150413."
-CODECOMMIT_OPERATIONS = {"GetFile", "PostCommentForPullRequest"}
+CODECOMMIT_OPERATIONS = {"GetFile", "PostCommentForPullRequest", "GetCommentsForPullRequest"}
 # CodeCommit's limit for one comment (CommentContentSizeLimitExceededException beyond it).
 MAX_COMMENT_LENGTH = 10240
 COMMENT_PARAMETERS = ("pullRequestId", "repositoryName", "beforeCommitId", "afterCommitId", "content", "location")
@@ -459,7 +460,30 @@ def handle_codecommit(environ: dict[str, Any], start_response: StartResponse, op
     body = json_body(environ)
     if operation == "GetFile":
         return codecommit_get_file(start_response, body)
+    if operation == "GetCommentsForPullRequest":
+        return codecommit_get_comments(start_response, body)
     return codecommit_post_comment(environ, start_response, body)
+
+
+def codecommit_get_comments(start_response: StartResponse, body: dict[str, Any]) -> list[bytes]:
+    """The comments posted on one pull-request revision (one page), each with its clientRequestToken."""
+    key = tuple(str(body.get(k, "")) for k in ("pullRequestId", "beforeCommitId", "afterCommitId"))
+    with STATE.lock:
+        comments = [
+            response["comment"]
+            for _, response in STATE.comment_tokens.values()
+            if (response["pullRequestId"], response["beforeCommitId"], response["afterCommitId"]) == key
+        ]
+    data = [
+        {
+            "pullRequestId": key[0],
+            "repositoryName": body.get("repositoryName"),
+            "beforeCommitId": key[1],
+            "afterCommitId": key[2],
+            "comments": comments,
+        }
+    ] if comments else []
+    return json_response(start_response, 200, {"commentsForPullRequestData": data}, AMZ_JSON_11)
 
 
 def codecommit_get_file(start_response: StartResponse, body: dict[str, Any]) -> list[bytes]:

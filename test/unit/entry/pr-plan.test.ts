@@ -14,6 +14,7 @@ import {
   FileDoesNotExistException,
   FileTooLargeException,
   GetFileCommand,
+  GetCommentsForPullRequestCommand,
   IdempotencyParameterMismatchException,
   PathDoesNotExistException,
   PostCommentForPullRequestCommand,
@@ -25,6 +26,7 @@ import {
   PipelineNotFoundException,
   type StageDeclaration,
 } from "@aws-sdk/client-codepipeline";
+import { LambdaServiceException } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import {
@@ -129,6 +131,7 @@ const PR: PullRequest = {
   destinationCommit: DESTINATION_COMMIT,
   sourceReference: "refs/heads/promote-orders",
   destinationReference: "refs/heads/main",
+  account: TARGET,
 };
 
 const USER_PARAMETERS = JSON.stringify({
@@ -612,7 +615,34 @@ describe("pr-plan: CodeCommit adapter (adapters/codecommit.ts)", () => {
     );
   });
 
+  /** GetCommentsForPullRequest answers the revision's comments, posted with these tokens. */
+  const commentsWithTokens = (...tokens: string[]) =>
+    codeCommit.on(GetCommentsForPullRequestCommand).resolves({
+      commentsForPullRequestData: [
+        { comments: tokens.map((clientRequestToken, i) => ({ commentId: `c-${i}`, clientRequestToken })) },
+      ],
+    });
+
+  it("PostCommentForPullRequest: IdempotencyParameterMismatch is not proof of an earlier comment: without one it is an AwsCallError", async () => {
+    codeCommit
+      .on(PostCommentForPullRequestCommand)
+      .rejects(new IdempotencyParameterMismatchException({ message: "token not valid", $metadata: {} }));
+    commentsWithTokens("someone-elses-token");
+    const thrown = await adapter.postComment(request).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(thrown).to.be.instanceOf(AwsCallError).and.not.instanceOf(CommentTokenConflictError);
+    expect((thrown as Error).message).to.match(/no comment with this clientRequestToken exists/);
+    expect(codeCommit.commandCalls(GetCommentsForPullRequestCommand)[0]!.args[0].input).to.deep.include({
+      pullRequestId: request.pullRequestId,
+      beforeCommitId: DESTINATION_COMMIT,
+      afterCommitId: SOURCE_COMMIT,
+    });
+  });
+
   it("PostCommentForPullRequest: a reused token with other parameters is a CommentTokenConflictError", async () => {
+    commentsWithTokens(request.clientRequestToken);
     codeCommit
       .on(PostCommentForPullRequestCommand)
       .rejectsOnce(new IdempotencyParameterMismatchException({ message: "mismatch", $metadata: {} }))
@@ -754,6 +784,11 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
     codeCommit
       .on(PostCommentForPullRequestCommand)
       .rejects(new IdempotencyParameterMismatchException({ message: "mismatch", $metadata: {} }));
+    codeCommit.on(GetCommentsForPullRequestCommand).resolves({
+      commentsForPullRequestData: [
+        { comments: [{ commentId: "c-0", clientRequestToken: commentToken(PR_ID, SOURCE_COMMIT, DESTINATION_COMMIT) }] },
+      ],
+    });
     const result = await runPrPlan(prEvent(), deps());
     expect(result).to.deep.include({ kind: "already-commented", body: "plan" });
     expect(lines.some((l) => l.level === "warn" && /already exists/.test(String(l.message)))).to.equal(true);
@@ -832,6 +867,39 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
     await runPrPlan(prEvent(), deps({ env: { ...ENV, AWS_LAMBDA_FUNCTION_NAME: "team-a-orders" } }));
     expect(postedInputs()[0]!.content).to.contain('function "team-a-orders" is lambda-gitops itself');
     expect(awsCalls).to.deep.equal([]);
+  });
+
+  it("redacts AWS error text in the comment: other accounts' ids and ARNs; keeps the pipeline's and the source's", async () => {
+    serve({ "lambdas.json": DEFINITION });
+    const denied = new AwsCallError(
+      "ListAliases",
+      new LambdaServiceException({
+        name: "AccessDeniedException",
+        message: `User: arn:aws:sts::999988887777:assumed-role/ops/session is not authorized to perform: lambda:ListAliases on resource: arn:aws:lambda:${REGION}:${TARGET}:function:team-a-orders because of an SCP in 999988887777 (source ${SOURCE})`,
+        $fault: "client",
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const aws = (parameters: JobParameters): AwsContext => {
+      const context = fakeAws(parameters);
+      return {
+        ...context,
+        target: {
+          ...context.target,
+          listAliases: async (name: string) => {
+            if (name === "team-a-orders") throw denied;
+            return context.target.listAliases(name);
+          },
+        },
+      };
+    };
+    await runPrPlan(prEvent(), deps({ aws }));
+    const content = postedInputs()[0]!.content!;
+    expect(content).to.contain("AccessDeniedException");
+    expect(content).to.not.contain("999988887777");
+    expect(content).to.contain("<ARN in another account> is not authorized");
+    expect(content).to.contain(`arn:aws:lambda:${REGION}:${TARGET}:function:team-a-orders`);
+    expect(content).to.contain(`an SCP in <account> (source ${SOURCE})`);
   });
 
   it("reports a missing definition file (always the configured path) in the comment", async () => {

@@ -1089,7 +1089,11 @@ describe("infra/pr-plan.yaml", () => {
           [`arn:aws:logs:${REGION}:${TARGET_ACCOUNT}:log-group:/aws/lambda/lambda-gitops-pr-plan:*`],
         ],
         ["Allow", ["sts:AssumeRole"], [SOURCE_ROLE_ARN]],
-        ["Allow", ["codecommit:GetFile", "codecommit:PostCommentForPullRequest"], [REPO_ARN]],
+        [
+          "Allow",
+          ["codecommit:GetCommentsForPullRequest", "codecommit:GetFile", "codecommit:PostCommentForPullRequest"],
+          [REPO_ARN],
+        ],
         [
           "Allow",
           ["codepipeline:GetPipeline"],
