@@ -259,6 +259,17 @@ describe("moto harness", function () {
     before(() => moto.lambdaBehaviour({ updateWindowSeconds: WINDOW, deprecatedRuntimes: ["nodejs12.x", "python3.6"] }));
     after(() => moto.lambdaBehaviour({}));
 
+    const create = (name: string, runtime: string) =>
+      production.lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: name,
+          Role: production.roleArn,
+          Runtime: runtime as never,
+          Handler: "index.handler",
+          Code: { ZipFile: zipOf({ "index.js": "// one\n" }) },
+        }),
+      );
+
     /** Polls GetFunction until $LATEST's update has settled (bounded; no timing asserted). */
     async function settled(name: string): Promise<string | undefined> {
       for (let i = 0; i < 50; i++) {
@@ -271,15 +282,7 @@ describe("moto harness", function () {
 
     it("reports InProgress after an update and refuses a second write meanwhile with ResourceConflictException", async () => {
       const { lambda } = production;
-      await lambda.send(
-        new CreateFunctionCommand({
-          FunctionName: "windowed",
-          Role: production.roleArn,
-          Runtime: "nodejs20.x",
-          Handler: "index.handler",
-          Code: { ZipFile: zipOf({ "index.js": "// one\n" }) },
-        }),
-      );
+      await create("windowed", "nodejs20.x");
       const updated = await lambda.send(
         new UpdateFunctionCodeCommand({ FunctionName: "windowed", ZipFile: zipOf({ "index.js": "// two\n" }) }),
       );
@@ -304,15 +307,7 @@ describe("moto harness", function () {
 
     it("refuses code on a deprecated runtime, accepts moving it to a supported runtime, then accepts the code", async () => {
       const { lambda } = production;
-      await lambda.send(
-        new CreateFunctionCommand({
-          FunctionName: "old-runtime",
-          Role: production.roleArn,
-          Runtime: "nodejs12.x",
-          Handler: "index.handler",
-          Code: { ZipFile: zipOf({ "index.js": "// one\n" }) },
-        }),
-      );
+      await create("old-runtime", "nodejs12.x");
       const refused = await rejection(
         lambda.send(new UpdateFunctionCodeCommand({ FunctionName: "old-runtime", ZipFile: zipOf({ "index.js": "// 2\n" }) })),
       );
