@@ -10,7 +10,7 @@ import {
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from "@aws-sdk/client-codepipeline";
-import { AwsCallError } from "../core/errors.ts";
+import { AwsCallError, errorName } from "../core/errors.ts";
 
 export interface JobSuccess {
   summary: string;
@@ -37,10 +37,8 @@ export interface JobReporter {
   failure(jobId: string, result: JobFailure): Promise<ReportOutcome>;
 }
 
-const nameOf = (error: unknown): string => (error as { name?: string } | undefined)?.name ?? "";
-
 function finishedOrThrow(operation: string, error: unknown): ReportOutcome {
-  if (nameOf(error) === "InvalidJobStateException") return "already-finished";
+  if (errorName(error) === "InvalidJobStateException") return "already-finished";
   throw new AwsCallError(operation, error);
 }
 
@@ -113,7 +111,7 @@ export function createJobReporter(
       } catch (error) {
         // A throw would make Lambda retry the invocation and re-run the job: a result CodePipeline
         // refuses for its variables is reported once more, without them.
-        if (variables === undefined || !REJECTED_VARIABLES.has(nameOf(error)))
+        if (variables === undefined || !REJECTED_VARIABLES.has(errorName(error)))
           return finishedOrThrow("PutJobSuccessResult", error);
       }
       try {
@@ -180,7 +178,7 @@ export function createJobReader(
           job: { id: details.id ?? jobId, accountId: details.accountId, data: details.data },
         };
       } catch (error) {
-        const name = (error as { name?: string } | undefined)?.name ?? "";
+        const name = errorName(error);
         if (UNKNOWN_JOB.has(name)) {
           return { kind: "unknown", reason: `CodePipeline does not know job ${jobId} (${name})` };
         }

@@ -10,7 +10,8 @@
  * delay grows by half each poll up to `maxDelay`. One GetFunction per second per waiting function
  * at most: with the rate scheduler's 90/s budget, dozens of functions can wait at once.
  */
-import type { FunctionState, LambdaReader } from "./lambda.ts";
+import type { FunctionState } from "../observe/state.ts";
+import type { LambdaReader } from "./lambda.ts";
 import { LambdaGitopsError } from "../core/errors.ts";
 import { realSleep, type Sleep, UPDATE_IN_PROGRESS } from "./retry.ts";
 

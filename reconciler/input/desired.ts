@@ -6,6 +6,7 @@
 import { type Definition, parseDefinition } from "./definitions.ts";
 import type { Problem } from "../core/errors.ts";
 import { checkPolicy, checkProtected } from "./policy.ts";
+import { sortProblems } from "./document.ts";
 
 export type DesiredResult = { ok: true; definition: Definition } | { ok: false; problems: Problem[] };
 
@@ -23,12 +24,8 @@ export function loadDesired(
   ];
   if (!parsed.ok) {
     const refused = refuse({ file, functions: parsed.named });
-    return { ok: false, problems: sortByPosition([...parsed.problems, ...refused]) };
+    return { ok: false, problems: sortProblems([...parsed.problems, ...refused]) };
   }
-  const problems = sortByPosition(refuse(parsed.definition));
+  const problems = sortProblems(refuse(parsed.definition));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, definition: parsed.definition };
-}
-
-function sortByPosition(problems: Problem[]): Problem[] {
-  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
 }
