@@ -21,7 +21,7 @@ import { route } from "./route.ts";
 import { stage } from "./stage.ts";
 
 export type { Stager } from "./execution.ts";
-export { DIRECT_UPLOAD_LIMIT, STAGED_UPLOAD_LIMIT } from "./stage.ts";
+export { STAGED_UPLOAD_LIMIT } from "./stage.ts";
 
 /** `blocked`: the plan said the function cannot be reconciled (no call made); it fails the run like `failed`. */
 export type ApplyStatus = "unchanged" | "applied" | "failed" | "skipped" | "blocked";

@@ -1,11 +1,18 @@
 /**
  * Executes a stage step: copy one version from the source account. Fresh GetFunction there (the
- * source alias must still serve the planned CodeSha256), download and verify, update $LATEST here
- * (skipped when it already has the code: crash recovery), publish guarded by CodeSha256 and
- * RevisionId, create the version alias (an existing one is accepted only with the same code).
+ * source alias must still serve the planned CodeSha256); runtime and handler first when they differ
+ * (UpdateFunctionConfiguration guarded by RevisionId, then wait: Lambda refuses code updates on a
+ * deprecated runtime, while the configuration can still move it to a supported one); then download
+ * and verify, update $LATEST here with the code and its architectures (skipped when it already has
+ * them: crash recovery), wait; publish guarded by CodeSha256 and RevisionId and wait until the
+ * version is Active (also when PublishVersion hands back an existing version); create the version
+ * alias (an existing one is accepted only with the same code, once Active).
  */
 import { errorName } from "../core/errors.ts";
-import { DEFAULT_WAIT, waitForUpdate } from "../aws/wait.ts";
+import { downloadWithFreshLink } from "../aws/download.ts";
+import { fitsDirectUpload, MAX_DIRECT_ZIP_BYTES } from "../aws/request-size.ts";
+import { DEFAULT_WAIT, type WaitOptions, waitForUpdate } from "../aws/wait.ts";
+import type { LambdaWriter } from "../aws/lambda.ts";
 import type { Logger } from "../core/log.ts";
 import { type FunctionState, isPublishedVersion } from "../observe/state.ts";
 import type { LatestGuard, StageStep } from "../plan/steps.ts";
@@ -18,8 +25,6 @@ import {
 } from "./execution.ts";
 import { transferWeight } from "./transfer-budget.ts";
 
-/** Direct upload (ZipFile) limit of UpdateFunctionCode; larger packages go through S3. */
-export const DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024;
 /** Lambda's unzipped limit bounds any zipped package too. */
 export const STAGED_UPLOAD_LIMIT = 250 * 1024 * 1024;
 
@@ -52,17 +57,24 @@ export async function stage(
     throw new StepFailure(`version ${step.version} is image-packaged in the source account`);
 
   let state: LatestGuard = latest;
-  const sameArchitecture = latest.architectures.join() === src.architectures.join();
-  if (latest.codeSha256 !== src.codeSha256 || !sameArchitecture) {
+  // Configuration first: on a deprecated runtime Lambda refuses the code, not the configuration.
+  if (state.runtime !== src.runtime || state.handler !== src.handler) {
+    const revisionId = state.revisionId;
+    await retry(deps, log, "UpdateFunctionConfiguration", () =>
+      target.updateFunctionConfiguration(name, { runtime: src.runtime, handler: src.handler, revisionId }),
+    );
+    log.info("runtime and handler updated before the code", { runtime: src.runtime, handler: src.handler });
+    state = await waitForUpdate(target, name, undefined, wait);
+  }
+  const sameArchitecture = state.architectures.join() === src.architectures.join();
+  if (state.codeSha256 !== src.codeSha256 || !sameArchitecture) {
+    const revisionId = state.revisionId;
+    const fetchedAt = Date.now();
     // Download -> upload holds the package in memory: within the transfer budget.
     const transfer = async () => {
-      const code = await fetchCode(name, src, deps);
+      const code = await fetchCode(name, step, src, fetchedAt, deps, log);
       return retry(deps, log, "UpdateFunctionCode", () =>
-        target.updateFunctionCode(name, {
-          ...code,
-          architectures: src.architectures,
-          revisionId: latest.revisionId,
-        }),
+        target.updateFunctionCode(name, { ...code, architectures: src.architectures, revisionId }),
       );
     };
     const updated = deps.transfer
@@ -72,13 +84,6 @@ export async function stage(
     state = await waitForUpdate(target, name, undefined, wait);
   } else {
     log.info("code already on $LATEST; not uploading again", { version: step.version });
-  }
-  if (state.runtime !== src.runtime || state.handler !== src.handler) {
-    const revisionId = state.revisionId;
-    await retry(deps, log, "UpdateFunctionConfiguration", () =>
-      target.updateFunctionConfiguration(name, { runtime: src.runtime, handler: src.handler, revisionId }),
-    );
-    state = await waitForUpdate(target, name, undefined, wait);
   }
 
   const description =
@@ -95,31 +100,69 @@ export async function stage(
       `published version ${published.functionVersion} has CodeSha256 ${published.codeSha256}, expected ${src.codeSha256}`,
     );
   }
-  if (published.state === "Pending") await waitForUpdate(target, name, published.functionVersion, wait);
+  // Active before LIVE may point at it: also a version PublishVersion handed back unchanged.
+  await untilActive(target, name, published, wait);
   log.info("version published", { version: step.version, functionVersion: published.functionVersion });
 
-  const aliased = await createVersionAlias(name, step, published.functionVersion, src.codeSha256, deps, log);
+  const aliased = await createVersionAlias(name, step, published.functionVersion, src.codeSha256, deps, log, wait);
   // $LATEST changed (new RevisionId): a second stage step of this function must read it again.
   const fresh = await target.getFunction(name);
   if (!fresh) throw new StepFailure(`${name} disappeared during the promotion`);
   return { ...aliased, latest: fresh };
 }
 
-async function fetchCode(
+/** A code link older than this when the transfer starts is fetched again (it is valid 10 minutes). */
+export const CODE_LINK_REUSE_MS = 60_000;
+
+/** A version may be pointed at only once Active: wait on Pending, fail on Failed. */
+async function untilActive(
+  target: LambdaWriter,
   name: string,
-  src: FunctionState,
-  deps: StepDeps,
-): Promise<{ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }> {
-  if (src.codeSize > DIRECT_UPLOAD_LIMIT && !deps.stager) {
+  version: FunctionState,
+  wait: WaitOptions,
+): Promise<FunctionState> {
+  if (version.state === "Failed") {
     throw new StepFailure(
-      `package is ${src.codeSize} bytes, over the ${DIRECT_UPLOAD_LIMIT}-byte direct upload limit; configure a stagingBucket to promote it through S3`,
+      `version ${version.functionVersion} is Failed: ${version.lastUpdateStatusReason ?? "no reason given"}; LIVE is not moved to it`,
     );
   }
-  if (!src.codeLocation) throw new StepFailure("the source account returned no code location");
-  const maxBytes = deps.stager ? STAGED_UPLOAD_LIMIT : DIRECT_UPLOAD_LIMIT;
-  const downloaded = await deps.download(src.codeLocation, { codeSha256: src.codeSha256, maxBytes });
+  if (version.state === "Active" || version.state === undefined) return version;
+  return waitForUpdate(target, name, version.functionVersion, wait);
+}
+
+async function fetchCode(
+  name: string,
+  step: StageStep,
+  src: FunctionState,
+  fetchedAt: number,
+  deps: StepDeps,
+  log: Logger,
+): Promise<{ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }> {
+  // Lambda limits the request (the zip base64-encoded), not the zip's bytes (request-size.ts).
+  if (!fitsDirectUpload(src.codeSize) && !deps.stager) {
+    throw new StepFailure(
+      `package is ${src.codeSize} bytes, over the direct upload limit (${MAX_DIRECT_ZIP_BYTES} bytes: UpdateFunctionCode's request carries it base64-encoded); configure a stagingBucket to promote it through S3`,
+    );
+  }
+  const maxBytes = deps.stager ? STAGED_UPLOAD_LIMIT : MAX_DIRECT_ZIP_BYTES;
+  // The link is fetched when the transfer starts (a queued transfer must not hold an old one) and
+  // once more on 403 (expired meanwhile); the source version must still serve the same code.
+  let first = Date.now() - fetchedAt < CODE_LINK_REUSE_MS ? src.codeLocation : undefined;
+  const fetchLink = async () => {
+    if (first !== undefined) {
+      const link = first;
+      first = undefined;
+      return link;
+    }
+    const fresh = await retry(deps, log, "source:GetFunction", () => deps.source!.reader.getFunction(name, step.alias));
+    if (!fresh || fresh.codeSha256 !== src.codeSha256) {
+      throw new ConcurrentChange(`version alias "${step.alias}" in the source account now points at different code`);
+    }
+    return fresh.codeLocation;
+  };
+  const downloaded = await downloadWithFreshLink(fetchLink, deps.download, { codeSha256: src.codeSha256, maxBytes });
   if (!downloaded.ok) throw new StepFailure(downloaded.message);
-  if (downloaded.bytes.byteLength > DIRECT_UPLOAD_LIMIT && deps.stager) {
+  if (!fitsDirectUpload(downloaded.bytes.byteLength) && deps.stager) {
     return { s3: await deps.stager.stage(name, src.codeSha256, downloaded.bytes) };
   }
   return { zipFile: downloaded.bytes };
@@ -133,6 +176,7 @@ async function createVersionAlias(
   codeSha256: string,
   deps: StepDeps,
   log: Logger,
+  wait: WaitOptions,
 ): Promise<{ functionVersion: string; reused: boolean }> {
   const { target } = deps;
   try {
@@ -155,6 +199,7 @@ async function createVersionAlias(
       `version alias "${step.alias}" already exists here and points at version ${existing.functionVersion} with different code (${behind?.codeSha256 ?? "unknown"}); refusing to repoint LIVE to it`,
     );
   }
+  await untilActive(target, name, behind, wait);
   log.info("version alias already existed with the same code; using it", {
     functionVersion: existing.functionVersion,
   });
