@@ -103,7 +103,7 @@ export function createJobReporter(
       // Output variables are only allowed on the final, token-less success.
       const wanted = result.continuationToken ? undefined : result.outputVariables;
       const capped = wanted && capOutputVariables(wanted);
-      const variables = capped && Object.keys(capped.variables).length > 0 ? capped.variables : undefined;
+      const variables = capped?.variables;
       const note = capped && capped.dropped > 0 ? ` (${capped.dropped} output variable(s) left out: over CodePipeline's limits)` : "";
       try {
         await send(fitSummary(result.summary, note), variables);

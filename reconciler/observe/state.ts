@@ -33,6 +33,15 @@ export interface FunctionState {
 }
 
 /**
+ * A function's code-signing configuration: with `Enforce`, Lambda refuses code not signed by one of
+ * its allowed publishers, so copied bytes fail late with a generic error unless the plan blocks.
+ */
+export interface CodeSigning {
+  configArn: string;
+  untrustedArtifactOnDeployment: "Enforce" | "Warn";
+}
+
+/**
  * What identifies a function in AWS. `account` is the target account id when known; the target
  * account's id is not known without an extra STS call, so it is the placeholder `"target"` (the
  * same label the rate scheduler uses) until a run knows it. `region` is the Lambda client's Region.

@@ -25,6 +25,7 @@ import {
   type FunctionState,
   isPublishedVersion,
   TARGET_ACCOUNT,
+  type CodeSigning,
 } from "../observe/state.ts";
 import { aliasToVersion, compareVersions, versionToAlias } from "../input/versions.ts";
 import { decodeMarker, type Marker } from "./marker.ts";
@@ -50,7 +51,8 @@ export type BlockCode =
   | "source-unreadable"
   | "image-package"
   | "unpublished-alias"
-  | "canary-incompatible";
+  | "canary-incompatible"
+  | "code-signing";
 
 export type PlannedAction =
   | { kind: "noop"; routing: Routing; steps: [] }
@@ -188,6 +190,8 @@ export function planFunction(
 
   const imageProblem = packageProblem(spec.name, observation.latest, sightings);
   if (imageProblem) return entry(live, imageProblem);
+  const signingProblem = codeSigningProblem(spec.name, observation.codeSigning, sightings);
+  if (signingProblem) return entry(live, signingProblem);
 
   if (spec.canary) {
     const canaryProblem = canaryCompatibility(sightings, observation.latest);
@@ -328,6 +332,20 @@ function sightingProblem(
         `could not read version ${version} of "${name}" in the source account: ${sighting.message}`,
       );
   }
+}
+
+/** Promoting code into a function whose code-signing policy is Enforce: blocked, saying why. */
+function codeSigningProblem(
+  name: string,
+  codeSigning: CodeSigning | undefined,
+  sightings: readonly DeclaredSighting[],
+): PlannedAction | undefined {
+  if (codeSigning?.untrustedArtifactOnDeployment !== "Enforce") return undefined;
+  if (!sightings.some((s) => s.sighting.where === "source")) return undefined;
+  return blocked(
+    "code-signing",
+    `"${name}" has code-signing configuration ${codeSigning.configArn} with policy Enforce: Lambda refuses code not signed by its allowed publishers, and lambda-gitops copies the source's .zip as it is; promote signed code through the signing pipeline, or set the policy to Warn`,
+  );
 }
 
 function packageProblem(

@@ -198,6 +198,9 @@ function fakeAccount(functions: Record<string, FakeFunction>, reads: string[] = 
       reads.push(`GetAlias ${name}:${aliasName}`);
       return functions[name]?.aliases.find((a) => a.name === aliasName);
     },
+    async getCodeSigning() {
+      return undefined;
+    },
     updateFunctionCode: refuse("UpdateFunctionCode"),
     updateFunctionConfiguration: refuse("UpdateFunctionConfiguration"),
     publishVersion: refuse("PublishVersion"),

@@ -137,6 +137,7 @@ const RECONCILER_LAMBDA_ACTIONS = [
   "lambda:GetFunction",
   "lambda:GetAlias",
   "lambda:ListAliases",
+  "lambda:GetFunctionCodeSigningConfig",
   "lambda:UpdateFunctionCode",
   "lambda:UpdateFunctionConfiguration",
   "lambda:PublishVersion",
@@ -621,9 +622,13 @@ describe("infra/reconciler.yaml", () => {
   it("grants the reconciler's lambda actions exactly on the prefix function ARNs (unqualified and :*)", () => {
     everyVariant("reconciler", ({ template: t, ctx }, label) => {
       const lambda = policyStatements(t, ctx).filter(
-        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")),
+        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")) && s.raw.Sid !== "ReadCodeSigningConfigs",
       );
       expect(lambda, label).to.have.length(PREFIXES.length);
+      const signing = policyStatements(t, ctx).filter((s) => s.raw.Sid === "ReadCodeSigningConfigs");
+      expect(signing.map((s) => [s.actions, s.resources]), label).to.deep.equal([
+        [["lambda:GetCodeSigningConfig"], [`arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:code-signing-config:*`]],
+      ]);
       for (const s of lambda) {
         expect(sorted(s.actions), `${label} ${s.resource}`).to.deep.equal(sorted(RECONCILER_LAMBDA_ACTIONS));
         const prefix = PREFIXES.find((p) => s.resources.includes(prefixArns(TARGET_ACCOUNT, [p])[0]!));
@@ -1029,14 +1034,14 @@ describe("infra/pipeline.yaml", () => {
 
 describe("infra/pr-plan.yaml", () => {
   const REPO_ARN = `arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`;
-  /** What planning calls (observe.ts): ListAliases and GetFunction. */
-  const LAMBDA_READ_ACTIONS = ["lambda:GetFunction", "lambda:ListAliases"];
+  /** What planning calls (observe.ts): ListAliases, GetFunction, GetFunctionCodeSigningConfig. */
+  const LAMBDA_READ_ACTIONS = ["lambda:GetFunction", "lambda:ListAliases", "lambda:GetFunctionCodeSigningConfig"];
 
   it("is read-only on Lambda: only the read actions, exactly on the prefix function ARNs", () => {
     everyVariant("pr-plan", ({ template: t, ctx }, label) => {
       const statements = policyStatements(t, ctx).filter((s) => s.kind === "identity");
       const lambda = statements.filter(
-        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")),
+        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")) && s.raw.Sid !== "ReadCodeSigningConfigs",
       );
       expect(lambda, label).to.have.length(PREFIXES.length);
       for (const s of lambda) {
