@@ -123,6 +123,7 @@ export function toFunctionState(config: FunctionConfiguration, codeLocation?: st
     lastUpdateStatus: config.LastUpdateStatus,
     lastUpdateStatusReason: config.LastUpdateStatusReason,
     codeLocation,
+    layers: (config.Layers ?? []).map((layer) => layer.Arn ?? ""),
   };
 }
 

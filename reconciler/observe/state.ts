@@ -30,6 +30,8 @@ export interface FunctionState {
   lastUpdateStatusReason: string | undefined;
   /** Presigned download URL, valid 10 minutes. Never log or store it. */
   codeLocation: string | undefined;
+  /** Layer version ARNs, in order (part of what a version runs); absent when not read. */
+  layers?: string[];
 }
 
 /**

@@ -296,6 +296,33 @@ const rows: Row[] = [
     expect: { action: "rollback", liveVersion: "1.1.1", target: "2", final: "v2", steps: ["route"] },
   },
   {
+    case: "promotion whose source version runs a layer the target lacks: blocked, naming the layer",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: { "1.2.0": { layers: ["arn:aws:lambda:us-east-1:111111111111:layer:deps:4"] } },
+    expect: {
+      action: "blocked",
+      code: "layers",
+      reason: /layer arn:aws:lambda:us-east-1:111111111111:layer:deps:4 of version 1\.2\.0 in the source account is not on "team-a-fn" here/,
+    },
+  },
+  {
+    case: "promotion onto a target with an extra layer: blocked, naming it",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: { "1.2.0": {} },
+    latest: { layers: ["arn:aws:lambda:us-east-1:222222222222:layer:old:1"] },
+    expect: { action: "blocked", code: "layers", reason: /here runs layer arn:aws:lambda:us-east-1:222222222222:layer:old:1/ },
+  },
+  {
+    case: "promotion with the same layer ARNs on both sides: carried",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: { "1.2.0": { layers: ["arn:aws:lambda:us-east-1:333333333333:layer:shared:7"] } },
+    latest: { layers: ["arn:aws:lambda:us-east-1:333333333333:layer:shared:7"] },
+    expect: { action: "promote", final: "1.2.0 (published by step 1)", steps: ["stage", "route"] },
+  },
+  {
     case: "canary with different roles",
     desired: "1.1.1",
     canary: { version: "1.2.0", weight: 10 },
