@@ -16,7 +16,7 @@ import type { FunctionKey } from "../observe/state.ts";
 import { type Plan, type PlanEntry, stepsOf, takesNoStep } from "../plan/plan.ts";
 import { type AliasRouting, primaryFunctionVersion } from "../plan/routing.ts";
 import type { LatestGuard } from "../plan/steps.ts";
-import { isConcurrentChange, StepFailure, type StepDeps } from "./execution.ts";
+import { HandOver, isConcurrentChange, StepFailure, type StepDeps } from "./execution.ts";
 import { route } from "./route.ts";
 import { stage } from "./stage.ts";
 
@@ -110,6 +110,7 @@ export async function applyFunction(entry: PlanEntry, deps: ApplyDeps): Promise<
   try {
     return await run(entry, deps, log, progress);
   } catch (error) {
+    if (error instanceof HandOver) return handedOver(entry, error, log, progress);
     if (!isConcurrentChange(error)) return failed(entry, error, log, progress);
     log.warn("changed concurrently; re-planning once", { error: describeError(error) });
     progress.replanned = true;
@@ -127,12 +128,19 @@ export async function applyFunction(entry: PlanEntry, deps: ApplyDeps): Promise<
     try {
       return await run(fresh, deps, log.child({ action: fresh.action.kind, replanned: true }), progress);
     } catch (second) {
+      if (second instanceof HandOver) return handedOver(fresh, second, log, progress);
       const message = isConcurrentChange(second)
         ? `"${entry.name}" was changed by someone else while this run applied it, twice in a row; re-run once the other deployment has finished (${describeError(second)})`
         : describeError(second);
       return failed(fresh, new StepFailure(message), log, progress);
     }
   }
+}
+
+/** Not enough time for the next step: skipped now, finished by the next round (continuation token). */
+function handedOver(entry: PlanEntry, error: HandOver, log: Logger, progress: Progress): FunctionResult {
+  log.warn("handed over to the next round", { reason: error.message });
+  return progress.result(entry, "skipped", error.message);
 }
 
 function failed(entry: PlanEntry, error: unknown, log: Logger, progress: Progress): FunctionResult {

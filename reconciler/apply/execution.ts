@@ -30,6 +30,28 @@ export interface StepDeps {
   wait?: WaitOptions;
   /** Bounds the package bytes held between download and upload, across all functions. */
   transfer?: TransferBudget;
+  /** Milliseconds left before the invocation must report (absent: no deadline, e.g. the CLI). */
+  timeLeftMs?: () => number;
+}
+
+/** Time a step needs before it starts: a wait for an update, a package download. */
+export const TIME_NEEDED_MS = { wait: 60_000, download: 120_000 } as const;
+
+/**
+ * The next step could not finish before the deadline: the function is handed over to the next
+ * round (continuation token) instead of being cut off mid-step. Safe because every step is
+ * idempotent and the next round re-observes (a run stopped half-way converges on re-run).
+ */
+export class HandOver extends LambdaGitopsError {}
+
+/** Throws HandOver when less than `neededMs` is left before the deadline. */
+export function ensureTime(deps: StepDeps, neededMs: number, what: string): void {
+  const left = deps.timeLeftMs?.();
+  if (left !== undefined && left < neededMs) {
+    throw new HandOver(
+      `handed over to the next round before ${what}: ${Math.max(0, Math.round(left / 1000))} s left, ${neededMs / 1000} s needed`,
+    );
+  }
 }
 
 /** Someone changed the function (or the source version) since it was observed. */

@@ -18,7 +18,9 @@ import { type FunctionState, isPublishedVersion } from "../observe/state.ts";
 import type { LatestGuard, StageStep } from "../plan/steps.ts";
 import {
   ConcurrentChange,
+  ensureTime,
   retry,
+  TIME_NEEDED_MS,
   retryThrottledCreate,
   StepFailure,
   type StepDeps,
@@ -64,6 +66,7 @@ export async function stage(
       target.updateFunctionConfiguration(name, { runtime: src.runtime, handler: src.handler, revisionId }),
     );
     log.info("runtime and handler updated before the code", { runtime: src.runtime, handler: src.handler });
+    ensureTime(deps, TIME_NEEDED_MS.wait, "waiting for the configuration update");
     state = await waitForUpdate(target, name, undefined, wait);
   }
   const sameArchitecture = state.architectures.join() === src.architectures.join();
@@ -72,6 +75,7 @@ export async function stage(
     const fetchedAt = Date.now();
     // Download -> upload holds the package in memory: within the transfer budget.
     const transfer = async () => {
+      ensureTime(deps, TIME_NEEDED_MS.download, "downloading the code");
       const code = await fetchCode(name, step, src, fetchedAt, deps, log);
       return retry(deps, log, "UpdateFunctionCode", () =>
         target.updateFunctionCode(name, { ...code, architectures: src.architectures, revisionId }),
@@ -81,6 +85,7 @@ export async function stage(
       ? await deps.transfer.run(transferWeight(src.codeSize), transfer)
       : await transfer();
     log.info("code updated", { version: step.version, codeSha256: updated.codeSha256 });
+    ensureTime(deps, TIME_NEEDED_MS.wait, "waiting for the code update");
     state = await waitForUpdate(target, name, undefined, wait);
   } else {
     log.info("code already on $LATEST; not uploading again", { version: step.version });
@@ -101,7 +106,7 @@ export async function stage(
     );
   }
   // Active before LIVE may point at it: also a version PublishVersion handed back unchanged.
-  await untilActive(target, name, published, wait);
+  await untilActive(target, name, published, wait, deps);
   log.info("version published", { version: step.version, functionVersion: published.functionVersion });
 
   const aliased = await createVersionAlias(name, step, published.functionVersion, src.codeSha256, deps, log, wait);
@@ -120,6 +125,7 @@ async function untilActive(
   name: string,
   version: FunctionState,
   wait: WaitOptions,
+  deps: StepDeps,
 ): Promise<FunctionState> {
   if (version.state === "Failed") {
     throw new StepFailure(
@@ -127,6 +133,7 @@ async function untilActive(
     );
   }
   if (version.state === "Active" || version.state === undefined) return version;
+  ensureTime(deps, TIME_NEEDED_MS.wait, `waiting for version ${version.functionVersion} to become Active`);
   return waitForUpdate(target, name, version.functionVersion, wait);
 }
 
@@ -199,7 +206,7 @@ async function createVersionAlias(
       `version alias "${step.alias}" already exists here and points at version ${existing.functionVersion} with different code (${behind?.codeSha256 ?? "unknown"}); refusing to repoint LIVE to it`,
     );
   }
-  await untilActive(target, name, behind, wait);
+  await untilActive(target, name, behind, wait, deps);
   log.info("version alias already existed with the same code; using it", {
     functionVersion: existing.functionVersion,
   });

@@ -48,6 +48,8 @@ import { truncate } from "../report/text.ts";
 import type { Sleep } from "../aws/retry.ts";
 import type { WaitOptions } from "../aws/wait.ts";
 
+/** Kept back for reporting the job result when a step checks the time left. */
+export const REPORT_RESERVE_MS = 15_000;
 /** Stop starting new functions when less than this remains before the Lambda deadline. */
 export const DEADLINE_RESERVE_MS = 120_000;
 
@@ -305,6 +307,8 @@ async function runStages(
     logger: log,
     stager: deps.stager(parameters),
     canStart: () => context.getRemainingTimeInMillis() > reserve,
+    // Waits and downloads check the time too, keeping enough to report the result.
+    timeLeftMs: () => context.getRemainingTimeInMillis() - REPORT_RESERVE_MS,
     sleep: deps.sleep,
     wait: deps.wait,
   });

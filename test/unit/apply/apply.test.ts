@@ -498,6 +498,24 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       expect([code.S3Bucket, code.S3Key]).to.deep.equal(["staging", "lambda-gitops/x.zip"]);
     });
 
+    it("hands over to the next round before a download that could not finish in time (no write)", async () => {
+      const result = await applyFunction(promoteEntry(), deps({ timeLeftMs: () => 30_000 }));
+      expect(result.status).to.equal("skipped");
+      expect(result.error).to.match(/handed over to the next round before downloading the code: 30 s left, 120 s needed/);
+      expect(downloads).to.deep.equal([]);
+      expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(0);
+    });
+
+    it("hands over before waiting when time ran short after the code update; publishes nothing", async () => {
+      const left = [300_000, 30_000];
+      const result = await applyFunction(promoteEntry(), deps({ timeLeftMs: () => left.shift() ?? 30_000 }));
+      expect(result.status).to.equal("skipped");
+      expect(result.error).to.match(/before waiting for the code update/);
+      expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(1);
+      expect(target.commandCalls(PublishVersionCommand)).to.have.length(0);
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
+    });
+
     it("re-plans when the source version alias moved since planning", async () => {
       source.on(GetFunctionCommand).resolves({
         Configuration: config({ Version: "10", CodeSha256: "b3RoZXI=" }),
