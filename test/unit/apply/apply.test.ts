@@ -191,6 +191,26 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       ]);
     });
 
+    it("waits for provisioned concurrency's transient weights on the previous version to clear, without rewriting them", async () => {
+      target.on(UpdateAliasCommand, { Name: "LIVE" }).resolves(liveAnswer("2", { "3": 0.8 }));
+      target
+        .on(GetAliasCommand, { Name: "LIVE" })
+        .resolvesOnce(liveAnswer("2", { "3": 0.3 }))
+        .resolves(liveAnswer("2"));
+      const result = await applyFunction(repointEntry(), deps());
+      expect(result.status, result.error).to.equal("applied");
+      expect(commandsOf(target)).to.deep.equal(["UpdateAliasCommand", "GetAliasCommand", "GetAliasCommand"]);
+      expect(sleeps.length, "one delay per poll").to.equal(2);
+    });
+
+    it("still fails on weights that are not a shift from the previous version", async () => {
+      target.on(UpdateAliasCommand, { Name: "LIVE" }).resolves(liveAnswer("2", { "7": 0.5 }));
+      const result = await applyFunction(repointEntry(), deps());
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/reads back as v2/);
+      expect(target.commandCalls(GetAliasCommand)).to.have.length(0);
+    });
+
     it("creates LIVE when it does not exist yet", async () => {
       const result = await applyFunction(repointEntry(null), deps());
       expect(result.status).to.equal("applied");
