@@ -7,12 +7,15 @@ import {
   type AliasConfiguration,
   type Architecture,
   CreateAliasCommand,
+  DeleteAliasCommand,
+  DeleteFunctionCommand,
   type FunctionConfiguration,
   GetAliasCommand,
   GetFunctionCommand,
   type LambdaClient,
   PublishVersionCommand,
   paginateListAliases,
+  paginateListVersionsByFunction,
   type Runtime,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
@@ -88,6 +91,15 @@ export interface LambdaWriter extends LambdaReader {
     alias: string,
     write: AliasWrite & { revisionId: string },
   ): Promise<AliasState>;
+  /** Every version ($LATEST included); undefined when the function does not exist. */
+  listVersions(functionName: string): Promise<VersionSummary[] | undefined>;
+  /** Deletes one alias; "absent" when it was already gone. DeleteAlias takes no RevisionId. */
+  deleteAlias(functionName: string, alias: string): Promise<"deleted" | "absent">;
+  /**
+   * Deletes ONE published version (DeleteFunction with Qualifier = that number; never unqualified,
+   * which would delete the function). "referenced": Lambda refused because an alias references it.
+   */
+  deleteVersion(functionName: string, functionVersion: string): Promise<VersionDeletion>;
 }
 
 export function isNotFound(error: unknown): boolean {
@@ -243,5 +255,58 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
         ),
       );
     },
+    async listVersions(functionName) {
+      return absentOnNotFound("ListVersionsByFunction", async () => {
+        const versions: VersionSummary[] = [];
+        // ListVersionsByFunction returns at most 50 versions a page, whatever MaxItems says.
+        for await (const page of paginateListVersionsByFunction(
+          { client, pageSize: 50 },
+          { FunctionName: functionName },
+        )) {
+          for (const v of page.Versions ?? []) {
+            versions.push({
+              functionVersion: v.Version ?? "",
+              codeSha256: v.CodeSha256 ?? "",
+              description: v.Description ?? "",
+              lastModified: v.LastModified ?? "",
+            });
+          }
+        }
+        return versions;
+      });
+    },
+    async deleteAlias(functionName, alias) {
+      const done = await absentOnNotFound("DeleteAlias", async () => {
+        await client.send(new DeleteAliasCommand({ FunctionName: functionName, Name: alias }));
+        return "deleted" as const;
+      });
+      return done ?? "absent";
+    },
+    async deleteVersion(functionName, functionVersion) {
+      if (!/^[0-9]+$/.test(functionVersion)) {
+        throw new Error(`refusing to delete "${functionVersion}": only a published version number can be deleted`);
+      }
+      try {
+        await client.send(new DeleteFunctionCommand({ FunctionName: functionName, Qualifier: functionVersion }));
+        return { kind: "deleted" };
+      } catch (error) {
+        if (isNotFound(error)) return { kind: "absent" };
+        if ((error as { name?: string }).name === "ResourceConflictException") {
+          return { kind: "referenced", message: (error as Error).message };
+        }
+        throw new AwsCallError("DeleteFunction", error);
+      }
+    },
   };
 }
+
+/** One version as ListVersionsByFunction lists it. */
+export interface VersionSummary {
+  /** "$LATEST" or a published version number. */
+  functionVersion: string;
+  codeSha256: string;
+  description: string;
+  lastModified: string;
+}
+
+export type VersionDeletion = { kind: "deleted" } | { kind: "absent" } | { kind: "referenced"; message: string };

@@ -21,17 +21,12 @@
  * Without a LIVE alias nothing is deleted for that function: there is no traffic to protect, so no
  * way to tell which versions matter.
  */
+import type { VersionSummary } from "../aws/lambda.ts";
 import { aliasToVersion, compareVersions } from "../input/versions.ts";
 import { decodeMarker } from "./marker.ts";
 
-/** One published version as ListVersionsByFunction returns it. */
-export interface VersionInfo {
-  /** "$LATEST" or a published version number. */
-  functionVersion: string;
-  codeSha256: string;
-  description: string;
-  lastModified: string;
-}
+/** One version as ListVersionsByFunction returns it. */
+export type VersionInfo = VersionSummary;
 
 /** One alias as ListAliases returns it; `weights` maps additional version -> fraction (0..1). */
 export interface AliasInfo {
@@ -248,4 +243,28 @@ export function summarisePrune(plan: PrunePlan): { functions: number; skipped: n
     aliases += e.deletions.reduce((n, d) => n + d.aliases.length, 0);
   }
   return { functions: plan.entries.length, skipped, versions, aliases };
+}
+
+/** What observe/versions.ts saw of one function. */
+export type PruneObservation =
+  | { kind: "observed"; versions: readonly VersionInfo[]; aliases: readonly AliasInfo[] }
+  | { kind: "missing-function" }
+  | { kind: "failed"; message: string };
+
+/** The prune plan of every function, sorted by name. */
+export function buildPrunePlan(
+  names: readonly string[],
+  observations: ReadonlyMap<string, PruneObservation>,
+  liveAlias: string,
+  keep: number,
+): PrunePlan {
+  const entries = [...names].sort().map((name): PruneEntry => {
+    const seen = observations.get(name) ?? { kind: "failed", message: "not observed" };
+    if (seen.kind === "missing-function") {
+      return { name, kind: "skipped", code: "function-missing", reason: `function "${name}" does not exist` };
+    }
+    if (seen.kind === "failed") return { name, kind: "skipped", code: "observe-failed", reason: seen.message };
+    return planPrune({ name, versions: seen.versions, aliases: seen.aliases, liveAlias, keep });
+  });
+  return { liveAlias, keep, entries };
 }

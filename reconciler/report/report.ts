@@ -142,7 +142,7 @@ export function renderPlanTable(plan: Plan): string {
 }
 
 /** Left-aligned columns two spaces apart; the last column is not padded. */
-function textTable(header: string[], rows: string[][]): string {
+export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells
@@ -152,7 +152,7 @@ function textTable(header: string[], rows: string[][]): string {
   return [header, ...rows].map(line).join("\n");
 }
 
-const md = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+export const md = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 
 /** CodeCommit's limit for one pull-request comment (PostCommentForPullRequest `content`). */
 export const MAX_COMMENT_LENGTH = 10_240;
