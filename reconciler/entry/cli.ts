@@ -12,7 +12,8 @@ import { MAX_DEFINITION_BYTES } from "../input/definitions.ts";
 import { loadDesired } from "../input/desired.ts";
 import { describeError, formatProblem, type Problem } from "../core/errors.ts";
 import { createLogger, levelFromEnv } from "../core/log.ts";
-import { type JobParameters, validateParameters } from "../input/parameters.ts";
+import { type JobParameters, type ParametersResult, validateParameters } from "../input/parameters.ts";
+import { runPrune } from "./commands/prune.ts";
 import { hasChanges, type Plan } from "../plan/plan.ts";
 import { applyDefinition, makePlan } from "../apply/reconcile.ts";
 import { applyToJson, planToJson, renderApplyTable, renderPlanMarkdown, renderPlanTable } from "../report/report.ts";
@@ -30,12 +31,14 @@ export interface CliIo {
   download?: Downloader;
 }
 
-const USAGE = `Usage: lambda-gitops <command> [FILE] [options]
+export const USAGE = `Usage: lambda-gitops <command> [FILE] [options]
 
 Commands:
   validate [FILE]   check the definition file and the prefix policy offline
   plan [FILE]       show what apply would do (read-only)
   apply [FILE]      make LIVE match the definition file
+  prune [FILE] --keep N [--delete]
+                    list (and with --delete, delete) versions outside a rollback window of N
 
 FILE defaults to lambdas.json (YAML: lambdas.yaml / lambdas.yml).
 
@@ -55,7 +58,7 @@ Options:
   -h, --help              show this help
 `;
 
-const OPTIONS = {
+export const OPTIONS = {
   "allowed-prefix": { type: "string", multiple: true },
   "source-role-arn": { type: "string" },
   "external-id": { type: "string" },
@@ -74,6 +77,7 @@ const OPTIONS = {
 type Format = "table" | "json" | "markdown";
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === "prune") return runPrune(argv.slice(1), io);
   let parsed: ReturnType<
     typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>
   >;
@@ -101,21 +105,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT_ERROR;
   }
 
-  const settings = validateParameters(
-    {
-      allowedPrefixes: values["allowed-prefix"] ?? [],
-      sourceRoleArn: values["source-role-arn"],
-      externalId: values["external-id"],
-      liveAlias: values["live-alias"],
-      region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
-      concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
-      stagingBucket: values["staging-bucket"],
-      controlRate: numberFlag(values["control-rate"]),
-      getFunctionRate: numberFlag(values["get-function-rate"]),
-      transferBudgetMiB: numberFlag(values["transfer-budget-mib"]),
-    },
-    "command line",
-  );
+  const settings = settingsFromFlags(values, io.env);
   if (!settings.ok) return reportProblems(io, settings.problems.map(flagProblem));
   const parameters = settings.parameters;
 
@@ -155,6 +145,29 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     : EXIT_ERROR;
 }
 
+/** The job parameters given as flags (shared by every command that talks to AWS). */
+export function settingsFromFlags(
+  values: Partial<Record<keyof typeof OPTIONS, string | string[] | boolean | undefined>>,
+  env: CliIo["env"],
+): ParametersResult {
+  const text = (key: keyof typeof OPTIONS) => values[key] as string | undefined;
+  return validateParameters(
+    {
+      allowedPrefixes: values["allowed-prefix"] ?? [],
+      sourceRoleArn: text("source-role-arn"),
+      externalId: text("external-id"),
+      liveAlias: text("live-alias"),
+      region: text("region") ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+      concurrency: numberFlag(text("concurrency")),
+      stagingBucket: text("staging-bucket"),
+      controlRate: numberFlag(text("control-rate")),
+      getFunctionRate: numberFlag(text("get-function-rate")),
+      transferBudgetMiB: numberFlag(text("transfer-budget-mib")),
+    },
+    "command line",
+  );
+}
+
 export function renderPlan(plan: Plan, format: Format): string {
   if (format === "json") return JSON.stringify(planToJson(plan), null, 2);
   if (format === "markdown") return renderPlanMarkdown(plan);
@@ -176,12 +189,12 @@ const FLAG_OF: Record<string, string> = {
 
 const numberFlag = (value: string | undefined) => (value === undefined ? undefined : Number(value));
 
-function flagProblem(problem: Problem): Problem {
+export function flagProblem(problem: Problem): Problem {
   const key = problem.path.split(/[.[]/)[0] ?? "";
   return { ...problem, path: FLAG_OF[key] ?? problem.path };
 }
 
-function reportProblems(io: CliIo, problems: readonly Problem[]): number {
+export function reportProblems(io: CliIo, problems: readonly Problem[]): number {
   for (const p of problems) {
     io.stderr(
       p.file === "command line" ? `command line: ${p.path}: ${p.message}\n` : `${formatProblem(p)}\n`,
@@ -191,7 +204,7 @@ function reportProblems(io: CliIo, problems: readonly Problem[]): number {
   return EXIT_ERROR;
 }
 
-async function readDefinition(
+export async function readDefinition(
   file: string,
 ): Promise<{ ok: true; text: string } | { ok: false; message: string }> {
   try {

@@ -6,7 +6,6 @@ import type { PruneReport } from "../apply/prune.ts";
 import {
   type Deletion,
   describeKeepReason,
-  type KeptVersion,
   type PrunePlan,
   pruneSteps,
   summarisePrune,
