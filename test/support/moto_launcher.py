@@ -23,6 +23,9 @@ without any test-only branch in production code:
                      idempotent by clientRequestToken like AWS (same token + same parameters -> the original
                      comment, nothing recorded; same token + other parameters -> IdempotencyParameterMismatchException).
 7. Timestamps      - CodePipeline GetPipeline/ListPipelines timestamps become epoch seconds, as AWS sends them.
+8. Referenced versions - DeleteFunction with a version Qualifier that an alias references (primary or additional
+                     weight) is refused with ResourceConflictException (409), as AWS does ("You can't delete a
+                     version that an alias references", DeleteFunction API reference); moto deletes it.
 
 Launcher-owned routes (never forwarded to moto, never in the call log):
 
@@ -724,6 +727,45 @@ def rewrite_error_name(headers: list[tuple[str, str]], body: bytes) -> tuple[lis
 
 
 # --------------------------------------------------------------------------------------------------
+# Concern 8: a version an alias references cannot be deleted
+# --------------------------------------------------------------------------------------------------
+
+
+def lambda_error(start_response: StartResponse, status: int, name: str, message: str) -> list[bytes]:
+    body = json.dumps({"Type": "User", "message": message}).encode("utf-8")
+    start_response(
+        f"{status} {HTTPStatus(status).phrase}",
+        [("Content-Type", "application/json"), ("X-Amzn-ErrorType", name), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def refuse_referenced_version(environ: dict[str, Any]) -> str | None:
+    """The refusal message when DeleteFunction names a version some alias routes to, else None."""
+    from moto.awslambda.models import lambda_backends
+
+    qualifier = (parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier") or [""])[0]
+    segments = path_segments(environ)
+    if not re.fullmatch(r"[0-9]+", qualifier) or len(segments) != 3:
+        return None
+    function_name = segments[2].split(":function:")[-1]
+    _, region, _ = credential_scope(environ)
+    try:
+        aliases = lambda_backends[account_for(environ)][region or "us-east-1"].list_aliases(function_name)
+    except Exception:
+        return None  # let moto answer (not found, ...)
+    referencing = []
+    for alias in aliases:
+        routing = alias.routing_config or {}
+        weights = routing.get("AdditionalVersionWeights") or {} if isinstance(routing, dict) else {}
+        if alias.function_version == qualifier or qualifier in weights:
+            referencing.append(alias.name)
+    if not referencing:
+        return None
+    return f"Unable to delete version because the following aliases reference it: [{', '.join(sorted(referencing))}]"
+
+
+# --------------------------------------------------------------------------------------------------
 # Lambda response patching (concerns 1-3)
 # --------------------------------------------------------------------------------------------------
 
@@ -857,6 +899,11 @@ class HarnessMiddleware:
 
     def call_lambda(self, environ: dict[str, Any], start_response: StartResponse, entry: dict[str, Any]) -> list[bytes]:
         """Run moto, buffer the (small, JSON) Lambda response, patch it, then send it."""
+        if entry["operation"] == "DeleteFunction":
+            refused = refuse_referenced_version(environ)
+            if refused:
+                entry["status"] = 409
+                return lambda_error(start_response, 409, "ResourceConflictException", refused)
         return self.call_patched(environ, start_response, entry, patch_lambda_response)
 
     def call_patched(
