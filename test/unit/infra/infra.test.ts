@@ -61,6 +61,7 @@ const SAMPLES: Record<TemplateName, Sample> = {
     variants: [
       {},
       { StagingBucket: "staging-bucket-1", CodeS3ObjectVersion: "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY" },
+      { AllowPrune: "true" },
     ],
   },
   "source-role": {
@@ -138,7 +139,10 @@ const RECONCILER_LAMBDA_ACTIONS = [
   "lambda:PublishVersion",
   "lambda:CreateAlias",
   "lambda:UpdateAlias",
+  "lambda:ListVersionsByFunction",
 ];
+/** Pruning's deletes: on qualified ARNs only (issue 16). */
+const PRUNE_LAMBDA_ACTIONS = ["lambda:DeleteAlias", "lambda:DeleteFunction"];
 const SOURCE_LAMBDA_ACTIONS = [
   "lambda:GetFunction",
   "lambda:GetFunctionConfiguration",
@@ -336,6 +340,20 @@ function policyStatements(t: Template, ctx: EvalContext): Statement[] {
     }
   }
   return out;
+}
+
+/** The characters of a role's inline policies as IAM counts them (whitespace does not count). */
+function inlinePolicySize(t: Template, ctx: EvalContext): number {
+  let size = 0;
+  for (const resource of Object.values(t.Resources)) {
+    const r = evaluateJson(resource, ctx) as JsonObject;
+    const p = r.Properties as JsonObject;
+    let documents: Json[] = [];
+    if (r.Type === "AWS::IAM::Role") documents = asList(p.Policies).map((x) => (x as JsonObject).PolicyDocument ?? null);
+    if (r.Type === "AWS::IAM::RolePolicy") documents = [p.PolicyDocument ?? null];
+    for (const doc of documents) size += JSON.stringify(doc).replace(/\s/g, "").length;
+  }
+  return size;
 }
 
 function everyVariant(name: TemplateName, check: (s: ReturnType<typeof stack>, label: string) => void) {
@@ -621,7 +639,7 @@ describe("infra/reconciler.yaml", () => {
   it("grants the reconciler's lambda actions exactly on the prefix function ARNs (unqualified and :*)", () => {
     everyVariant("reconciler", ({ template: t, ctx }, label) => {
       const lambda = policyStatements(t, ctx).filter(
-        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")),
+        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")) && s.raw.Sid !== "PrunePrefixVersions",
       );
       expect(lambda, label).to.have.length(PREFIXES.length);
       for (const s of lambda) {
@@ -652,17 +670,7 @@ describe("infra/reconciler.yaml", () => {
       AllowedPrefixes: prefixes.join(","),
       StagingBucket: "s".repeat(63),
     });
-    let size = 0;
-    for (const resource of Object.values(t.Resources)) {
-      const r = evaluateJson(resource, ctx) as JsonObject;
-      const p = r.Properties as JsonObject;
-      let documents: Json[] = [];
-      if (r.Type === "AWS::IAM::Role")
-        documents = asList(p.Policies).map((x) => (x as JsonObject).PolicyDocument ?? null);
-      if (r.Type === "AWS::IAM::RolePolicy") documents = [p.PolicyDocument ?? null];
-      // IAM does not count whitespace towards the quota.
-      for (const doc of documents) size += JSON.stringify(doc).replace(/\s/g, "").length;
-    }
+    const size = inlinePolicySize(t, ctx);
     expect(size).to.be.greaterThan(15 * 400);
     expect(size).to.be.lessThan(10240);
   });
@@ -680,7 +688,7 @@ describe("infra/reconciler.yaml", () => {
     const deny = policyStatements(t, ctx).filter((s) => s.effect === "Deny");
     expect(deny).to.have.length(1);
     expect(sorted(deny[0]!.resources)).to.deep.equal(sorted([ownFunction, `${ownFunction}:*`]));
-    const writes = RECONCILER_LAMBDA_ACTIONS.filter((a) => !/:(Get|List)/.test(a));
+    const writes = [...RECONCILER_LAMBDA_ACTIONS, ...PRUNE_LAMBDA_ACTIONS].filter((a) => !/:(Get|List)/.test(a));
     expect(sorted(deny[0]!.actions)).to.deep.equal(sorted(writes));
   });
 
@@ -761,6 +769,56 @@ describe("infra/reconciler.yaml", () => {
       FunctionArn: "<Function.Arn>",
       ExecutionRoleArn: "<ExecutionRole.Arn>",
     });
+  });
+});
+
+describe("infra/reconciler.yaml: pruning permissions (issue 16)", () => {
+  it("allows DeleteAlias and DeleteFunction only with AllowPrune=true, on qualified prefix ARNs only, in their own statement", () => {
+    everyVariant("reconciler", ({ template: t, ctx }, label) => {
+      const deletes = policyStatements(t, ctx).filter(
+        (s) => s.effect === "Allow" && s.actions.some((a) => PRUNE_LAMBDA_ACTIONS.includes(a)),
+      );
+      expect(deletes, label).to.have.length(ctx.conditions.PruneAllowed ? PREFIXES.length : 0);
+      if (!ctx.conditions.PruneAllowed) return;
+      for (const s of deletes) {
+        expect(s.raw.Sid).to.equal("PrunePrefixVersions");
+        expect(sorted(s.actions)).to.deep.equal(sorted(PRUNE_LAMBDA_ACTIONS));
+        expect(s.resources).to.have.length(1);
+        expect(s.resources[0]).to.match(/^arn:aws:lambda:[^:]+:\d{12}:function:[A-Za-z0-9_-]+\*:\*$/);
+      }
+      expect(sorted(deletes.flatMap((s) => s.resources))).to.deep.equal(
+        sorted(prefixArns(TARGET_ACCOUNT).filter((arn) => arn.endsWith(":*"))),
+      );
+    });
+  });
+
+  it("matches no unqualified function ARN with a delete, so DeleteFunction without Qualifier is denied", () => {
+    const { template: t, ctx } = stack("reconciler", { AllowPrune: "true" });
+    const deleteResources = policyStatements(t, ctx)
+      .filter((s) => s.effect === "Allow" && s.actions.some((a) => PRUNE_LAMBDA_ACTIONS.includes(a)))
+      .flatMap((s) => s.resources);
+    // IAM's "*" matches any characters, ":" included: model it to check the patterns.
+    const matches = (pattern: string, arn: string) =>
+      new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(arn);
+    const fn = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:team-a-orders`;
+    expect(deleteResources.some((p) => matches(p, fn))).to.equal(false);
+    expect(deleteResources.some((p) => matches(p, `${fn}:7`))).to.equal(true);
+    expect(deleteResources.some((p) => matches(p, `${fn}:1-4-0`))).to.equal(true);
+    expect(deleteResources.some((p) => matches(p, `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:team-c-x:7`))).to.equal(false);
+  });
+});
+
+describe("infra/reconciler.yaml: pruning within IAM's quota", () => {
+  it("keeps the inline policies under 10,240 characters for 13 twenty-character prefixes with AllowPrune=true", () => {
+    const prefixes = Array.from({ length: 13 }, (_, i) => `team-${String(i).padStart(2, "0")}-${"x".repeat(11)}-`);
+    const { template: t, ctx } = stack("reconciler", {
+      AllowedPrefixes: prefixes.join(","),
+      StagingBucket: "s".repeat(63),
+      AllowPrune: "true",
+    });
+    const size = inlinePolicySize(t, ctx);
+    expect(size).to.be.greaterThan(13 * 550);
+    expect(size).to.be.lessThan(10240);
   });
 });
 
