@@ -39,7 +39,7 @@ const RECONCILER_ROLE_ARNS = [
   "arn:aws:iam::333333333333:role/other-reconciler",
 ];
 
-type TemplateName = "reconciler" | "source-role" | "pipeline" | "pr-plan";
+type TemplateName = "reconciler" | "source-role" | "pipeline" | "pr-plan" | "drift";
 
 interface Sample {
   accountId: string;
@@ -107,6 +107,25 @@ const SAMPLES: Record<TemplateName, Sample> = {
       },
     ],
   },
+  drift: {
+    accountId: TARGET_ACCOUNT,
+    base: {
+      RepositoryName: "lambda-definitions",
+      AllowedPrefixes: PREFIXES.join(","),
+      CodeS3Bucket: "deploy-artifacts-111111111111",
+      CodeS3Key: "lambda-gitops/0.1.0/lambda-gitops.zip",
+    },
+    variants: [
+      {},
+      {
+        OnDrift: "start-pipeline",
+        ReconcilerRoleArn: RECONCILER_ROLE_ARNS[0]!,
+        DefinitionFile: "deploy/production/lambdas.json",
+        ScheduleExpression: "cron(0/15 * * * ? *)",
+        MetricNamespace: "Team/Deploys",
+      },
+    ],
+  },
 };
 
 /**
@@ -128,6 +147,13 @@ const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason:
     },
   ],
   "pr-plan": [],
+  drift: [
+    { actions: ["cloudtrail:LookupEvents"], reason: "LookupEvents has no resource type in IAM; only '*' is accepted" },
+    {
+      actions: ["cloudwatch:PutMetricData"],
+      reason: "PutMetricData has no resource type; the statement is scoped by the cloudwatch:namespace condition",
+    },
+  ],
 };
 
 const RECONCILER_LAMBDA_ACTIONS = [
@@ -486,7 +512,7 @@ describe("infra: CloudFormation loader and evaluator (test/support/cfn.ts)", () 
   });
 });
 
-for (const name of ["reconciler", "source-role", "pipeline", "pr-plan"] as const) {
+for (const name of ["reconciler", "source-role", "pipeline", "pr-plan", "drift"] as const) {
   describe(`infra/${name}.yaml: structure`, () => {
     it("parses, with format version and a Description", () => {
       const t = template(name);
@@ -1190,5 +1216,97 @@ describe("infra: the UserParameters evaluator is honest", () => {
     expect(() => JSON.parse(String(evaluate(configuration, ctx)))).to.throw();
     expect(() => stack("pipeline", { LiveAlias: 'LI"VE' })).to.throw(/LiveAlias/);
     expect(() => stack("pipeline", { LiveAlias: "123" })).to.throw(/LiveAlias/);
+  });
+});
+
+describe("infra/drift.yaml (issue 16)", () => {
+  const pipelineArn = (name = "lambda-gitops") => `arn:aws:codepipeline:${REGION}:${TARGET_ACCOUNT}:${name}`;
+
+  it("reads Lambda only: read actions on the prefix functions, no write anywhere", () => {
+    everyVariant("drift", ({ template: t, ctx }, label) => {
+      const statements = policyStatements(t, ctx).filter((s) => s.kind === "identity");
+      const lambda = statements.filter((s) => s.actions.some((a) => a.startsWith("lambda:")));
+      expect(lambda, label).to.have.length(PREFIXES.length);
+      for (const s of lambda) {
+        expect(sorted(s.actions)).to.deep.equal(sorted(SOURCE_LAMBDA_ACTIONS));
+      }
+      expect(sorted(lambda.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT)));
+      const actions = statements.flatMap((s) => s.actions);
+      expect(actions.filter((a) => /^lambda:(Update|Create|Delete|Publish|Put|Add|Remove)/.test(a)), label).to.deep.equal([]);
+      expect(actions.filter((a) => a.startsWith("sts:") || a.startsWith("iam:")), label).to.deep.equal([]);
+    });
+  });
+
+  it("grants exactly what the check uses, each on the narrowest resource", () => {
+    everyVariant("drift", ({ template: t, ctx }, label) => {
+      const byAction = Object.fromEntries(
+        policyStatements(t, ctx)
+          .filter((s) => s.kind === "identity" && !s.actions.some((a) => a.startsWith("lambda:") || a.startsWith("logs:")))
+          .map((s) => [s.actions.join(","), s.resources]),
+      );
+      const expected: Record<string, string[]> = {
+        "codecommit:GetFile": [`arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`],
+        "codepipeline:GetPipeline": [pipelineArn()],
+        "cloudtrail:LookupEvents": ["*"],
+        "cloudwatch:PutMetricData": ["*"],
+        "events:PutEvents": [`arn:aws:events:${REGION}:${TARGET_ACCOUNT}:event-bus/default`],
+      };
+      if (ctx.conditions.SelfHeal) expected["codepipeline:StartPipelineExecution"] = [pipelineArn()];
+      expect(byAction, label).to.deep.equal(expected);
+    });
+  });
+
+  it("scopes PutMetricData to the metric namespace", () => {
+    everyVariant("drift", ({ template: t, ctx }, label) => {
+      const metric = policyStatements(t, ctx).find((s) => s.actions.includes("cloudwatch:PutMetricData"));
+      const namespace = ctx.parameters.MetricNamespace;
+      expect(metric?.raw.Condition, label).to.deep.equal({ StringEquals: { "cloudwatch:namespace": namespace } });
+    });
+  });
+
+  it("starts the pipeline only with OnDrift=start-pipeline", () => {
+    const plain = stack("drift");
+    expect(policyStatements(plain.template, plain.ctx).flatMap((s) => s.actions)).to.not.include(
+      "codepipeline:StartPipelineExecution",
+    );
+    const heal = stack("drift", { OnDrift: "start-pipeline" });
+    expect(policyStatements(heal.template, heal.ctx).flatMap((s) => s.actions)).to.include(
+      "codepipeline:StartPipelineExecution",
+    );
+  });
+
+  it("runs drift.handler on the schedule, with the settings the code reads", () => {
+    const { template: t, ctx } = stack("drift", SAMPLES.drift.variants[1]);
+    const fn = evaluateJson(t.Resources.Function!, ctx) as JsonObject;
+    const p = fn.Properties as JsonObject;
+    expect(p.Handler).to.equal("drift.handler");
+    expect(p.Environment).to.deep.equal({
+      Variables: {
+        LOG_LEVEL: "info",
+        PIPELINE_NAME: "lambda-gitops",
+        ACTION_NAME: "Reconcile",
+        REPOSITORY_NAME: "lambda-definitions",
+        BRANCH_NAME: "main",
+        DEFINITION_FILE: "deploy/production/lambdas.json",
+        RECONCILER_ROLE_ARN: RECONCILER_ROLE_ARNS[0],
+        ON_DRIFT: "start-pipeline",
+        METRIC_NAMESPACE: "Team/Deploys",
+      },
+    });
+    const rule = evaluateJson(t.Resources.ScheduleRule!, ctx) as JsonObject;
+    expect((rule.Properties as JsonObject).ScheduleExpression).to.equal("cron(0/15 * * * ? *)");
+    expect((rule.Properties as JsonObject).Targets).to.deep.equal([{ Id: "drift", Arn: "<Function.Arn>" }]);
+    const permission = evaluateJson(t.Resources.InvokeFromRule!, ctx) as JsonObject;
+    expect((permission.Properties as JsonObject).SourceArn).to.equal("<ScheduleRule.Arn>");
+    const plain = stack("drift");
+    const env = ((evaluateJson(plain.template.Resources.Function!, plain.ctx) as JsonObject).Properties as JsonObject)
+      .Environment as JsonObject;
+    expect(env.Variables).to.not.have.any.keys("DEFINITION_FILE", "RECONCILER_ROLE_ARN");
+  });
+
+  it("refuses schedule expressions that are not rate() or cron()", () => {
+    for (const bad of ["every hour", "rate(0 minutes)", "rate(1 fortnight)", ""]) {
+      expect(() => stack("drift", { ScheduleExpression: bad }), bad).to.throw();
+    }
   });
 });
