@@ -105,17 +105,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT_ERROR;
   }
 
-  const settings = settingsFromFlags(values, io.env);
-  if (!settings.ok) return reportProblems(io, settings.problems.map(flagProblem));
-  const parameters = settings.parameters;
-
-  const text = await readDefinition(file);
-  if (!text.ok) {
-    io.stderr(`${file}: ${text.message}\n`);
-    return EXIT_ERROR;
-  }
-  const desired = loadDesired(text.text, file, parameters.allowedPrefixes);
-  if (!desired.ok) return reportProblems(io, desired.problems);
+  const inputs = await loadInputs(values, file, io);
+  if (!inputs.ok) return inputs.exitCode;
+  const { parameters, desired } = inputs;
   if (command === "validate") {
     io.stdout(`${file}: ${desired.definition.functions.length} function(s) valid and allowed.\n`);
     return EXIT_OK;
@@ -143,6 +135,28 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   return report.results.every((r) => r.status === "applied" || r.status === "unchanged")
     ? EXIT_OK
     : EXIT_ERROR;
+}
+
+/** Settings flags, then the definition file and the prefix policy; problems are reported on `io`. */
+export async function loadInputs(
+  values: Parameters<typeof settingsFromFlags>[0],
+  file: string,
+  io: CliIo,
+): Promise<
+  | { ok: true; parameters: JobParameters; desired: Extract<ReturnType<typeof loadDesired>, { ok: true }> }
+  | { ok: false; exitCode: number }
+> {
+  const settings = settingsFromFlags(values, io.env);
+  if (!settings.ok) return { ok: false, exitCode: reportProblems(io, settings.problems.map(flagProblem)) };
+  const parameters = settings.parameters;
+  const text = await readDefinition(file);
+  if (!text.ok) {
+    io.stderr(`${file}: ${text.message}\n`);
+    return { ok: false, exitCode: EXIT_ERROR };
+  }
+  const desired = loadDesired(text.text, file, parameters.allowedPrefixes);
+  if (!desired.ok) return { ok: false, exitCode: reportProblems(io, desired.problems) };
+  return { ok: true, parameters, desired };
 }
 
 /** The job parameters given as flags (shared by every command that talks to AWS). */
@@ -189,12 +203,12 @@ const FLAG_OF: Record<string, string> = {
 
 const numberFlag = (value: string | undefined) => (value === undefined ? undefined : Number(value));
 
-export function flagProblem(problem: Problem): Problem {
+function flagProblem(problem: Problem): Problem {
   const key = problem.path.split(/[.[]/)[0] ?? "";
   return { ...problem, path: FLAG_OF[key] ?? problem.path };
 }
 
-export function reportProblems(io: CliIo, problems: readonly Problem[]): number {
+function reportProblems(io: CliIo, problems: readonly Problem[]): number {
   for (const p of problems) {
     io.stderr(
       p.file === "command line" ? `command line: ${p.path}: ${p.message}\n` : `${formatProblem(p)}\n`,
@@ -204,7 +218,7 @@ export function reportProblems(io: CliIo, problems: readonly Problem[]): number 
   return EXIT_ERROR;
 }
 
-export async function readDefinition(
+async function readDefinition(
   file: string,
 ): Promise<{ ok: true; text: string } | { ok: false; message: string }> {
   try {

@@ -10,7 +10,6 @@
  */
 import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from "@aws-sdk/client-cloudwatch";
-import { CodePipelineClient, CreatePipelineCommand } from "@aws-sdk/client-codepipeline";
 import { CreateAliasCommand, UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
@@ -19,7 +18,8 @@ import { defaultDriftDeps, runDriftCheck } from "../../reconciler/entry/drift.ts
 import { encodeMarker } from "../../reconciler/plan/marker.ts";
 import { type MotoServer, motoEnv, startMoto } from "../support/moto.ts";
 import { describeCalls, mutatingCalls } from "../support/scenario.ts";
-import { type AccountWorld, account, ensureRole, PRODUCTION, seedFunction } from "../support/seed.ts";
+import { createReconcilePipeline } from "../support/pipeline.ts";
+import { type AccountWorld, account, PRODUCTION, seedFunction } from "../support/seed.ts";
 
 const REPO = "lambda-definitions";
 const PIPELINE = "lambda-gitops";
@@ -58,48 +58,12 @@ describe("drift check against moto: LIVE moved by hand is reported with who move
       new UpdateAliasCommand({ FunctionName: "team-a-orders", Name: "LIVE", FunctionVersion: orders["1.4.0"]!.functionVersion }),
     );
 
-    const pipelineRole = await ensureRole(production.clientConfig, "lambda-gitops-pipeline", {
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    await createReconcilePipeline(production.clientConfig, {
+      name: PIPELINE,
+      action: ACTION,
+      repository: REPO,
+      userParameters: { allowedPrefixes: ["team-a-"], definitionFile: "lambdas.json" },
     });
-    const codePipeline = new CodePipelineClient(production.clientConfig);
-    await codePipeline.send(
-      new CreatePipelineCommand({
-        pipeline: {
-          name: PIPELINE,
-          roleArn: pipelineRole,
-          artifactStore: { type: "S3", location: "lambda-gitops-artifacts" },
-          stages: [
-            {
-              name: "Source",
-              actions: [
-                {
-                  name: "Source",
-                  actionTypeId: { category: "Source", owner: "AWS", provider: "CodeCommit", version: "1" },
-                  configuration: { RepositoryName: REPO, BranchName: "main" },
-                  outputArtifacts: [{ name: "Definitions" }],
-                },
-              ],
-            },
-            {
-              name: "Reconcile",
-              actions: [
-                {
-                  name: ACTION,
-                  actionTypeId: { category: "Invoke", owner: "AWS", provider: "Lambda", version: "1" },
-                  inputArtifacts: [{ name: "Definitions" }],
-                  configuration: {
-                    FunctionName: "lambda-gitops-reconciler",
-                    UserParameters: JSON.stringify({ allowedPrefixes: ["team-a-"], definitionFile: "lambdas.json" }),
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      }),
-    );
-    codePipeline.destroy();
     await moto.putCodeCommitFile({
       repositoryName: REPO,
       commitSpecifier: "main",

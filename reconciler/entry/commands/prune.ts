@@ -10,7 +10,6 @@ import { applyPrune } from "../../apply/prune.ts";
 import { createAwsContext } from "../../aws/context.ts";
 import { describeError } from "../../core/errors.ts";
 import { createLogger, levelFromEnv } from "../../core/log.ts";
-import { loadDesired } from "../../input/desired.ts";
 import { observeAllVersions } from "../../observe/versions.ts";
 import { buildPrunePlan, summarisePrune } from "../../plan/prune.ts";
 import { pruneReportToJson, renderPrunePlan, renderPruneReport } from "../../report/prune.ts";
@@ -19,11 +18,8 @@ import {
   EXIT_CHANGES,
   EXIT_ERROR,
   EXIT_OK,
-  flagProblem,
+  loadInputs,
   OPTIONS,
-  readDefinition,
-  reportProblems,
-  settingsFromFlags,
 } from "../cli.ts";
 
 export const PRUNE_USAGE = `Usage: lambda-gitops prune [FILE] --keep N [--delete] [settings flags as for plan]
@@ -74,17 +70,9 @@ export async function runPrune(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`lambda-gitops prune: --format must be table, json or markdown (got "${format}")\n`);
     return EXIT_ERROR;
   }
-  const settings = settingsFromFlags(values, io.env);
-  if (!settings.ok) return reportProblems(io, settings.problems.map(flagProblem));
-  const parameters = settings.parameters;
-
-  const text = await readDefinition(file);
-  if (!text.ok) {
-    io.stderr(`${file}: ${text.message}\n`);
-    return EXIT_ERROR;
-  }
-  const desired = loadDesired(text.text, file, parameters.allowedPrefixes);
-  if (!desired.ok) return reportProblems(io, desired.problems);
+  const inputs = await loadInputs(values, file, io);
+  if (!inputs.ok) return inputs.exitCode;
+  const { parameters, desired } = inputs;
 
   const logger = createLogger({ level: levelFromEnv(io.env.LOG_LEVEL, "warn"), write: (l) => io.stderr(`${l}\n`) });
   const aws = (io.createAws ?? createAwsContext)(parameters);
