@@ -24,9 +24,26 @@ import pLimit from "p-limit";
 import type { LambdaWriter } from "../aws/lambda.ts";
 import { describeError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
-import { type Deletion, type PruneEntry, type PrunePlan, routedVersions } from "../plan/prune.ts";
+import { observeAllVersions } from "../observe/versions.ts";
+import {
+  buildPrunePlan,
+  type Deletion,
+  type PruneEntry,
+  type PrunePlan,
+  routedVersions,
+} from "../plan/prune.ts";
 
 export type PruneLambda = Pick<LambdaWriter, "listAliases" | "deleteAlias" | "deleteVersion" | "createAlias">;
+
+/** Observe (ListAliases + ListVersionsByFunction per function) and plan the pruning of `names`. */
+export async function makePrunePlan(
+  lambda: Pick<LambdaWriter, "listAliases" | "listVersions">,
+  names: readonly string[],
+  options: { liveAlias: string; keep: number; concurrency: number },
+): Promise<PrunePlan> {
+  const observations = await observeAllVersions(lambda, names, options.concurrency);
+  return buildPrunePlan(names, observations, options.liveAlias, options.keep);
+}
 
 export type DeletionOutcome =
   | { kind: "deleted"; deletion: Deletion }

@@ -99,3 +99,26 @@ export function renderPruneReport(report: PruneReport): string {
   });
   return textTable(["FUNCTION", "RESULT", "VERSION", "DETAILS"], lines);
 }
+
+/** One line for the pipeline's job summary: "pruned 3 version(s) in 2 function(s)[, N kept, M failed]". */
+export function pruneJobSummary(report: PruneReport): string {
+  let deleted = 0;
+  let kept = 0;
+  const functions = new Set<string>();
+  const failed: string[] = [];
+  for (const r of report.results) {
+    if (r.status === "skipped") continue;
+    for (const o of r.outcomes) {
+      if (o.kind === "deleted") {
+        deleted += 1;
+        functions.add(r.name);
+      } else kept += 1;
+    }
+    if (r.status === "failed") failed.push(r.name);
+  }
+  const extra = [
+    ...(kept > 0 ? [`${kept} kept because they serve traffic now`] : []),
+    ...(failed.length > 0 ? [`pruning failed for ${failed.join(", ")}`] : []),
+  ];
+  return `Pruned ${deleted} version(s) in ${functions.size} function(s)${extra.length > 0 ? `; ${extra.join("; ")}` : ""}.`;
+}

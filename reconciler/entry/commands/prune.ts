@@ -6,12 +6,11 @@
  * `--detailed-exitcode` and without `--delete`: 2 when something would be deleted.
  */
 import { parseArgs } from "node:util";
-import { applyPrune } from "../../apply/prune.ts";
+import { applyPrune, makePrunePlan } from "../../apply/prune.ts";
 import { createAwsContext } from "../../aws/context.ts";
 import { describeError } from "../../core/errors.ts";
 import { createLogger, levelFromEnv } from "../../core/log.ts";
-import { observeAllVersions } from "../../observe/versions.ts";
-import { buildPrunePlan, summarisePrune } from "../../plan/prune.ts";
+import { summarisePrune } from "../../plan/prune.ts";
 import { pruneReportToJson, renderPrunePlan, renderPruneReport } from "../../report/prune.ts";
 import {
   type CliIo,
@@ -77,8 +76,7 @@ export async function runPrune(argv: string[], io: CliIo): Promise<number> {
   const logger = createLogger({ level: levelFromEnv(io.env.LOG_LEVEL, "warn"), write: (l) => io.stderr(`${l}\n`) });
   const aws = (io.createAws ?? createAwsContext)(parameters);
   const names = desired.definition.functions.map((f) => f.name);
-  const observations = await observeAllVersions(aws.target, names, parameters.concurrency);
-  const plan = buildPrunePlan(names, observations, parameters.liveAlias, keep);
+  const plan = await makePrunePlan(aws.target, names, { liveAlias: parameters.liveAlias, keep, concurrency: parameters.concurrency });
   const failedToObserve = plan.entries.some((e) => e.kind === "skipped" && e.code === "observe-failed");
 
   if (!values.delete) {
