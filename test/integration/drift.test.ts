@@ -13,6 +13,7 @@ import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from "@aws
 import { CreateAliasCommand, UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
+import { createTrailReader } from "../../reconciler/aws/cloudtrail.ts";
 import { silentLogger } from "../../reconciler/core/log.ts";
 import { defaultDriftDeps, runDriftCheck } from "../../reconciler/entry/drift.ts";
 import { encodeMarker } from "../../reconciler/plan/marker.ts";
@@ -30,7 +31,10 @@ describe("drift check against moto: LIVE moved by hand is reported with who move
   this.timeout(60_000);
   let moto: MotoServer;
   let production: AccountWorld;
-  const trail = mockClient(CloudTrailClient);
+  // moto has no LookupEvents: the drift check's own CloudTrail client, mocked at the SDK boundary.
+  const cloudTrail = new CloudTrailClient({ region: "us-east-1" });
+  const trail = mockClient(cloudTrail);
+  const deps = () => ({ ...defaultDriftDeps(), trail: createTrailReader(cloudTrail, { minIntervalMs: 0 }) });
   const savedEnv: Record<string, string | undefined> = {};
 
   before(async () => {
@@ -125,7 +129,7 @@ describe("drift check against moto: LIVE moved by hand is reported with who move
     });
     await moto.resetCalls();
     const now = new Date();
-    const result = await runDriftCheck({ ...defaultDriftDeps(), env, logger: silentLogger, now: () => now });
+    const result = await runDriftCheck({ ...deps(), env, logger: silentLogger, now: () => now });
 
     expect(result.kind).to.equal("checked");
     if (result.kind !== "checked") return;
@@ -172,7 +176,7 @@ describe("drift check against moto: LIVE moved by hand is reported with who move
   it("after the file wins again (LIVE as written), nothing drifts and CloudTrail is not asked", async () => {
     trail.reset();
     await production.lambda.send(new UpdateAliasCommand({ FunctionName: "team-a-orders", Name: "LIVE", FunctionVersion: "2" }));
-    const result = await runDriftCheck({ ...defaultDriftDeps(), env, logger: silentLogger, now: () => new Date() });
+    const result = await runDriftCheck({ ...deps(), env, logger: silentLogger, now: () => new Date() });
     expect(result.kind === "checked" && result.detail.drifted).to.deep.equal([]);
     expect(trail.commandCalls(LookupEventsCommand)).to.have.length(0);
   });

@@ -12,9 +12,11 @@ const awsError = (name: string, status: number) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 
 describe("Lambda adapter: pruning calls at the SDK boundary", () => {
-  const lambda = mockClient(LambdaClient);
-  const adapter = createLambdaAdapter(new LambdaClient({ region: "eu-west-1", maxAttempts: 1 }));
+  const client = new LambdaClient({ region: "eu-west-1", maxAttempts: 1 });
+  const lambda = mockClient(client);
+  const adapter = createLambdaAdapter(client);
   afterEach(() => lambda.reset());
+  after(() => lambda.restore());
 
   it("listVersions pages 50 at a time and maps each version", async () => {
     lambda

@@ -97,8 +97,10 @@ describe("drift attribution: who changed LIVE, from CloudTrail events", () => {
 });
 
 describe("CloudTrail adapter (LookupEvents at the SDK boundary)", () => {
-  const trail = mockClient(CloudTrailClient);
+  const client = new CloudTrailClient({ region: "eu-west-1", maxAttempts: 1 });
+  const trail = mockClient(client);
   afterEach(() => trail.reset());
+  after(() => trail.restore());
 
   const record = (name: string, user: string, at: string) => ({
     EventName: name,
@@ -121,7 +123,7 @@ describe("CloudTrail adapter (LookupEvents at the SDK boundary)", () => {
       .resolvesOnce({ Events: [record("PublishVersion20150331", "dave", "2026-11-30T15:00:00Z")] });
     let clock = 1000;
     const slept: number[] = [];
-    const reader = createTrailReader(new CloudTrailClient({ region: "eu-west-1" }), {
+    const reader = createTrailReader(client, {
       now: () => clock,
       sleep: async (ms) => {
         slept.push(ms);
@@ -149,7 +151,7 @@ describe("CloudTrail adapter (LookupEvents at the SDK boundary)", () => {
 
   it("a throttle or access denial is an error, never 'nobody changed it'", async () => {
     trail.on(LookupEventsCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
-    const reader = createTrailReader(new CloudTrailClient({ region: "eu-west-1", maxAttempts: 1 }), { minIntervalMs: 0 });
+    const reader = createTrailReader(client, { minIntervalMs: 0 });
     let error: unknown;
     try {
       await reader.lambdaWrites("team-a-orders", { since: new Date(0), until: new Date() });
