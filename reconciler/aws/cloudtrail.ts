@@ -10,9 +10,12 @@
  * - At most `maxPages` pages of 50 events, newest first; the events' JSON is parsed into the few
  *   fields attribution needs (never logged whole: it may carry request parameters).
  */
-import { type CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
+import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { AwsCallError } from "../core/errors.ts";
+import type { TrailEvent } from "../observe/trail.ts";
 import { realSleep, type Sleep } from "./retry.ts";
+
+export type { TrailEvent };
 
 /** Lambda's write events that can move LIVE or change what a version runs. */
 export const LAMBDA_WRITE_EVENTS = [
@@ -22,25 +25,13 @@ export const LAMBDA_WRITE_EVENTS = [
   "PublishVersion20150331",
 ] as const;
 
-export interface TrailEvent {
-  eventName: string;
-  eventTime: Date;
-  /** userIdentity.arn: e.g. arn:aws:sts::1:assumed-role/Admin/alice, arn:aws:iam::1:user/bob */
-  actorArn: string;
-  /** userIdentity.sessionContext.sessionIssuer.arn: the role behind an assumed-role session. */
-  issuerArn: string | undefined;
-  userName: string | undefined;
-  userAgent: string;
-  /** requestParameters, as CloudTrail recorded them (functionName, name, functionVersion...). */
-  request: Record<string, unknown>;
-}
 
 export interface TrailReader {
   lambdaWrites(functionName: string, options: { since: Date; until: Date }): Promise<TrailEvent[]>;
 }
 
 export function createTrailReader(
-  client: CloudTrailClient,
+  client = new CloudTrailClient({ maxAttempts: 5 }),
   options: { minIntervalMs?: number; maxPages?: number; sleep?: Sleep; now?: () => number } = {},
 ): TrailReader {
   const minInterval = options.minIntervalMs ?? 500;

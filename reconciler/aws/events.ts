@@ -2,14 +2,14 @@
  * Thin adapter over @aws-sdk/client-eventbridge's PutEvents: one event on the default bus. PutEvents
  * answers 200 even when an entry was refused (FailedEntryCount > 0): that is thrown too.
  */
-import { type EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { AwsCallError, LambdaGitopsError } from "../core/errors.ts";
 
 export interface EventPublisher {
   put(input: { source: string; detailType: string; detail: unknown; resources?: string[] }): Promise<string>;
 }
 
-export function createEventPublisher(client: EventBridgeClient): EventPublisher {
+export function createEventPublisher(client = new EventBridgeClient({ maxAttempts: 5 })): EventPublisher {
   return {
     async put({ source, detailType, detail, resources }) {
       let out;

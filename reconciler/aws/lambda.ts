@@ -21,34 +21,14 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
-import { AwsCallError } from "../core/errors.ts";
-
-/** An alias as Lambda stores it. `weights` maps additional version -> fraction (0..1). */
-export interface AliasState {
-  name: string;
-  functionVersion: string;
-  weights: Record<string, number>;
-  revisionId: string;
-}
-
-export interface FunctionState {
-  /** "$LATEST" or a published version number. */
-  functionVersion: string;
-  packageType: "Zip" | "Image";
-  codeSha256: string;
-  codeSize: number;
-  runtime: string | undefined;
-  handler: string | undefined;
-  architectures: string[];
-  role: string | undefined;
-  deadLetterTargetArn: string | undefined;
-  revisionId: string;
-  state: string | undefined;
-  lastUpdateStatus: string | undefined;
-  lastUpdateStatusReason: string | undefined;
-  /** Presigned download URL, valid 10 minutes. Never log or store it. */
-  codeLocation: string | undefined;
-}
+import { AwsCallError, errorName } from "../core/errors.ts";
+import {
+  type AliasState,
+  type FunctionState,
+  isPublishedVersion,
+  type VersionDeletion,
+  type VersionSummary,
+} from "../observe/state.ts";
 
 /** New code for $LATEST: the bytes themselves (up to 50 MB) or an object staged in S3. */
 export type CodeUpdate = ({ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }) & {
@@ -77,7 +57,11 @@ export interface LambdaReader {
   getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
 }
 
-/** What the reconciler changes in the target account. Every write carries a precondition. */
+/**
+ * What the reconciler changes in the target account. Every write carries a precondition.
+ * createAlias / updateAlias answer with the alias as it now is (FunctionVersion, RoutingConfig,
+ * RevisionId, Description): apply checks that answer instead of reading the alias back.
+ */
 export interface LambdaWriter extends LambdaReader {
   updateFunctionCode(functionName: string, update: CodeUpdate): Promise<FunctionState>;
   updateFunctionConfiguration(functionName: string, update: ConfigUpdate): Promise<FunctionState>;
@@ -103,7 +87,7 @@ export interface LambdaWriter extends LambdaReader {
 }
 
 export function isNotFound(error: unknown): boolean {
-  return (error as { name?: string } | undefined)?.name === "ResourceNotFoundException";
+  return errorName(error) === "ResourceNotFoundException";
 }
 
 async function absentOnNotFound<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
@@ -129,6 +113,7 @@ export function toAliasState(alias: AliasConfiguration): AliasState {
     functionVersion: alias.FunctionVersion ?? "",
     weights: { ...(alias.RoutingConfig?.AdditionalVersionWeights ?? {}) },
     revisionId: alias.RevisionId ?? "",
+    description: alias.Description ?? "",
   };
 }
 
@@ -283,7 +268,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
       return done ?? "absent";
     },
     async deleteVersion(functionName, functionVersion) {
-      if (!/^[0-9]+$/.test(functionVersion)) {
+      if (!isPublishedVersion(functionVersion)) {
         throw new Error(`refusing to delete "${functionVersion}": only a published version number can be deleted`);
       }
       try {
@@ -291,7 +276,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
         return { kind: "deleted" };
       } catch (error) {
         if (isNotFound(error)) return { kind: "absent" };
-        if ((error as { name?: string }).name === "ResourceConflictException") {
+        if (errorName(error) === "ResourceConflictException") {
           return { kind: "referenced", message: (error as Error).message };
         }
         throw new AwsCallError("DeleteFunction", error);
@@ -299,14 +284,3 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
     },
   };
 }
-
-/** One version as ListVersionsByFunction lists it. */
-export interface VersionSummary {
-  /** "$LATEST" or a published version number. */
-  functionVersion: string;
-  codeSha256: string;
-  description: string;
-  lastModified: string;
-}
-
-export type VersionDeletion = { kind: "deleted" } | { kind: "absent" } | { kind: "referenced"; message: string };

@@ -2,7 +2,7 @@
  * Thin adapter over @aws-sdk/client-cloudwatch's PutMetricData, for the drift check's metric (how
  * many functions drifted, by pipeline). Alarms are read elsewhere (aws/cloudwatch.ts, rollouts).
  */
-import { type CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { AwsCallError } from "../core/errors.ts";
 
 export const DRIFT_NAMESPACE = "LambdaGitops";
@@ -13,7 +13,7 @@ export interface MetricsPublisher {
   putDriftedFunctions(input: { namespace: string; pipeline: string; count: number; at: Date }): Promise<void>;
 }
 
-export function createMetricsPublisher(client: CloudWatchClient): MetricsPublisher {
+export function createMetricsPublisher(client = new CloudWatchClient({ maxAttempts: 5 })): MetricsPublisher {
   return {
     async putDriftedFunctions({ namespace, pipeline, count, at }) {
       try {

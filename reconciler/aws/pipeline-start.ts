@@ -4,14 +4,14 @@
  * The client request token is derived from the drift seen, so a retried invocation does not start
  * the pipeline twice for the same drift.
  */
-import { type CodePipelineClient, StartPipelineExecutionCommand } from "@aws-sdk/client-codepipeline";
+import { CodePipelineClient, StartPipelineExecutionCommand } from "@aws-sdk/client-codepipeline";
 import { AwsCallError } from "../core/errors.ts";
 
 export interface PipelineStarter {
   start(pipelineName: string, clientRequestToken: string): Promise<string>;
 }
 
-export function createPipelineStarter(client: CodePipelineClient): PipelineStarter {
+export function createPipelineStarter(client = new CodePipelineClient({ maxAttempts: 5 })): PipelineStarter {
   return {
     async start(pipelineName, clientRequestToken) {
       try {

@@ -21,11 +21,6 @@
  *   logged and returned. AWS errors throw, so the scheduled invocation fails visibly (Errors metric).
  */
 import { createHash } from "node:crypto";
-import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { CodeCommitClient } from "@aws-sdk/client-codecommit";
-import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { z } from "zod";
 import { createTrailReader, type TrailReader } from "../aws/cloudtrail.ts";
 import { type CodeCommitAdapter, createCodeCommitAdapter } from "../aws/codecommit.ts";
@@ -35,13 +30,12 @@ import { createMetricsPublisher, DRIFT_NAMESPACE, type MetricsPublisher } from "
 import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pipeline-config.ts";
 import { createPipelineStarter, type PipelineStarter } from "../aws/pipeline-start.ts";
 import { formatProblem } from "../core/errors.ts";
-import { createLogger, type Logger, levelFromEnv } from "../core/log.ts";
+import { entryLogger, type Logger } from "../core/log.ts";
 import { loadDesired } from "../input/desired.ts";
 import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
-import { logPlan } from "../apply/reconcile.ts";
+import { logPlan, scopeOf } from "../apply/reconcile.ts";
 import { observeAll } from "../observe/observe.ts";
-import { decideDrift, type DriftVerdict } from "../plan/drift.ts";
-import { decodeMarker } from "../plan/marker.ts";
+import { driftOf, type DriftVerdict } from "../plan/drift.ts";
 import { buildPlan, semverOf } from "../plan/plan.ts";
 import { attribute, type DriftDetail, type DriftedFunction, describeDrift, driftedOf } from "../report/drift.ts";
 import type { LambdaContext } from "./handler.ts";
@@ -115,15 +109,15 @@ export interface DriftDeps {
 
 export function defaultDriftDeps(): DriftDeps {
   return {
-    pipeline: createPipelineConfigReader(new CodePipelineClient({ maxAttempts: 5 })),
-    codecommit: createCodeCommitAdapter(new CodeCommitClient({ maxAttempts: 5 })),
+    pipeline: createPipelineConfigReader(),
+    codecommit: createCodeCommitAdapter(),
     aws: (parameters) => createAwsContext({ ...parameters, sourceRoleArn: undefined }, { runId: "drift" }),
-    trail: createTrailReader(new CloudTrailClient({ maxAttempts: 5 })),
-    metrics: createMetricsPublisher(new CloudWatchClient({ maxAttempts: 5 })),
-    events: createEventPublisher(new EventBridgeClient({ maxAttempts: 5 })),
-    starter: createPipelineStarter(new CodePipelineClient({ maxAttempts: 5 })),
+    trail: createTrailReader(),
+    metrics: createMetricsPublisher(),
+    events: createEventPublisher(),
+    starter: createPipelineStarter(),
     env: process.env,
-    logger: createLogger({ level: levelFromEnv(process.env.LOG_LEVEL, "info"), write: (line) => console.log(line) }),
+    logger: entryLogger(process.env, "info"),
     now: () => new Date(),
   };
 }
@@ -171,7 +165,7 @@ export async function runDriftCheck(deps: DriftDeps): Promise<DriftResult> {
     liveAlias: parameters.liveAlias,
     concurrency: parameters.concurrency,
   });
-  const plan = buildPlan(desired.definition, observations, parameters.liveAlias);
+  const plan = buildPlan(desired.definition, observations, parameters.liveAlias, scopeOf(parameters));
   logPlan(plan, log);
 
   // drift per function
@@ -179,36 +173,30 @@ export async function runDriftCheck(deps: DriftDeps): Promise<DriftResult> {
   const drifted: DriftedFunction[] = [];
   const unknown: string[] = [];
   const until = deps.now();
-  for (const spec of desired.definition.functions) {
-    const seen = observations.get(spec.name);
+  for (const entry of plan.entries) {
+    const seen = observations.get(entry.name);
     if (seen?.kind !== "observed") {
-      unknown.push(spec.name);
+      unknown.push(entry.name);
       continue;
     }
-    const live = seen.live;
-    const description = (live as { description?: string } | undefined)?.description;
-    const verdict = decideDrift(
-      spec.canary ? { version: spec.version, canary: { ...spec.canary } } : { version: spec.version },
-      live ? { functionVersion: live.functionVersion, weights: live.weights } : undefined,
-      decodeMarker(description),
-    );
-    verdicts[spec.name] = verdict;
-    if (verdict.kind === "unknown") unknown.push(spec.name);
+    const verdict = driftOf(entry);
+    verdicts[entry.name] = verdict;
+    if (verdict.kind === "unknown") unknown.push(entry.name);
     if (verdict.kind !== "drifted") continue;
     // attribution: CloudTrail only for drifted functions (LookupEvents allows 2 requests/s)
-    const events = await deps.trail.lambdaWrites(spec.name, {
+    const events = await deps.trail.lambdaWrites(entry.name, {
       since: new Date(until.getTime() - ATTRIBUTION_LOOKBACK_MS),
       until,
     });
     const changedBy = attribute(events, {
-      functionName: spec.name,
+      functionName: entry.name,
       liveAlias: parameters.liveAlias,
       reconcilerRoleArn: settings.reconcilerRoleArn,
       semverOf: (v) => semverOf(v, seen.aliases),
     });
-    const d = driftedOf(spec.name, verdict, changedBy);
+    const d = driftedOf(entry.name, verdict, changedBy);
     drifted.push(d);
-    log.warn("drift", { function: spec.name, drift: describeDrift(d) });
+    log.warn("drift", { function: entry.name, drift: describeDrift(d) });
   }
 
   const detail: DriftDetail = {

@@ -4,7 +4,8 @@
  * page of 50 versions). A read failure is that function's "failed" observation, never "absent".
  */
 import pLimit from "p-limit";
-import type { AliasState, LambdaReader, LambdaWriter } from "../aws/lambda.ts";
+import type { LambdaReader, LambdaWriter } from "../aws/lambda.ts";
+import type { AliasState } from "./state.ts";
 import { describeError } from "../core/errors.ts";
 import type { AliasInfo, PruneObservation } from "../plan/prune.ts";
 
@@ -17,7 +18,7 @@ export function aliasInfo(alias: AliasState): AliasInfo {
     name: alias.name,
     functionVersion: alias.functionVersion,
     weights: { ...alias.weights },
-    description: (alias as AliasState & { description?: string }).description ?? "",
+    description: alias.description,
   };
 }
 

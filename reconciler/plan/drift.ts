@@ -14,12 +14,13 @@
  *   tool, or overwritten by hand): nothing to compare with.
  */
 import type { Marker } from "./marker.ts";
-import { type Desired, type Routing, sameRouting } from "./plan.ts";
+import type { Desired } from "./plan.ts";
+import { type AliasRouting, routingOfAlias, sameRouting } from "./routing.ts";
 
 export type DriftVerdict =
   | { kind: "in-sync" }
   | { kind: "file-changed"; declared: Desired }
-  | { kind: "drifted"; expected: Routing; actual: Routing; declared: Desired; fileChanged: boolean }
+  | { kind: "drifted"; expected: AliasRouting; actual: AliasRouting; declared: Desired; fileChanged: boolean }
   | { kind: "unknown"; reason: "no-live" | "no-marker" };
 
 /** What the marker says the file declared when LIVE was last written. */
@@ -38,14 +39,26 @@ export function sameDesired(a: Desired, b: Desired): boolean {
  * @param live LIVE's routing as observed (undefined: no LIVE alias)
  * @param marker the marker decoded from LIVE's description (undefined: none)
  */
-export function decideDrift(desired: Desired, live: Routing | undefined, marker: Marker | undefined): DriftVerdict {
+export function decideDrift(desired: Desired, live: AliasRouting | undefined, marker: Marker | undefined): DriftVerdict {
   if (!live) return { kind: "unknown", reason: "no-live" };
   if (!marker) return { kind: "unknown", reason: "no-marker" };
   const declared = markerDeclared(marker);
   const fileChanged = !sameDesired(declared, desired);
-  const expected: Routing = { functionVersion: marker.functionVersion, weights: { ...marker.weights } };
-  if (!sameRouting(expected, live)) {
-    return { kind: "drifted", expected, actual: { functionVersion: live.functionVersion, weights: { ...live.weights } }, declared, fileChanged };
+  const expected: AliasRouting = { functionVersion: marker.functionVersion, weights: { ...marker.weights } };
+  const actual: AliasRouting = { functionVersion: live.functionVersion, weights: { ...live.weights } };
+  if (!sameRouting(routingOfAlias(expected), routingOfAlias(actual))) {
+    return { kind: "drifted", expected, actual, declared, fileChanged };
   }
   return fileChanged ? { kind: "file-changed", declared } : { kind: "in-sync" };
+}
+
+/** The drift verdict of a plan entry, from what it observed of LIVE (its routing and marker). */
+export function driftOf(entry: {
+  desired: Desired;
+  live: { exists: boolean; functionVersion: string | null; weights: Record<string, number>; marker: Marker | undefined };
+}): DriftVerdict {
+  const { live } = entry;
+  const routing =
+    live.exists && live.functionVersion !== null ? { functionVersion: live.functionVersion, weights: live.weights } : undefined;
+  return decideDrift(entry.desired, routing, live.marker);
 }

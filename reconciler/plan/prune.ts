@@ -21,7 +21,7 @@
  * Without a LIVE alias nothing is deleted for that function: there is no traffic to protect, so no
  * way to tell which versions matter.
  */
-import type { VersionSummary } from "../aws/lambda.ts";
+import { isPublishedVersion, type VersionSummary } from "../observe/state.ts";
 import { aliasToVersion, compareVersions } from "../input/versions.ts";
 import { decodeMarker } from "./marker.ts";
 
@@ -91,14 +91,13 @@ export interface PrunePlan {
   entries: PruneEntry[];
 }
 
-const PUBLISHED = /^[0-9]+$/;
 const byNumber = (a: string, b: string) => Number(a) - Number(b);
 
 /** A plain version alias of ours: a semantic-version name pointing at one published version. */
 function ourVersionOf(alias: AliasInfo): string | undefined {
   const version = aliasToVersion(alias.name);
   if (version === undefined) return undefined;
-  if (!PUBLISHED.test(alias.functionVersion) || Object.keys(alias.weights).length > 0) return undefined;
+  if (!isPublishedVersion(alias.functionVersion) || Object.keys(alias.weights).length > 0) return undefined;
   return version;
 }
 
@@ -153,7 +152,7 @@ export function planPrune(input: PruneInput): PruneEntry {
     keepFor(functionVersion, { kind: "window", version });
   }
 
-  const livePrimary = PUBLISHED.test(live.functionVersion) ? Number(live.functionVersion) : undefined;
+  const livePrimary = isPublishedVersion(live.functionVersion) ? Number(live.functionVersion) : undefined;
   const versionsOf = (functionVersion: string) =>
     (ours.get(functionVersion) ?? []).map((o) => o.version).sort((a, b) => compareVersions(b, a));
 
@@ -188,9 +187,9 @@ export function planPrune(input: PruneInput): PruneEntry {
 /** $LATEST first, then every published version listed or named by an alias, lowest number first. */
 function allVersions(input: PruneInput): string[] {
   const numbers = new Set<string>();
-  for (const v of input.versions) if (PUBLISHED.test(v.functionVersion)) numbers.add(v.functionVersion);
+  for (const v of input.versions) if (isPublishedVersion(v.functionVersion)) numbers.add(v.functionVersion);
   for (const a of input.aliases) {
-    for (const v of routedVersions(a)) if (PUBLISHED.test(v)) numbers.add(v);
+    for (const v of routedVersions(a)) if (isPublishedVersion(v)) numbers.add(v);
   }
   const latest = input.versions.some((v) => v.functionVersion === "$LATEST") ? ["$LATEST"] : [];
   return [...latest, ...[...numbers].sort(byNumber)];

@@ -8,9 +8,9 @@
  * (UpdateFunctionCode, PublishVersion). "alice moved LIVE to 1.3.0 (v4) at 2026-11-30 14:02 UTC
  * from the console".
  */
-import type { TrailEvent } from "../aws/cloudtrail.ts";
+import type { TrailEvent } from "../observe/trail.ts";
 import type { DriftVerdict } from "../plan/drift.ts";
-import type { Routing } from "../plan/plan.ts";
+import { type AliasRouting, describeRouting, routingOfAlias } from "../plan/routing.ts";
 
 export interface Attribution {
   actor: string;
@@ -89,8 +89,8 @@ export function attribute(
 
 export interface DriftedFunction {
   name: string;
-  expected: Routing;
-  actual: Routing;
+  expected: AliasRouting;
+  actual: AliasRouting;
   declaredVersion: string;
   fileChanged: boolean;
   changedBy: Attribution | null;
@@ -124,10 +124,7 @@ export function driftedOf(
 
 /** One line per drifted function, for logs and the job summary. */
 export function describeDrift(d: DriftedFunction): string {
-  const routing = (r: Routing) =>
-    `v${r.functionVersion}${Object.entries(r.weights)
-      .map(([v, w]) => ` + ${Math.round(w * 10000) / 100}% v${v}`)
-      .join("")}`;
+  const routing = (r: AliasRouting) => describeRouting(routingOfAlias(r));
   const who = d.changedBy ? d.changedBy.text : "who changed it is not in CloudTrail's recent events";
   return `${d.name}: LIVE routes ${routing(d.actual)}, the reconciler wrote ${routing(d.expected)} (${d.declaredVersion}); ${who}`;
 }

@@ -10,7 +10,8 @@ import {
   pruneSteps,
   summarisePrune,
 } from "../plan/prune.ts";
-import { md, textTable } from "./report.ts";
+import { md } from "./report.ts";
+import { textTable } from "./text.ts";
 
 export function prunePlanToJson(plan: PrunePlan) {
   return {

@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { applyPrune, makePrunePlan } from "../../apply/prune.ts";
 import { createAwsContext } from "../../aws/context.ts";
 import { describeError } from "../../core/errors.ts";
-import { createLogger, levelFromEnv } from "../../core/log.ts";
+import { entryLogger } from "../../core/log.ts";
 import { summarisePrune } from "../../plan/prune.ts";
 import { pruneReportToJson, renderPrunePlan, renderPruneReport } from "../../report/prune.ts";
 import {
@@ -73,7 +73,7 @@ export async function runPrune(argv: string[], io: CliIo): Promise<number> {
   if (!inputs.ok) return inputs.exitCode;
   const { parameters, desired } = inputs;
 
-  const logger = createLogger({ level: levelFromEnv(io.env.LOG_LEVEL, "warn"), write: (l) => io.stderr(`${l}\n`) });
+  const logger = entryLogger(io.env, "warn", (l) => io.stderr(`${l}\n`));
   const aws = (io.createAws ?? createAwsContext)(parameters);
   const names = desired.definition.functions.map((f) => f.name);
   const plan = await makePrunePlan(aws.target, names, { liveAlias: parameters.liveAlias, keep, concurrency: parameters.concurrency });

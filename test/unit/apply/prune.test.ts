@@ -12,6 +12,7 @@ const deletion = (functionVersion: string, aliases: string[] = []): Deletion => 
   lastModified: "",
 });
 const a = (name: string, functionVersion: string, weights: Record<string, number> = {}) => ({ name, functionVersion, weights });
+const state = (name: string, functionVersion: string) => ({ ...a(name, functionVersion), revisionId: "r", description: "" });
 
 describe("prune apply: the re-check right before each delete", () => {
   const rows: { case: string; aliases: ReturnType<typeof a>[] | undefined; deletion: Deletion; why: string | undefined }[] = [
@@ -37,7 +38,7 @@ describe("prune apply: the re-check right before each delete", () => {
     const lambda: PruneLambda = {
       listAliases: async () => {
         calls.push("ListAliases");
-        return [{ ...a("LIVE", "6"), revisionId: "r" }];
+        return [state("LIVE", "6")];
       },
       deleteAlias: async (_n, alias) => {
         calls.push(`DeleteAlias ${alias}`);
@@ -49,7 +50,7 @@ describe("prune apply: the re-check right before each delete", () => {
       },
       createAlias: async (_n, alias, write) => {
         calls.push(`CreateAlias ${alias} -> ${write.functionVersion}`);
-        return { ...a(alias, write.functionVersion), revisionId: "r" };
+        return state(alias, write.functionVersion);
       },
     };
     const plan: PrunePlan = {
@@ -74,7 +75,7 @@ describe("prune apply: the re-check right before each delete", () => {
 
   it("an AWS error fails that function only, keeping what was done", async () => {
     const lambda: PruneLambda = {
-      listAliases: async () => [{ ...a("LIVE", "6"), revisionId: "r" }],
+      listAliases: async () => [state("LIVE", "6")],
       deleteAlias: async () => "deleted",
       deleteVersion: async () => {
         throw new Error("TooManyRequestsException");

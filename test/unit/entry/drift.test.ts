@@ -1,11 +1,12 @@
 import { expect } from "chai";
-import type { AliasState, LambdaWriter } from "../../../reconciler/aws/lambda.ts";
+import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
+import type { AliasState } from "../../../reconciler/observe/state.ts";
 import type { TrailEvent } from "../../../reconciler/aws/cloudtrail.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
 import { type DriftDeps, readDriftSettings, runDriftCheck, selfHealToken } from "../../../reconciler/entry/drift.ts";
 import { encodeMarker } from "../../../reconciler/plan/marker.ts";
 
-const alias = (name: string, functionVersion: string, description = ""): AliasState & { description: string } => ({
+const alias = (name: string, functionVersion: string, description = ""): AliasState => ({
   name,
   functionVersion,
   weights: {},

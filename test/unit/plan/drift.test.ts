@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { decideDrift, type DriftVerdict } from "../../../reconciler/plan/drift.ts";
 import type { Marker } from "../../../reconciler/plan/marker.ts";
-import type { Desired, Routing } from "../../../reconciler/plan/plan.ts";
+import type { Desired } from "../../../reconciler/plan/plan.ts";
+import type { AliasRouting as Routing } from "../../../reconciler/plan/routing.ts";
 
 const marker = (over: Partial<Marker> = {}): Marker => ({ version: "1.5.0", functionVersion: "6", weights: {}, ...over });
 const routing = (functionVersion: string, weights: Record<string, number> = {}): Routing => ({ functionVersion, weights });
