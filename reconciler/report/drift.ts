@@ -10,7 +10,8 @@
  */
 import type { TrailEvent } from "../observe/trail.ts";
 import type { DriftVerdict } from "../plan/drift.ts";
-import { type AliasRouting, describeRouting, routingOfAlias } from "../plan/routing.ts";
+import type { AliasRouting } from "../plan/routing.ts";
+import { describeAliasRouting } from "./report.ts";
 
 export interface Attribution {
   actor: string;
@@ -124,7 +125,6 @@ export function driftedOf(
 
 /** One line per drifted function, for logs and the job summary. */
 export function describeDrift(d: DriftedFunction): string {
-  const routing = (r: AliasRouting) => describeRouting(routingOfAlias(r));
   const who = d.changedBy ? d.changedBy.text : "who changed it is not in CloudTrail's recent events";
-  return `${d.name}: LIVE routes ${routing(d.actual)}, the reconciler wrote ${routing(d.expected)} (${d.declaredVersion}); ${who}`;
+  return `${d.name}: LIVE routes ${describeAliasRouting(d.actual)}, the reconciler wrote ${describeAliasRouting(d.expected)} (${d.declaredVersion}); ${who}`;
 }
