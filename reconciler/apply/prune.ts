@@ -21,6 +21,7 @@
  * the deletions of one function one after another.
  */
 import pLimit from "p-limit";
+import type { ApplyReport } from "./apply.ts";
 import type { LambdaWriter } from "../aws/lambda.ts";
 import { describeError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
@@ -132,4 +133,21 @@ async function deleteOne(name: string, deletion: Deletion, options: PruneApplyOp
     deletion,
     reason: `an alias moved onto version ${deletion.functionVersion} during the deletion (${result.message}); its version aliases were restored`,
   };
+}
+
+/**
+ * The pipeline's pruning (job parameter `prune`): only after a fully successful apply (every
+ * function applied or unchanged); otherwise undefined, and nothing is deleted.
+ */
+export async function pruneAfterApply(
+  report: ApplyReport,
+  names: readonly string[],
+  options: { lambda: PruneLambda & Pick<LambdaWriter, "listVersions">; liveAlias: string; keep: number; concurrency: number; logger: Logger },
+): Promise<PruneReport | undefined> {
+  if (!report.results.every((r) => r.status === "applied" || r.status === "unchanged")) {
+    options.logger.warn("the apply did not fully succeed: nothing is pruned");
+    return undefined;
+  }
+  const plan = await makePrunePlan(options.lambda, names, options);
+  return applyPrune(plan, options);
 }
