@@ -3,19 +3,12 @@ import type { Observation } from "../../../reconciler/observe/observe.ts";
 import { encodeMarker } from "../../../reconciler/plan/marker.ts";
 import { buildPlan } from "../../../reconciler/plan/plan.ts";
 import { entryToJson, renderPlanMarkdown, renderPlanTable } from "../../../reconciler/report/report.ts";
-import { alias, spec } from "../../support/fixtures.ts";
+import { alias, observedInTarget, spec } from "../../support/fixtures.ts";
 
 /** LIVE on `liveOn`, with the marker saying the reconciler wrote v3 (1.1.1). */
 function observed(liveOn: string): Observation {
   const written = encodeMarker({ version: "1.1.1", functionVersion: "3", weights: {} })!;
-  const aliases = [alias("1-1-1", "3"), alias("1-0-0", "2"), alias("LIVE", liveOn, {}, "rev-live", written)];
-  return {
-    kind: "observed",
-    live: aliases[2],
-    aliases,
-    versions: { "1.1.1": { where: "target", alias: aliases[0]! }, "1.0.0": { where: "target", alias: aliases[1]! } },
-    latest: undefined,
-  };
+  return observedInTarget([alias("1-1-1", "3"), alias("1-0-0", "2"), alias("LIVE", liveOn, {}, "rev-live", written)], ["1.1.1", "1.0.0"]);
 }
 
 function planOf(declared: string, liveOn: string) {
