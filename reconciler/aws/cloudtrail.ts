@@ -12,7 +12,7 @@
  */
 import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { AwsCallError } from "../core/errors.ts";
-import type { TrailEvent } from "../observe/trail.ts";
+import { namesFunction, type TrailEvent } from "../observe/trail.ts";
 import { realSleep, type Sleep } from "./retry.ts";
 
 export type { TrailEvent };
@@ -46,34 +46,46 @@ export function createTrailReader(
     return call();
   };
   const names = new Set<string>(LAMBDA_WRITE_EVENTS);
+  /** Up to maxPages pages of one lookup (one attribute), keeping Lambda's write events. */
+  const lookup = async (attribute: { AttributeKey: "ResourceName" | "EventName"; AttributeValue: string }, since: Date, until: Date) => {
+    const events: TrailEvent[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      let out;
+      try {
+        out = await paced(() =>
+          client.send(
+            new LookupEventsCommand({
+              LookupAttributes: [attribute],
+              StartTime: since,
+              EndTime: until,
+              MaxResults: 50,
+              NextToken: token,
+            }),
+          ),
+        );
+      } catch (error) {
+        throw new AwsCallError("LookupEvents", error);
+      }
+      for (const e of out.Events ?? []) {
+        if (!e.EventName || !names.has(e.EventName)) continue;
+        const parsed = parseTrailEvent(e.CloudTrailEvent, e.EventName, e.EventTime);
+        if (parsed) events.push(parsed);
+      }
+      token = out.NextToken;
+      if (!token) break;
+    }
+    return events;
+  };
   return {
     async lambdaWrites(functionName, { since, until }) {
-      const events: TrailEvent[] = [];
-      let token: string | undefined;
-      for (let page = 0; page < maxPages; page++) {
-        let out;
-        try {
-          out = await paced(() =>
-            client.send(
-              new LookupEventsCommand({
-                LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: functionName }],
-                StartTime: since,
-                EndTime: until,
-                MaxResults: 50,
-                NextToken: token,
-              }),
-            ),
-          );
-        } catch (error) {
-          throw new AwsCallError("LookupEvents", error);
-        }
-        for (const e of out.Events ?? []) {
-          if (!e.EventName || !names.has(e.EventName)) continue;
-          const parsed = parseTrailEvent(e.CloudTrailEvent, e.EventName, e.EventTime);
-          if (parsed) events.push(parsed);
-        }
-        token = out.NextToken;
-        if (!token) break;
+      let events = await lookup({ AttributeKey: "ResourceName", AttributeValue: functionName }, since, until);
+      if (events.length === 0) {
+        // Not every record names its resources: fall back to the alias writes of the account,
+        // filtered by the function named in their request (one more call, only when needed).
+        events = (await lookup({ AttributeKey: "EventName", AttributeValue: "UpdateAlias20150331" }, since, until)).filter(
+          (e) => namesFunction(e, functionName),
+        );
       }
       return events.sort((a, b) => b.eventTime.getTime() - a.eventTime.getTime());
     },

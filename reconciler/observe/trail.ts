@@ -15,3 +15,10 @@ export interface TrailEvent {
   /** requestParameters, as CloudTrail recorded them (functionName, name, functionVersion...). */
   request: Record<string, unknown>;
 }
+
+/** The request names this function (by name, or by ARN with or without a qualifier). */
+export function namesFunction(event: TrailEvent, functionName: string): boolean {
+  const named = event.request.functionName;
+  if (typeof named !== "string") return false;
+  return named === functionName || named.endsWith(`:function:${functionName}`) || named.includes(`:function:${functionName}:`);
+}

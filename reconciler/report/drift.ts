@@ -8,7 +8,7 @@
  * (UpdateFunctionCode, PublishVersion). "alice moved LIVE to 1.3.0 (v4) at 2026-11-30 14:02 UTC
  * from the console".
  */
-import type { TrailEvent } from "../observe/trail.ts";
+import { namesFunction, type TrailEvent } from "../observe/trail.ts";
 import type { DriftVerdict } from "../plan/drift.ts";
 import type { AliasRouting } from "../plan/routing.ts";
 import { describeAliasRouting } from "./report.ts";
@@ -50,10 +50,9 @@ export function via(userAgent: string): string {
 
 const ALIAS_EVENTS = new Set(["UpdateAlias20150331", "CreateAlias20150331"]);
 
+/** A record without a function name was found by ResourceName = the function: it is about it. */
 function sameFunction(event: TrailEvent, functionName: string): boolean {
-  const named = event.request.functionName;
-  if (typeof named !== "string") return true; // looked up by ResourceName already
-  return named === functionName || named.endsWith(`:function:${functionName}`) || named.includes(`:function:${functionName}:`);
+  return typeof event.request.functionName !== "string" || namesFunction(event, functionName);
 }
 
 /** Who changed the function last (outside the reconciler's role), newest first; undefined if unknown. */

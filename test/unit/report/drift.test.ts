@@ -149,6 +149,29 @@ describe("CloudTrail adapter (LookupEvents at the SDK boundary)", () => {
     expect(slept).to.deep.equal([500]);
   });
 
+  it("falls back to the account's UpdateAlias events, filtered by function, when ResourceName finds none", async () => {
+    const other = (fn: string, user: string) => ({
+      EventName: "UpdateAlias20150331",
+      EventTime: new Date("2026-11-30T14:00:00Z"),
+      CloudTrailEvent: JSON.stringify({
+        userIdentity: { arn: `arn:aws:iam::1:user/${user}`, userName: user },
+        userAgent: "aws-cli/2",
+        requestParameters: { functionName: fn, name: "LIVE", functionVersion: "4" },
+      }),
+    });
+    trail
+      .on(LookupEventsCommand, { LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: "team-a-orders" }] })
+      .resolves({ Events: [] })
+      .on(LookupEventsCommand, { LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: "UpdateAlias20150331" }] })
+      .resolves({
+        Events: [other("team-a-payments", "carol"), other("arn:aws:lambda:eu-west-1:1:function:team-a-orders", "erin")],
+      });
+    const reader = createTrailReader(client, { minIntervalMs: 0 });
+    const events = await reader.lambdaWrites("team-a-orders", { since: new Date(0), until: new Date() });
+    expect(events.map((e) => e.userName)).to.deep.equal(["erin"]);
+    expect(trail.commandCalls(LookupEventsCommand)).to.have.length(2);
+  });
+
   it("a throttle or access denial is an error, never 'nobody changed it'", async () => {
     trail.on(LookupEventsCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
     const reader = createTrailReader(client, { minIntervalMs: 0 });
