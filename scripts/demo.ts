@@ -9,6 +9,9 @@
  *
  * Needs python3 with moto: pip install "moto[server]".
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ListAliasesCommand, ResourceNotFoundException } from "@aws-sdk/client-lambda";
 import { MotoMissingError, type MotoServer, startMoto } from "../test/support/moto.ts";
 import {
@@ -20,9 +23,12 @@ import {
   ensureBuilt,
   type HandlerRun,
   invokeHandler,
+  lambdasJsonOf,
   mutatingCalls,
   putSourceArtifact,
+  reconcilerEnv,
   repositoryFiles,
+  runCli,
   type Scenario,
   seedScenario,
   sha256Hex,
@@ -34,6 +40,7 @@ import {
   PRODUCTION,
   STAGING,
   versionAlias,
+  zipOf,
 } from "../test/support/seed.ts";
 
 const BUCKET = `codepipeline-us-east-1-${PRODUCTION}`;
@@ -226,6 +233,63 @@ async function pipelineRun(moto: MotoServer, input: RunInput): Promise<HandlerRu
   return run;
 }
 
+/**
+ * From a zip to production: the build publishes a new version into staging with
+ * `lambda-gitops publish` (twice: the second run changes nothing), then a commit asks for it and the
+ * pipeline promotes those exact bytes. Returns whether everything went as described.
+ */
+async function fromZip(moto: MotoServer, scenario: Scenario, input: Omit<RunInput, "title" | "intro" | "scenario" | "names" | "objectKey" | "revision">): Promise<boolean> {
+  const target = scenario.byKind("promote");
+  const version = "1.2.0";
+  const dir = await mkdtemp(join(tmpdir(), "lambda-gitops-demo-"));
+  try {
+    const zip = join(dir, "invoices.zip");
+    await writeFile(
+      zip,
+      zipOf({ "index.js": `exports.handler = async () => ({ statusCode: 200, body: "${target.name} ${version}, built by CI" });\n` }),
+    );
+    heading(`Run 4: from a zip to production (${target.name} ${version})`);
+    out("A build produced invoices.zip. It publishes it into staging, the lowest account, with staging's credentials:");
+    const args = ["publish", "--function", target.name, "--version", version, "--zip", zip, "--allowed-prefix", ALLOWED_PREFIX];
+    out(`  lambda-gitops ${args.slice(0, 5).join(" ")} --zip invoices.zip --allowed-prefix ${ALLOWED_PREFIX} --description "commit 789abc" --format json`);
+    const env = reconcilerEnv(moto, scenario.staging.credentials);
+    const first = await runCli([...args, "--description", "commit 789abc", "--format", "json"], { env });
+    for (const line of first.stdout.trimEnd().split("\n")) out(`  ${line}`);
+    await moto.resetCalls();
+    const again = await runCli(args, { env });
+    const againWrites = mutatingCalls(await moto.calls());
+    out(`The same publish again: ${again.stdout.trim().split("\n")[0]} (${againWrites.length} write calls).`);
+
+    const definition = lambdasJsonOf([{ name: target.name, desired: { version } }]);
+    await putSourceArtifact(scenario.production, BUCKET, "pipeline/SourceOutput/Pub789z", repositoryFiles(definition));
+    const shown = { ...scenario, functions: scenario.functions.map((f) => (f.name === target.name ? { ...f, desired: { version } } : f)) };
+    const run = await pipelineRun(moto, {
+      ...input,
+      scenario: shown,
+      names: [target.name],
+      title: `Then a commit asks for ${target.name} ${version} in production`,
+      intro: [],
+      objectKey: "pipeline/SourceOutput/Pub789z",
+      revision: "789abc",
+    });
+    const published = await downloadCode(scenario.staging, target.name, versionAlias(version));
+    const live = await downloadCode(scenario.production, target.name, "LIVE");
+    const same = sha256Hex(published.bytes) === sha256Hex(live.bytes);
+    out(
+      `Code check: production's LIVE ${target.name} is ${same ? "byte for byte" : "NOT"} the zip published in staging (sha256 ${sha256Hex(live.bytes).slice(0, 16)}...).`,
+    );
+    return (
+      first.code === 0 &&
+      again.code === 0 &&
+      againWrites.length === 0 &&
+      run.jobResults[0]?.operation === "PutJobSuccessResult" &&
+      same
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<number> {
   // The SDK's documented opt-out of its "Node 20 support ends in 2027" notice, which would open the demo.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -342,6 +406,8 @@ async function main(): Promise<number> {
       revision: "def456",
     });
 
+    const published = await fromZip(moto, scenario, { artifactCredentials });
+
     heading("In short");
     const words: Record<string, string> = {
       promote: "promotion from staging",
@@ -363,10 +429,12 @@ async function main(): Promise<number> {
       mutatingCalls(second.calls).length === 0 &&
       third.jobResults[0]?.operation === "PutJobFailureResult" &&
       mutatingCalls(third.calls).length === 0 &&
-      same;
+      same &&
+      published;
     out(`Run 1: production now matches lambdas.json (${firstActions}; the rest was already live).`);
     out("Run 2: the same commit again changed nothing: running the reconciler twice is safe.");
     out("Run 3: a version nobody built was refused; the job failed with the reason and nothing changed.");
+    out("Run 4: a zip was published into staging (publishing it again changed nothing), then promoted to production byte for byte.");
     out("Every run reported exactly one job result to CodePipeline.");
     if (!ok) out("\nSomething did not go as described above: see the tables and job results.");
     out();

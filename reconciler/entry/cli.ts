@@ -16,6 +16,7 @@ import { type JobParameters, type ParametersResult, validateParameters } from ".
 import { runPrune } from "./commands/prune.ts";
 import { hasChanges, type Plan } from "../plan/plan.ts";
 import { applyDefinition, makePlan } from "../apply/reconcile.ts";
+import { runPublish } from "./commands/publish.ts";
 import { applyToJson, planToJson, renderApplyTable, renderPlanMarkdown, renderPlanTable } from "../report/report.ts";
 
 export const EXIT_OK = 0;
@@ -39,6 +40,7 @@ Commands:
   apply [FILE]      make LIVE match the definition file
   prune [FILE] --keep N [--delete]
                     list (and with --delete, delete) versions outside a rollback window of N
+  publish ...       publish a build (zip or S3) as a version here (see publish --help)
 
 FILE defaults to lambdas.json (YAML: lambdas.yaml / lambdas.yml).
 
@@ -78,6 +80,7 @@ type Format = "table" | "json" | "markdown";
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (argv[0] === "prune") return runPrune(argv.slice(1), io);
+  if (argv[0] === "publish") return runPublish(argv.slice(1), io);
   let parsed: ReturnType<
     typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>
   >;

@@ -58,3 +58,8 @@ export function observedInTarget(aliases: AliasState[], versions: string[], live
     latest: undefined,
   };
 }
+
+/** An error as the AWS SDK throws it: the service's error name and the HTTP status. */
+export function awsError(name: string, message = name, status = 400): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+}

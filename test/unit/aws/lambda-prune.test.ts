@@ -7,9 +7,8 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
+import { awsError } from "../../support/fixtures.ts";
 
-const awsError = (name: string, status: number) =>
-  Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
 
 describe("Lambda adapter: pruning calls at the SDK boundary", () => {
   const client = new LambdaClient({ region: "eu-west-1", maxAttempts: 1 });
@@ -36,8 +35,8 @@ describe("Lambda adapter: pruning calls at the SDK boundary", () => {
   it("listVersions: a missing function is undefined; a throttle is an error", async () => {
     lambda
       .on(ListVersionsByFunctionCommand)
-      .rejectsOnce(awsError("ResourceNotFoundException", 404))
-      .rejects(awsError("TooManyRequestsException", 429));
+      .rejectsOnce(awsError("ResourceNotFoundException", "ResourceNotFoundException", 404))
+      .rejects(awsError("TooManyRequestsException", "TooManyRequestsException", 429));
     expect(await adapter.listVersions("gone")).to.equal(undefined);
     let error: unknown;
     await adapter.listVersions("x").catch((e: unknown) => (error = e));
@@ -62,9 +61,9 @@ describe("Lambda adapter: pruning calls at the SDK boundary", () => {
   it("deleteVersion: a version an alias references is a value; gone is absent; other errors throw", async () => {
     lambda
       .on(DeleteFunctionCommand)
-      .rejectsOnce(awsError("ResourceConflictException", 409))
-      .rejectsOnce(awsError("ResourceNotFoundException", 404))
-      .rejects(awsError("AccessDeniedException", 403));
+      .rejectsOnce(awsError("ResourceConflictException", "ResourceConflictException", 409))
+      .rejectsOnce(awsError("ResourceNotFoundException", "ResourceNotFoundException", 404))
+      .rejects(awsError("AccessDeniedException", "AccessDeniedException", 403));
     expect((await adapter.deleteVersion("f", "3")).kind).to.equal("referenced");
     expect(await adapter.deleteVersion("f", "3")).to.deep.equal({ kind: "absent" });
     let error: unknown;
@@ -73,7 +72,7 @@ describe("Lambda adapter: pruning calls at the SDK boundary", () => {
   });
 
   it("deleteAlias: deleted, or absent when already gone", async () => {
-    lambda.on(DeleteAliasCommand).resolvesOnce({}).rejectsOnce(awsError("ResourceNotFoundException", 404));
+    lambda.on(DeleteAliasCommand).resolvesOnce({}).rejectsOnce(awsError("ResourceNotFoundException", "ResourceNotFoundException", 404));
     expect(await adapter.deleteAlias("f", "1-0-0")).to.equal("deleted");
     expect(await adapter.deleteAlias("f", "1-0-0")).to.equal("absent");
   });
