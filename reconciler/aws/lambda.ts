@@ -11,6 +11,8 @@ import {
   DeleteFunctionCommand,
   type FunctionConfiguration,
   GetAliasCommand,
+  GetCodeSigningConfigCommand,
+  GetFunctionCodeSigningConfigCommand,
   GetFunctionCommand,
   type LambdaClient,
   PublishVersionCommand,
@@ -24,6 +26,7 @@ import {
 import { AwsCallError, errorName } from "../core/errors.ts";
 import {
   type AliasState,
+  type CodeSigning,
   type FunctionState,
   isPublishedVersion,
   type VersionDeletion,
@@ -57,6 +60,12 @@ export interface LambdaReader {
   /** undefined when the function (or the qualifier) does not exist. */
   getFunction(functionName: string, qualifier?: string): Promise<FunctionState | undefined>;
   getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
+  /**
+   * The function's code-signing configuration and its deployment policy; undefined when it has
+   * none (GetFunctionCodeSigningConfig, then GetCodeSigningConfig). Control-plane calls: read only
+   * when code is about to be promoted.
+   */
+  getCodeSigning(functionName: string): Promise<CodeSigning | undefined>;
 }
 
 /**
@@ -243,6 +252,19 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
           ),
         ),
       );
+    },
+    async getCodeSigning(functionName) {
+      const arn = await wrap("GetFunctionCodeSigningConfig", async () => {
+        const out = await client.send(new GetFunctionCodeSigningConfigCommand({ FunctionName: functionName }));
+        return out?.CodeSigningConfigArn || undefined;
+      });
+      if (arn === undefined) return undefined;
+      return wrap("GetCodeSigningConfig", async () => {
+        const out = await client.send(new GetCodeSigningConfigCommand({ CodeSigningConfigArn: arn }));
+        // Lambda's default policy is Warn.
+        const policy = out?.CodeSigningConfig?.CodeSigningPolicies?.UntrustedArtifactOnDeployment ?? "Warn";
+        return { configArn: arn, untrustedArtifactOnDeployment: policy === "Enforce" ? "Enforce" : "Warn" };
+      });
     },
     async listVersions(functionName) {
       return absentOnNotFound("ListVersionsByFunction", async () => {

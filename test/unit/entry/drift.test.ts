@@ -33,6 +33,7 @@ function deps(over: Partial<DriftDeps> = {}, aliases = world()) {
     listAliases: async (name: string) => aliases[name]?.map((a) => ({ ...a })),
     getFunction: async () => undefined,
     getAlias: async () => undefined,
+    getCodeSigning: async () => undefined,
     updateFunctionCode: refuse("UpdateFunctionCode"),
     updateFunctionConfiguration: refuse("UpdateFunctionConfiguration"),
     publishVersion: refuse("PublishVersion"),
