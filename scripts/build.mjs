@@ -34,7 +34,11 @@ await build({
   banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
   define: { __LAMBDA_GITOPS_VERSION__: JSON.stringify(version) },
 });
-const entries = { handler: "reconciler/entry/handler.ts", "pr-plan": "reconciler/entry/pr-plan.ts" };
+const entries = {
+  handler: "reconciler/entry/handler.ts",
+  "pr-plan": "reconciler/entry/pr-plan.ts",
+  drift: "reconciler/entry/drift.ts",
+};
 const { existsSync } = await import("node:fs");
 for (const [name, path] of Object.entries(entries)) {
   if (!existsSync(path)) continue;

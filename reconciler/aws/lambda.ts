@@ -7,6 +7,8 @@ import {
   type AliasConfiguration,
   type Architecture,
   CreateAliasCommand,
+  DeleteAliasCommand,
+  DeleteFunctionCommand,
   type FunctionConfiguration,
   GetAliasCommand,
   GetCodeSigningConfigCommand,
@@ -15,13 +17,21 @@ import {
   type LambdaClient,
   PublishVersionCommand,
   paginateListAliases,
+  paginateListVersionsByFunction,
   type Runtime,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
 import { AwsCallError, errorName } from "../core/errors.ts";
-import type { AliasState, CodeSigning, FunctionState } from "../observe/state.ts";
+import {
+  type AliasState,
+  type CodeSigning,
+  type FunctionState,
+  isPublishedVersion,
+  type VersionDeletion,
+  type VersionSummary,
+} from "../observe/state.ts";
 
 /** New code for $LATEST: the bytes themselves (up to 50 MB) or an object staged in S3. */
 export type CodeUpdate = ({ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }) & {
@@ -76,6 +86,15 @@ export interface LambdaWriter extends LambdaReader {
     alias: string,
     write: AliasWrite & { revisionId: string },
   ): Promise<AliasState>;
+  /** Every version ($LATEST included); undefined when the function does not exist. */
+  listVersions(functionName: string): Promise<VersionSummary[] | undefined>;
+  /** Deletes one alias; "absent" when it was already gone. DeleteAlias takes no RevisionId. */
+  deleteAlias(functionName: string, alias: string): Promise<"deleted" | "absent">;
+  /**
+   * Deletes ONE published version (DeleteFunction with Qualifier = that number; never unqualified,
+   * which would delete the function). "referenced": Lambda refused because an alias references it.
+   */
+  deleteVersion(functionName: string, functionVersion: string): Promise<VersionDeletion>;
 }
 
 export function isNotFound(error: unknown): boolean {
@@ -246,6 +265,48 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
         const policy = out?.CodeSigningConfig?.CodeSigningPolicies?.UntrustedArtifactOnDeployment ?? "Warn";
         return { configArn: arn, untrustedArtifactOnDeployment: policy === "Enforce" ? "Enforce" : "Warn" };
       });
+    },
+    async listVersions(functionName) {
+      return absentOnNotFound("ListVersionsByFunction", async () => {
+        const versions: VersionSummary[] = [];
+        // ListVersionsByFunction returns at most 50 versions a page, whatever MaxItems says.
+        for await (const page of paginateListVersionsByFunction(
+          { client, pageSize: 50 },
+          { FunctionName: functionName },
+        )) {
+          for (const v of page.Versions ?? []) {
+            versions.push({
+              functionVersion: v.Version ?? "",
+              codeSha256: v.CodeSha256 ?? "",
+              description: v.Description ?? "",
+              lastModified: v.LastModified ?? "",
+            });
+          }
+        }
+        return versions;
+      });
+    },
+    async deleteAlias(functionName, alias) {
+      const done = await absentOnNotFound("DeleteAlias", async () => {
+        await client.send(new DeleteAliasCommand({ FunctionName: functionName, Name: alias }));
+        return "deleted" as const;
+      });
+      return done ?? "absent";
+    },
+    async deleteVersion(functionName, functionVersion) {
+      if (!isPublishedVersion(functionVersion)) {
+        throw new Error(`refusing to delete "${functionVersion}": only a published version number can be deleted`);
+      }
+      try {
+        await client.send(new DeleteFunctionCommand({ FunctionName: functionName, Qualifier: functionVersion }));
+        return { kind: "deleted" };
+      } catch (error) {
+        if (isNotFound(error)) return { kind: "absent" };
+        if (errorName(error) === "ResourceConflictException") {
+          return { kind: "referenced", message: (error as Error).message };
+        }
+        throw new AwsCallError("DeleteFunction", error);
+      }
     },
   };
 }

@@ -9,6 +9,7 @@ import { closestKey } from "../core/suggest.ts";
 import { type CliIo, commandHelp, type CommandSpec, EXIT_ERROR, EXIT_OK, PROGRAM, usageError } from "./command.ts";
 import { APPLY, runApply } from "./commands/apply.ts";
 import { PLAN, runPlan } from "./commands/plan.ts";
+import { PRUNE, runPrune } from "./commands/prune.ts";
 import { runPublish } from "./commands/publish.ts";
 import { runStatus, STATUS } from "./commands/status.ts";
 import { runValidate, VALIDATE } from "./commands/validate.ts";
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   plan: { run: runPlan, spec: PLAN },
   apply: { run: runApply, spec: APPLY },
   status: { run: runStatus, spec: STATUS },
+  prune: { run: runPrune, spec: PRUNE },
   publish: { run: runPublish, summary: "Publish a build (zip or S3) as a version here (see publish --help)." },
 };
 

@@ -37,6 +37,8 @@ import { entryLogger, type Logger } from "../core/log.ts";
 import { decodeUtf8 } from "../core/text.ts";
 import { type JobParameters, parseUserParameters } from "../input/parameters.ts";
 import { applyDefinition, logPlan, makePlan } from "../apply/reconcile.ts";
+import { pruneAfterApply } from "../apply/prune.ts";
+import { pruneJobSummary } from "../report/prune.ts";
 import {
   jobFailureMessage,
   jobSummary,
@@ -312,7 +314,11 @@ async function runStages(
     sleep: deps.sleep,
     wait: deps.wait,
   });
-  return outcomeOf(report, continuation.token, parameters.maxRounds);
+  const outcome = outcomeOf(report, continuation.token, parameters.maxRounds);
+  if (outcome.kind !== "success" || outcome.continuationToken || !parameters.prune) return outcome;
+  const names = desired.definition.functions.map((f) => f.name);
+  const pruned = await pruneAfterApply(report, names, { lambda: aws.target, liveAlias: parameters.liveAlias, keep: parameters.prune.keep, concurrency: parameters.concurrency, logger: log });
+  return pruned ? { ...outcome, summary: truncate(`${outcome.summary} ${pruneJobSummary(pruned)}`, MAX_SUMMARY) } : outcome;
 }
 
 function parseContinuation(

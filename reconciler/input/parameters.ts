@@ -75,14 +75,18 @@ export const jobParametersSchema = z.strictObject({
   getFunctionRate: z.number().positive().max(LAMBDA_QUOTAS.getFunction).optional(),
   /** Memory for package transfers in flight (download -> upload), MiB; default 256 (transfer-budget.ts). */
   transferBudgetMiB: z.int().min(1).max(8192).optional(),
+  /** After a fully successful apply, delete versions outside a rollback window of `keep` (plan/prune.ts). */
+  prune: z
+    .strictObject({
+      keep: z.int().min(1, "keep at least 1 version: the live one").max(1000),
+    })
+    .optional(),
 });
 
 export type JobParameters = z.output<typeof jobParametersSchema>;
 export type JobParametersInput = z.input<typeof jobParametersSchema>;
 
 export type ParametersResult = { ok: true; parameters: JobParameters } | { ok: false; problems: Problem[] };
-
-const KNOWN_KEYS = Object.keys(jobParametersSchema.shape);
 
 /** The 12-digit account of a role ARN (the source account promoted code comes from). */
 export function accountOfRoleArn(arn: string): string | undefined {
@@ -157,9 +161,7 @@ export function parseUserParameters(text: string | undefined, source = "UserPara
     };
   }
   return validated(JSON.parse(text), source, (issue) => {
-    const node = doc.getIn(issue.path as (string | number)[], true) as
-      | { range?: [number, number, number] }
-      | undefined;
+    const node = nearestNode(doc, issue.path as (string | number)[]);
     const offset = unknownKeyNode(doc, issue) ?? node?.range?.[0] ?? doc.contents?.range?.[0] ?? 0;
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
@@ -185,10 +187,11 @@ function issueMessage(issue: Issue, input: unknown): string {
   if (issue.code === "unrecognized_keys") {
     return issue.keys
       .map((key) => {
-        const suggestion = closestKey(key, KNOWN_KEYS);
+        const known = knownKeysAt(issue.path);
+        const suggestion = closestKey(key, known);
         return suggestion
           ? `unknown setting "${key}": did you mean "${suggestion}"?`
-          : `unknown setting "${key}" (known settings: ${KNOWN_KEYS.join(", ")})`;
+          : `unknown setting "${key}" (known settings: ${known.join(", ")})`;
       })
       .join("; ");
   }
@@ -203,6 +206,33 @@ function isPresent(input: unknown, path: readonly PropertyKey[]): boolean {
     node = (node as Record<PropertyKey, unknown>)[key];
   }
   return true;
+}
+
+/** The node at `path`, or the closest existing parent (a missing key is reported at its object). */
+function nearestNode(
+  doc: ReturnType<typeof parseDocument>,
+  path: readonly (string | number)[],
+): { range?: [number, number, number] } | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return node;
+  }
+  return undefined;
+}
+
+/** The setting names allowed in the object at `path` (nested objects such as `prune` included). */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: unknown = jobParametersSchema;
+  for (const part of path) {
+    schema = shapeOf(schema)?.[String(part)];
+  }
+  return Object.keys(shapeOf(schema) ?? {});
+}
+
+function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+  let s = schema as { shape?: Record<string, unknown>; unwrap?: () => unknown } | undefined;
+  while (s && !s.shape && typeof s.unwrap === "function") s = s.unwrap() as typeof s;
+  return s?.shape;
 }
 
 function unknownKeyNode(doc: ReturnType<typeof parseDocument>, issue: Issue): number | undefined {

@@ -79,3 +79,14 @@ export function compareText(a: string, b: string): number {
 export function isPublishedVersion(functionVersion: string): boolean {
   return /^[0-9]+$/.test(functionVersion);
 }
+
+/** One version as ListVersionsByFunction lists it. */
+export interface VersionSummary {
+  /** "$LATEST" or a published version number. */
+  functionVersion: string;
+  codeSha256: string;
+  description: string;
+  lastModified: string;
+}
+
+export type VersionDeletion = { kind: "deleted" } | { kind: "absent" } | { kind: "referenced"; message: string };

@@ -16,6 +16,7 @@ import {
   summarise,
 } from "../plan/plan.ts";
 import { liveCreationWarning } from "../plan/live-creation.ts";
+import { driftOf, type DriftVerdict } from "../plan/drift.ts";
 import {
   type AliasRouting,
   describeAdditional,
@@ -48,6 +49,11 @@ export interface PlanJsonFunction {
   steps: Step[];
   /** Where LIVE points after apply (canonical form; null when blocked). */
   finalRouting: Routing | null;
+  /**
+   * LIVE against what the reconciler last wrote (its marker) and the file: `drifted` means someone
+   * moved LIVE out of band (plan/drift.ts).
+   */
+  drift: DriftVerdict;
 }
 
 export interface RoutingJson {
@@ -97,6 +103,7 @@ export function entryToJson(entry: PlanEntry): PlanJsonFunction {
     key: { ...entry.key },
     steps: structuredClone([...stepsOf(entry)]),
     finalRouting: final ? structuredClone(final) : null,
+    drift: structuredClone(driftOf(entry)),
   };
 }
 
@@ -118,6 +125,23 @@ export function describeLive(entry: PlanEntry): string {
   const { version } = entry.live;
   const primary = describeVersion(routing.primary);
   return `${version ? `${version} (${primary})` : primary}${describeAdditional(routing)}`;
+}
+
+/** "v3 + 10% v4" for a routing as Lambda's alias API holds it. */
+export function describeAliasRouting(routing: AliasRouting): string {
+  return describeRouting(routingOfAlias(routing));
+}
+
+/** The action, marked when LIVE drifted: "rollforward (drift)". */
+export function actionLabel(entry: PlanEntry): string {
+  return driftOf(entry).kind === "drifted" ? `${entry.action.kind} (drift)` : entry.action.kind;
+}
+
+/** "LIVE was moved out of band: the reconciler wrote v6, it routes v5 now (file unchanged); " or "". */
+export function driftNote(entry: PlanEntry, liveAlias: string): string {
+  const drift = driftOf(entry);
+  if (drift.kind !== "drifted") return "";
+  return `${liveAlias} was moved out of band: the reconciler wrote ${describeAliasRouting(drift.expected)}, it routes ${describeAliasRouting(drift.actual)} now (${drift.fileChanged ? "the file changed too" : "file unchanged"}); `;
 }
 
 export function describeDetails(entry: PlanEntry): string {
@@ -162,16 +186,16 @@ function summaryLine(plan: Plan): string {
 export function renderPlanTable(plan: Plan): string {
   const rows = plan.entries.map((e) => [
     e.name,
-    e.action.kind,
+    actionLabel(e),
     describeLive(e),
     describeDesired(e),
-    describeDetails(e),
+    driftNote(e, plan.liveAlias) + describeDetails(e),
   ]);
   const header = ["FUNCTION", "ACTION", `${plan.liveAlias} NOW`, "DESIRED", "DETAILS"];
   return [textTable(header, rows), "", `Plan: ${summaryLine(plan)}.`].join("\n");
 }
 
-const md = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+export const md = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 
 /** CodeCommit's limit for one pull-request comment (PostCommentForPullRequest `content`). */
 export const MAX_COMMENT_LENGTH = 10_240;
@@ -205,7 +229,7 @@ export function renderPlanMarkdown(plan: Plan, options: PlanMarkdownOptions = {}
   ];
   const rows = plan.entries.map(
     (e) =>
-      `| \`${e.name}\` | ${e.action.kind === "blocked" ? "**blocked**" : e.action.kind} | ${md(describeLive(e))} | ${md(describeDesired(e))} | ${md(describeDetails(e))} |`,
+      `| \`${e.name}\` | ${e.action.kind === "blocked" ? "**blocked**" : actionLabel(e)} | ${md(describeLive(e))} | ${md(describeDesired(e))} | ${md(driftNote(e, plan.liveAlias) + describeDetails(e))} |`,
   );
   return fitMarkdown(
     head,

@@ -14,7 +14,6 @@ import {
   IdempotencyParameterMismatchException,
   PostCommentForPullRequestCommand,
 } from "@aws-sdk/client-codecommit";
-import { CodePipelineClient, CreatePipelineCommand } from "@aws-sdk/client-codepipeline";
 import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { expect } from "chai";
 import { runCli } from "../../reconciler/entry/cli.ts";
@@ -22,11 +21,11 @@ import { commentToken, defaultDeps, handler, runPrPlan } from "../../reconciler/
 import type { PlanJson } from "../../reconciler/report/report.ts";
 import { pullRequestEvent } from "../support/events.ts";
 import { type MotoServer, MUTATING_LAMBDA_OPERATIONS, motoEnv, startMoto } from "../support/moto.ts";
+import { createReconcilePipeline } from "../support/pipeline.ts";
 import {
   type AccountWorld,
   account,
   createSourceRole,
-  ensureRole,
   PRODUCTION,
   type SeededVersion,
   STAGING,
@@ -169,55 +168,17 @@ describe("pr-plan handler against moto: a pull request gets the plan as one comm
     });
 
     // The pipeline (moto's own CodePipeline) whose Invoke action carries the policy.
-    const pipelineRole = await ensureRole(production.clientConfig, "lambda-gitops-pipeline", {
-      Version: "2012-10-17",
-      Statement: [
-        { Effect: "Allow", Principal: { Service: "codepipeline.amazonaws.com" }, Action: "sts:AssumeRole" },
-      ],
+    await createReconcilePipeline(production.clientConfig, {
+      name: PIPELINE,
+      action: ACTION,
+      repository: REPO,
+      userParameters: {
+        allowedPrefixes: [PREFIX],
+        sourceRoleArn: sourceRoleArn(STAGING),
+        liveAlias: "LIVE",
+        definitionFile: "lambdas.json",
+      },
     });
-    const codePipeline = new CodePipelineClient(production.clientConfig);
-    await codePipeline.send(
-      new CreatePipelineCommand({
-        pipeline: {
-          name: PIPELINE,
-          roleArn: pipelineRole,
-          artifactStore: { type: "S3", location: "lambda-gitops-artifacts" },
-          stages: [
-            {
-              name: "Source",
-              actions: [
-                {
-                  name: "Source",
-                  actionTypeId: { category: "Source", owner: "AWS", provider: "CodeCommit", version: "1" },
-                  configuration: { RepositoryName: REPO, BranchName: "main", PollForSourceChanges: "false" },
-                  outputArtifacts: [{ name: "Definitions" }],
-                },
-              ],
-            },
-            {
-              name: "Reconcile",
-              actions: [
-                {
-                  name: ACTION,
-                  actionTypeId: { category: "Invoke", owner: "AWS", provider: "Lambda", version: "1" },
-                  inputArtifacts: [{ name: "Definitions" }],
-                  configuration: {
-                    FunctionName: "lambda-gitops-reconciler",
-                    UserParameters: JSON.stringify({
-                      allowedPrefixes: [PREFIX],
-                      sourceRoleArn: sourceRoleArn(STAGING),
-                      liveAlias: "LIVE",
-                      definitionFile: "lambdas.json",
-                    }),
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      }),
-    );
-    codePipeline.destroy();
 
     // The function's environment in Lambda: its own (production) credentials and settings.
     const { credentials } = production;

@@ -1,6 +1,8 @@
 /** Small builders for unit tests: observed aliases and function states as the adapter returns them. */
 import type { AliasState, FunctionState } from "../../reconciler/observe/state.ts";
 import type { FunctionSpec } from "../../reconciler/input/definitions.ts";
+import { versionToAlias } from "../../reconciler/input/versions.ts";
+import type { Observation } from "../../reconciler/observe/observe.ts";
 
 export function spec(
   name: string,
@@ -39,6 +41,21 @@ export function fnState(overrides: Partial<FunctionState> = {}): FunctionState {
     lastUpdateStatusReason: undefined,
     codeLocation: undefined,
     ...overrides,
+  };
+}
+
+/**
+ * An observation of a function in the target account only: its aliases (LIVE among them) and the
+ * given semantic versions, each found behind its version alias.
+ */
+export function observedInTarget(aliases: AliasState[], versions: string[], liveAlias = "LIVE"): Observation {
+  const byName = new Map(aliases.map((a) => [a.name, a]));
+  return {
+    kind: "observed",
+    live: byName.get(liveAlias),
+    aliases,
+    versions: Object.fromEntries(versions.map((v) => [v, { where: "target", alias: byName.get(versionToAlias(v))! }])),
+    latest: undefined,
   };
 }
 

@@ -33,6 +33,9 @@ without any test-only branch in production code:
                        gets InvalidParameterValueException (400, "The runtime parameter of <runtime> is no longer
                        supported for creating or updating AWS Lambda functions..."), while UpdateFunctionConfiguration
                        (e.g. to a supported runtime) works.
+9. Referenced versions - DeleteFunction with a version Qualifier that an alias references (primary or additional
+                     weight) is refused with ResourceConflictException (409), as AWS does ("You can't delete a
+                     version that an alias references", DeleteFunction API reference); moto deletes it.
 
 Launcher-owned routes (never forwarded to moto, never in the call log):
 
@@ -767,6 +770,36 @@ def rewrite_error_name(headers: list[tuple[str, str]], body: bytes) -> tuple[lis
 
 
 # --------------------------------------------------------------------------------------------------
+# Concern 9: a version an alias references cannot be deleted
+# --------------------------------------------------------------------------------------------------
+
+
+def refuse_referenced_version(environ: dict[str, Any]) -> str | None:
+    """The refusal message when DeleteFunction names a version some alias routes to, else None."""
+    from moto.awslambda.models import lambda_backends
+
+    qualifier = (parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier") or [""])[0]
+    segments = path_segments(environ)
+    if not re.fullmatch(r"[0-9]+", qualifier) or len(segments) != 3:
+        return None
+    function_name = segments[2].split(":function:")[-1]
+    _, region, _ = credential_scope(environ)
+    try:
+        aliases = lambda_backends[account_for(environ)][region or "us-east-1"].list_aliases(function_name)
+    except Exception:
+        return None  # let moto answer (not found, ...)
+    referencing = []
+    for alias in aliases:
+        routing = alias.routing_config or {}
+        weights = routing.get("AdditionalVersionWeights") or {} if isinstance(routing, dict) else {}
+        if alias.function_version == qualifier or qualifier in weights:
+            referencing.append(alias.name)
+    if not referencing:
+        return None
+    return f"Unable to delete version because the following aliases reference it: [{', '.join(sorted(referencing))}]"
+
+
+# --------------------------------------------------------------------------------------------------
 # Lambda response patching (concerns 1-3)
 # --------------------------------------------------------------------------------------------------
 
@@ -996,6 +1029,12 @@ class HarnessMiddleware:
             entry["status"] = status
             body = {"Type": "User", "message": message}
             return json_response(start_response, status, body, "application/json", [("X-Amzn-ErrorType", name)])
+        if entry["operation"] == "DeleteFunction":
+            refused = refuse_referenced_version(environ)
+            if refused:
+                entry["status"] = 409
+                body = {"Type": "User", "message": refused}
+                return json_response(start_response, 409, body, "application/json", [("X-Amzn-ErrorType", "ResourceConflictException")])
         return self.call_patched(environ, start_response, entry, patch_lambda_response)
 
     def call_patched(

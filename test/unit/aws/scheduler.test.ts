@@ -535,6 +535,9 @@ describe("transfer byte budget", () => {
       publishVersion: async () => fn({ functionVersion: "2" }),
       createAlias: async (_name, a) => alias(a, "2"),
       updateAlias: async (_name, a) => alias(a, "2"),
+      listVersions: async () => [],
+      deleteAlias: async () => "deleted",
+      deleteVersion: async () => ({ kind: "deleted" }),
     };
     const entry = (name: string): PlanEntry =>
       planFunction(spec(name, "1.1.0"), {

@@ -17,11 +17,14 @@ import {
 import {
   type AliasConfiguration,
   CreateAliasCommand,
+  DeleteAliasCommand,
+  DeleteFunctionCommand,
   type FunctionConfiguration,
   GetFunctionCommand,
   LambdaClient,
   LambdaServiceException,
   ListAliasesCommand,
+  ListVersionsByFunctionCommand,
   PublishVersionCommand,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
@@ -1031,6 +1034,52 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
       expect(logged.find((l) => l.message === "failed")).to.deep.include({ function: "team-a-bad" });
       expect(lines.some((l) => l.includes("failed unexpectedly: boom"))).to.be.true;
       expect(lines.map((l) => JSON.parse(l).message)).to.include("reporting failure");
+    });
+  });
+  describe("prune after apply (job parameter prune, issue 16)", () => {
+    const pruningJob = () => withParameters(userParameters({ prune: { keep: 1 } }));
+    beforeEach(() => {
+      target.on(ListVersionsByFunctionCommand).resolves({
+        Versions: ["$LATEST", "1", "2", "3"].map((v) => ({ Version: v, CodeSha256: `sha-${v}` })),
+      });
+      target.on(DeleteAliasCommand).resolves({});
+      target.on(DeleteFunctionCommand).resolves({});
+    });
+
+    it("after a fully successful apply, deletes outside the window and says so in the summary", async () => {
+      serveDefinition([{ name: API, version: "1.1.1" }]);
+      await runJob(pruningJob(), plentyOfTime(), deps());
+      const input = theSuccess();
+      expect(input.executionDetails?.summary).to.match(/Nothing changed\. Pruned 2 version\(s\) in 1 function\(s\)\.$/);
+      expect(target.commandCalls(DeleteAliasCommand).map((c) => c.args[0].input)).to.deep.equal([
+        { FunctionName: API, Name: "1-0-0" },
+      ]);
+      expect(target.commandCalls(DeleteFunctionCommand).map((c) => c.args[0].input)).to.deep.equal([
+        { FunctionName: API, Qualifier: "1" },
+        { FunctionName: API, Qualifier: "2" },
+      ]);
+    });
+
+    it("a failed apply prunes nothing (not even a listing)", async () => {
+      target
+        .on(UpdateAliasCommand, { FunctionName: "team-a-bad" })
+        .rejects(lambdaError("AccessDeniedException", "User is not authorized to perform: lambda:UpdateAlias", 403));
+      serveDefinition([
+        { name: "team-a-bad", version: "1.0.0" },
+        { name: API, version: "1.1.1" },
+      ]);
+      await runJob(pruningJob(), plentyOfTime(), deps());
+      theFailure();
+      expect(target.commandCalls(ListVersionsByFunctionCommand)).to.have.length(0);
+      expect(target.commandCalls(DeleteAliasCommand)).to.have.length(0);
+      expect(target.commandCalls(DeleteFunctionCommand)).to.have.length(0);
+    });
+
+    it("without the parameter, nothing is listed or deleted", async () => {
+      serveDefinition([{ name: API, version: "1.1.1" }]);
+      await runJob(jobEvent(), plentyOfTime(), deps());
+      theSuccess();
+      expect(target.commandCalls(ListVersionsByFunctionCommand)).to.have.length(0);
     });
   });
 });

@@ -206,6 +206,12 @@ function fakeAccount(functions: Record<string, FakeFunction>, reads: string[] = 
     publishVersion: refuse("PublishVersion"),
     createAlias: refuse("CreateAlias"),
     updateAlias: refuse("UpdateAlias"),
+    async listVersions(name) {
+      reads.push(`ListVersionsByFunction ${name}`);
+      return [];
+    },
+    deleteAlias: refuse("DeleteAlias"),
+    deleteVersion: refuse("DeleteFunction"),
   };
 }
 

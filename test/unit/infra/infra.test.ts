@@ -53,7 +53,8 @@ type TemplateName =
   | "pr-plan"
   | "pipeline-full"
   | "pipeline-production-role"
-  | "github-oidc";
+  | "github-oidc"
+  | "drift";
 
 interface Sample {
   accountId: string;
@@ -77,6 +78,7 @@ const SAMPLES: Record<TemplateName, Sample> = {
     variants: [
       {},
       { StagingBucket: "staging-bucket-1", CodeS3ObjectVersion: "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY" },
+      { AllowPrune: "true" },
     ],
   },
   "source-role": {
@@ -122,6 +124,25 @@ const SAMPLES: Record<TemplateName, Sample> = {
       },
     ],
   },
+  drift: {
+    accountId: TARGET_ACCOUNT,
+    base: {
+      RepositoryName: "lambda-definitions",
+      AllowedPrefixes: PREFIXES.join(","),
+      CodeS3Bucket: "deploy-artifacts-111111111111",
+      CodeS3Key: "lambda-gitops/0.1.0/lambda-gitops.zip",
+    },
+    variants: [
+      {},
+      {
+        OnDrift: "start-pipeline",
+        ReconcilerRoleArn: RECONCILER_ROLE_ARNS[0]!,
+        DefinitionFile: "deploy/production/lambdas.json",
+        ScheduleExpression: "cron(0/15 * * * ? *)",
+        MetricNamespace: "Team/Deploys",
+      },
+    ],
+  },
   "pipeline-full": {
     accountId: PIPELINE_ACCOUNT,
     base: {
@@ -159,7 +180,6 @@ const SAMPLES: Record<TemplateName, Sample> = {
   },
 };
 
-
 /**
  * The only statements allowed to use `Resource: "*"`, per template, each with why.
  * Anything else with "*" fails the test.
@@ -183,6 +203,13 @@ const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason:
     },
   ],
   "pr-plan": [],
+  drift: [
+    { actions: ["cloudtrail:LookupEvents"], reason: "LookupEvents has no resource type in IAM; only '*' is accepted" },
+    {
+      actions: ["cloudwatch:PutMetricData"],
+      reason: "PutMetricData has no resource type; the statement is scoped by the cloudwatch:namespace condition",
+    },
+  ],
   "pipeline-full": [
     {
       actions: ["lambda:ListFunctions"],
@@ -208,6 +235,16 @@ const RECONCILER_LAMBDA_ACTIONS = [
   "lambda:PublishVersion",
   "lambda:CreateAlias",
   "lambda:UpdateAlias",
+  "lambda:ListVersionsByFunction",
+];
+/** Pruning's deletes: on qualified ARNs only (issue 16). */
+const PRUNE_LAMBDA_ACTIONS = ["lambda:DeleteAlias", "lambda:DeleteFunction"];
+/** What the read-only drift check may do on the prefix functions. */
+const DRIFT_LAMBDA_ACTIONS = [
+  "lambda:GetFunction",
+  "lambda:GetFunctionConfiguration",
+  "lambda:GetAlias",
+  "lambda:ListAliases",
 ];
 /** The source account is only read with GetFunction (observe.ts sightInSource, apply.ts promote). */
 const SOURCE_LAMBDA_ACTIONS = ["lambda:GetFunction"];
@@ -404,6 +441,20 @@ function policyStatements(t: Template, ctx: EvalContext): Statement[] {
   return out;
 }
 
+/** The characters of a role's inline policies as IAM counts them (whitespace does not count). */
+function inlinePolicySize(t: Template, ctx: EvalContext): number {
+  let size = 0;
+  for (const resource of Object.values(t.Resources)) {
+    const r = evaluateJson(resource, ctx) as JsonObject;
+    const p = r.Properties as JsonObject;
+    let documents: Json[] = [];
+    if (r.Type === "AWS::IAM::Role") documents = asList(p.Policies).map((x) => (x as JsonObject).PolicyDocument ?? null);
+    if (r.Type === "AWS::IAM::RolePolicy") documents = [p.PolicyDocument ?? null];
+    for (const doc of documents) size += JSON.stringify(doc).replace(/\s/g, "").length;
+  }
+  return size;
+}
+
 function everyVariant(name: TemplateName, check: (s: ReturnType<typeof stack>, label: string) => void) {
   for (const variant of SAMPLES[name].variants)
     check(stack(name, variant), `${name} ${JSON.stringify(variant)}`);
@@ -542,6 +593,7 @@ for (const name of [
   "pipeline-full",
   "pipeline-production-role",
   "github-oidc",
+  "drift",
 ] as const) {
   describe(`infra/${name}.yaml: structure`, () => {
     it("parses, with format version and a Description", () => {
@@ -698,7 +750,11 @@ describe("infra/reconciler.yaml", () => {
   it("grants the reconciler's lambda actions exactly on the prefix function ARNs (unqualified and :*)", () => {
     everyVariant("reconciler", ({ template: t, ctx }, label) => {
       const lambda = policyStatements(t, ctx).filter(
-        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")) && s.raw.Sid !== "ReadCodeSigningConfigs",
+        (s) =>
+          s.effect === "Allow" &&
+          s.actions.some((a) => a.startsWith("lambda:")) &&
+          s.raw.Sid !== "ReadCodeSigningConfigs" &&
+          s.raw.Sid !== "PrunePrefixVersions",
       );
       expect(lambda, label).to.have.length(PREFIXES.length);
       const signing = policyStatements(t, ctx).filter((s) => s.raw.Sid === "ReadCodeSigningConfigs");
@@ -733,17 +789,7 @@ describe("infra/reconciler.yaml", () => {
       AllowedPrefixes: prefixes.join(","),
       StagingBucket: "s".repeat(63),
     });
-    let size = 0;
-    for (const resource of Object.values(t.Resources)) {
-      const r = evaluateJson(resource, ctx) as JsonObject;
-      const p = r.Properties as JsonObject;
-      let documents: Json[] = [];
-      if (r.Type === "AWS::IAM::Role")
-        documents = asList(p.Policies).map((x) => (x as JsonObject).PolicyDocument ?? null);
-      if (r.Type === "AWS::IAM::RolePolicy") documents = [p.PolicyDocument ?? null];
-      // IAM does not count whitespace towards the quota.
-      for (const doc of documents) size += JSON.stringify(doc).replace(/\s/g, "").length;
-    }
+    const size = inlinePolicySize(t, ctx);
     expect(size).to.be.greaterThan(15 * 400);
     expect(size).to.be.lessThan(10240);
   });
@@ -764,7 +810,7 @@ describe("infra/reconciler.yaml", () => {
     expect(sorted(deny[0]!.resources)).to.deep.equal(
       sorted([ownFunction, `${ownFunction}:*`, planner, `${planner}:*`]),
     );
-    const writes = RECONCILER_LAMBDA_ACTIONS.filter((a) => !/:(Get|List)/.test(a));
+    const writes = [...RECONCILER_LAMBDA_ACTIONS, ...PRUNE_LAMBDA_ACTIONS].filter((a) => !/:(Get|List)/.test(a));
     expect(sorted(deny[0]!.actions)).to.deep.equal(sorted(writes));
   });
 
@@ -891,6 +937,56 @@ describe("infra/reconciler.yaml", () => {
       ExecutionRoleArn: "<ExecutionRole.Arn>",
       FailedInvocationsQueueUrl: "<FailedInvocations>",
     });
+  });
+});
+
+describe("infra/reconciler.yaml: pruning permissions (issue 16)", () => {
+  it("allows DeleteAlias and DeleteFunction only with AllowPrune=true, on qualified prefix ARNs only, in their own statement", () => {
+    everyVariant("reconciler", ({ template: t, ctx }, label) => {
+      const deletes = policyStatements(t, ctx).filter(
+        (s) => s.effect === "Allow" && s.actions.some((a) => PRUNE_LAMBDA_ACTIONS.includes(a)),
+      );
+      expect(deletes, label).to.have.length(ctx.conditions.PruneAllowed ? PREFIXES.length : 0);
+      if (!ctx.conditions.PruneAllowed) return;
+      for (const s of deletes) {
+        expect(s.raw.Sid).to.equal("PrunePrefixVersions");
+        expect(sorted(s.actions)).to.deep.equal(sorted(PRUNE_LAMBDA_ACTIONS));
+        expect(s.resources).to.have.length(1);
+        expect(s.resources[0]).to.match(/^arn:aws:lambda:[^:]+:\d{12}:function:[A-Za-z0-9_-]+\*:\*$/);
+      }
+      expect(sorted(deletes.flatMap((s) => s.resources))).to.deep.equal(
+        sorted(prefixArns(TARGET_ACCOUNT).filter((arn) => arn.endsWith(":*"))),
+      );
+    });
+  });
+
+  it("matches no unqualified function ARN with a delete, so DeleteFunction without Qualifier is denied", () => {
+    const { template: t, ctx } = stack("reconciler", { AllowPrune: "true" });
+    const deleteResources = policyStatements(t, ctx)
+      .filter((s) => s.effect === "Allow" && s.actions.some((a) => PRUNE_LAMBDA_ACTIONS.includes(a)))
+      .flatMap((s) => s.resources);
+    // IAM's "*" matches any characters, ":" included: model it to check the patterns.
+    const matches = (pattern: string, arn: string) =>
+      new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(arn);
+    const fn = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:team-a-orders`;
+    expect(deleteResources.some((p) => matches(p, fn))).to.equal(false);
+    expect(deleteResources.some((p) => matches(p, `${fn}:7`))).to.equal(true);
+    expect(deleteResources.some((p) => matches(p, `${fn}:1-4-0`))).to.equal(true);
+    expect(deleteResources.some((p) => matches(p, `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:team-c-x:7`))).to.equal(false);
+  });
+});
+
+describe("infra/reconciler.yaml: pruning within IAM's quota", () => {
+  it("keeps the inline policies under 10,240 characters for 12 twenty-character prefixes with AllowPrune=true", () => {
+    const prefixes = Array.from({ length: 12 }, (_, i) => `team-${String(i).padStart(2, "0")}-${"x".repeat(11)}-`);
+    const { template: t, ctx } = stack("reconciler", {
+      AllowedPrefixes: prefixes.join(","),
+      StagingBucket: "s".repeat(63),
+      AllowPrune: "true",
+    });
+    const size = inlinePolicySize(t, ctx);
+    expect(size).to.be.greaterThan(12 * 550);
+    expect(size).to.be.lessThan(10240);
   });
 });
 
@@ -1309,6 +1405,98 @@ describe("infra: the UserParameters evaluator is honest", () => {
     expect(() => JSON.parse(String(evaluate(configuration, ctx)))).to.throw();
     expect(() => stack("pipeline", { LiveAlias: 'LI"VE' })).to.throw(/LiveAlias/);
     expect(() => stack("pipeline", { LiveAlias: "123" })).to.throw(/LiveAlias/);
+  });
+});
+
+describe("infra/drift.yaml (issue 16)", () => {
+  const pipelineArn = (name = "lambda-gitops") => `arn:aws:codepipeline:${REGION}:${TARGET_ACCOUNT}:${name}`;
+
+  it("reads Lambda only: read actions on the prefix functions, no write anywhere", () => {
+    everyVariant("drift", ({ template: t, ctx }, label) => {
+      const statements = policyStatements(t, ctx).filter((s) => s.kind === "identity");
+      const lambda = statements.filter((s) => s.actions.some((a) => a.startsWith("lambda:")));
+      expect(lambda, label).to.have.length(PREFIXES.length);
+      for (const s of lambda) {
+        expect(sorted(s.actions)).to.deep.equal(sorted(DRIFT_LAMBDA_ACTIONS));
+      }
+      expect(sorted(lambda.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT)));
+      const actions = statements.flatMap((s) => s.actions);
+      expect(actions.filter((a) => /^lambda:(Update|Create|Delete|Publish|Put|Add|Remove)/.test(a)), label).to.deep.equal([]);
+      expect(actions.filter((a) => a.startsWith("sts:") || a.startsWith("iam:")), label).to.deep.equal([]);
+    });
+  });
+
+  it("grants exactly what the check uses, each on the narrowest resource", () => {
+    everyVariant("drift", ({ template: t, ctx }, label) => {
+      const byAction = Object.fromEntries(
+        policyStatements(t, ctx)
+          .filter((s) => s.kind === "identity" && !s.actions.some((a) => a.startsWith("lambda:") || a.startsWith("logs:")))
+          .map((s) => [s.actions.join(","), s.resources]),
+      );
+      const expected: Record<string, string[]> = {
+        "codecommit:GetFile": [`arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`],
+        "codepipeline:GetPipeline": [pipelineArn()],
+        "cloudtrail:LookupEvents": ["*"],
+        "cloudwatch:PutMetricData": ["*"],
+        "events:PutEvents": [`arn:aws:events:${REGION}:${TARGET_ACCOUNT}:event-bus/default`],
+      };
+      if (ctx.conditions.SelfHeal) expected["codepipeline:StartPipelineExecution"] = [pipelineArn()];
+      expect(byAction, label).to.deep.equal(expected);
+    });
+  });
+
+  it("scopes PutMetricData to the metric namespace", () => {
+    everyVariant("drift", ({ template: t, ctx }, label) => {
+      const metric = policyStatements(t, ctx).find((s) => s.actions.includes("cloudwatch:PutMetricData"));
+      const namespace = ctx.parameters.MetricNamespace;
+      expect(metric?.raw.Condition, label).to.deep.equal({ StringEquals: { "cloudwatch:namespace": namespace } });
+    });
+  });
+
+  it("starts the pipeline only with OnDrift=start-pipeline", () => {
+    const plain = stack("drift");
+    expect(policyStatements(plain.template, plain.ctx).flatMap((s) => s.actions)).to.not.include(
+      "codepipeline:StartPipelineExecution",
+    );
+    const heal = stack("drift", { OnDrift: "start-pipeline" });
+    expect(policyStatements(heal.template, heal.ctx).flatMap((s) => s.actions)).to.include(
+      "codepipeline:StartPipelineExecution",
+    );
+  });
+
+  it("runs drift.handler on the schedule, with the settings the code reads", () => {
+    const { template: t, ctx } = stack("drift", SAMPLES.drift.variants[1]);
+    const fn = evaluateJson(t.Resources.Function!, ctx) as JsonObject;
+    const p = fn.Properties as JsonObject;
+    expect(p.Handler).to.equal("drift.handler");
+    expect(p.Environment).to.deep.equal({
+      Variables: {
+        LOG_LEVEL: "info",
+        PIPELINE_NAME: "lambda-gitops",
+        ACTION_NAME: "Reconcile",
+        REPOSITORY_NAME: "lambda-definitions",
+        BRANCH_NAME: "main",
+        DEFINITION_FILE: "deploy/production/lambdas.json",
+        RECONCILER_ROLE_ARN: RECONCILER_ROLE_ARNS[0],
+        ON_DRIFT: "start-pipeline",
+        METRIC_NAMESPACE: "Team/Deploys",
+      },
+    });
+    const rule = evaluateJson(t.Resources.ScheduleRule!, ctx) as JsonObject;
+    expect((rule.Properties as JsonObject).ScheduleExpression).to.equal("cron(0/15 * * * ? *)");
+    expect((rule.Properties as JsonObject).Targets).to.deep.equal([{ Id: "drift", Arn: "<Function.Arn>" }]);
+    const permission = evaluateJson(t.Resources.InvokeFromRule!, ctx) as JsonObject;
+    expect((permission.Properties as JsonObject).SourceArn).to.equal("<ScheduleRule.Arn>");
+    const plain = stack("drift");
+    const env = ((evaluateJson(plain.template.Resources.Function!, plain.ctx) as JsonObject).Properties as JsonObject)
+      .Environment as JsonObject;
+    expect(env.Variables).to.not.have.any.keys("DEFINITION_FILE", "RECONCILER_ROLE_ARN");
+  });
+
+  it("refuses schedule expressions that are not rate() or cron()", () => {
+    for (const bad of ["every hour", "rate(0 minutes)", "rate(1 fortnight)", ""]) {
+      expect(() => stack("drift", { ScheduleExpression: bad }), bad).to.throw();
+    }
   });
 });
 

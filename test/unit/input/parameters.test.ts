@@ -201,3 +201,34 @@ describe("prefix policy", () => {
     }
   });
 });
+
+describe("job parameter prune (issue 16)", () => {
+  const rows: { case: string; text: string; expect: string[] }[] = [
+    { case: "a window of 3", text: '{"allowedPrefixes":["team-a-"],"prune":{"keep":3}}', expect: [] },
+    {
+      case: "keep 0 would delete the live version's alias",
+      text: '{"allowedPrefixes":["team-a-"],\n "prune":{"keep":0}}',
+      expect: ["UserParameters:2:18: prune.keep: keep at least 1 version: the live one"],
+    },
+    {
+      case: "keep must be a whole number",
+      text: '{"allowedPrefixes":["team-a-"],"prune":{"keep":2.5}}',
+      expect: ["UserParameters:1:48: prune.keep: Invalid input: expected int, received number"],
+    },
+    {
+      case: "unknown key inside prune, with a suggestion",
+      text: '{"allowedPrefixes":["team-a-"],"prune":{"keeep":2}}',
+      expect: [
+        "UserParameters:1:40: prune.keep: is required",
+        'UserParameters:1:41: prune.keeep: unknown setting "keeep": did you mean "keep"?',
+      ],
+    },
+  ];
+  for (const row of rows) {
+    it(row.case, () => expect(lines(row.text)).to.deep.equal(row.expect));
+  }
+  it("parses into the job parameters", () => {
+    const result = parseUserParameters('{"allowedPrefixes":["team-a-"],"prune":{"keep":3}}');
+    expect(result.ok && result.parameters.prune).to.deep.equal({ keep: 3 });
+  });
+});

@@ -11,7 +11,7 @@ import {
 } from "../../../reconciler/plan/routing.ts";
 import { entryToJson } from "../../../reconciler/report/report.ts";
 import { versionToAlias } from "../../../reconciler/input/versions.ts";
-import { alias, fnState, spec } from "../../support/fixtures.ts";
+import { alias, fnState, observedInTarget, spec } from "../../support/fixtures.ts";
 
 const SOURCE = "111111111111";
 
@@ -417,16 +417,8 @@ describe("planner (one row per desired / live / version-alias case)", () => {
 
   it("exposes LIVE's marker, writes it with each route step, and keeps noop on routing only", () => {
     const written = encodeMarker({ version: "1.1.1", functionVersion: "3", weights: {} })!;
-    const observed = (description: string): Observation => {
-      const aliases = [alias("1-1-1", "3"), alias("1-0-0", "2"), alias("LIVE", "3", {}, "rev-live", description)];
-      return {
-        kind: "observed",
-        live: aliases[2],
-        aliases,
-        versions: { "1.1.1": { where: "target", alias: aliases[0]! }, "1.0.0": { where: "target", alias: aliases[1]! } },
-        latest: undefined,
-      };
-    };
+    const observed = (description: string): Observation =>
+      observedInTarget([alias("1-1-1", "3"), alias("1-0-0", "2"), alias("LIVE", "3", {}, "rev-live", description)], ["1.1.1", "1.0.0"]);
     const marked = planFunction(spec("team-a-fn", "1.1.1"), observed(written));
     expect(marked.live.marker).to.deep.equal({ version: "1.1.1", functionVersion: "3", weights: {} });
     expect(marked.action.kind).to.equal("noop");

@@ -1,0 +1,64 @@
+/**
+ * Drift: did someone move LIVE behind the reconciler's back, or did the file change? Pure.
+ *
+ * The marker in LIVE's description (./marker.ts) says what the reconciler last wrote: the routing
+ * (primary function version and weights) and what the file declared then. Comparing three things
+ * tells the cases apart:
+ * - `in-sync`: LIVE routes as the marker says and the file still declares what the marker says;
+ * - `file-changed`: LIVE routes as the marker says, but the file now declares something else: an
+ *   ordinary change, the next apply moves LIVE;
+ * - `drifted`: LIVE does not route as the marker says: someone moved it out of band (console, CLI,
+ *   another tool). `fileChanged` says whether the file changed too; either way the next apply moves
+ *   LIVE back to what the file declares, which may not be what its owner expects;
+ * - `unknown`: there is no LIVE alias, or its description holds no marker (never written by this
+ *   tool, or overwritten by hand): nothing to compare with.
+ */
+import type { Marker } from "./marker.ts";
+import type { Desired } from "./plan.ts";
+import { type AliasRouting, routingOfAlias, sameRouting } from "./routing.ts";
+
+export type DriftVerdict =
+  | { kind: "in-sync" }
+  | { kind: "file-changed"; declared: Desired }
+  | { kind: "drifted"; expected: AliasRouting; actual: AliasRouting; declared: Desired; fileChanged: boolean }
+  | { kind: "unknown"; reason: "no-live" | "no-marker" };
+
+/** What the marker says the file declared when LIVE was last written. */
+export function markerDeclared(marker: Marker): Desired {
+  return marker.canary ? { version: marker.version, canary: { ...marker.canary } } : { version: marker.version };
+}
+
+export function sameDesired(a: Desired, b: Desired): boolean {
+  if (a.version !== b.version) return false;
+  if (!a.canary || !b.canary) return !a.canary && !b.canary;
+  return a.canary.version === b.canary.version && a.canary.weight === b.canary.weight;
+}
+
+/**
+ * @param desired what the file declares now
+ * @param live LIVE's routing as observed (undefined: no LIVE alias)
+ * @param marker the marker decoded from LIVE's description (undefined: none)
+ */
+export function decideDrift(desired: Desired, live: AliasRouting | undefined, marker: Marker | undefined): DriftVerdict {
+  if (!live) return { kind: "unknown", reason: "no-live" };
+  if (!marker) return { kind: "unknown", reason: "no-marker" };
+  const declared = markerDeclared(marker);
+  const fileChanged = !sameDesired(declared, desired);
+  const expected: AliasRouting = { functionVersion: marker.functionVersion, weights: { ...marker.weights } };
+  const actual: AliasRouting = { functionVersion: live.functionVersion, weights: { ...live.weights } };
+  if (!sameRouting(routingOfAlias(expected), routingOfAlias(actual))) {
+    return { kind: "drifted", expected, actual, declared, fileChanged };
+  }
+  return fileChanged ? { kind: "file-changed", declared } : { kind: "in-sync" };
+}
+
+/** The drift verdict of a plan entry, from what it observed of LIVE (its routing and marker). */
+export function driftOf(entry: {
+  desired: Desired;
+  live: { exists: boolean; functionVersion: string | null; weights: Record<string, number>; marker: Marker | undefined };
+}): DriftVerdict {
+  const { live } = entry;
+  const routing =
+    live.exists && live.functionVersion !== null ? { functionVersion: live.functionVersion, weights: live.weights } : undefined;
+  return decideDrift(entry.desired, routing, live.marker);
+}
