@@ -7,6 +7,7 @@ import {
   type AliasConfiguration,
   type Architecture,
   CreateAliasCommand,
+  type FunctionCodeLocation,
   type FunctionConfiguration,
   GetAliasCommand,
   GetCodeSigningConfigCommand,
@@ -27,6 +28,8 @@ import type { AliasState, CodeSigning, FunctionState } from "../observe/state.ts
 export type CodeUpdate = ({ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }) & {
   architectures: string[];
   revisionId: string;
+  /** The function's customer-managed code key (SourceKMSKeyArn), so an update never drops it. */
+  sourceKmsKeyArn?: string;
 };
 
 export interface ConfigUpdate {
@@ -109,7 +112,8 @@ export function toAliasState(alias: AliasConfiguration): AliasState {
   };
 }
 
-export function toFunctionState(config: FunctionConfiguration, codeLocation?: string): FunctionState {
+export function toFunctionState(config: FunctionConfiguration, code?: FunctionCodeLocation): FunctionState {
+  const codeLocation = code?.Location;
   return {
     functionVersion: config.Version ?? "$LATEST",
     packageType: config.PackageType === "Image" ? "Image" : "Zip",
@@ -126,6 +130,7 @@ export function toFunctionState(config: FunctionConfiguration, codeLocation?: st
     lastUpdateStatusReason: config.LastUpdateStatusReason,
     codeLocation,
     layers: (config.Layers ?? []).map((layer) => layer.Arn ?? ""),
+    ...(code?.SourceKMSKeyArn ? { sourceKmsKeyArn: code.SourceKMSKeyArn } : {}),
   };
 }
 
@@ -150,7 +155,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
         const out = await client.send(
           new GetFunctionCommand({ FunctionName: functionName, Qualifier: qualifier }),
         );
-        return toFunctionState(out.Configuration ?? {}, out.Code?.Location);
+        return toFunctionState(out.Configuration ?? {}, out.Code);
       });
     },
     async getAlias(functionName, alias) {
@@ -169,6 +174,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
                 : { S3Bucket: update.s3.bucket, S3Key: update.s3.key }),
               Architectures: update.architectures as Architecture[],
               RevisionId: update.revisionId,
+              ...(update.sourceKmsKeyArn ? { SourceKMSKeyArn: update.sourceKmsKeyArn } : {}),
             }),
           ),
         ),

@@ -442,7 +442,7 @@ function stageStep(
   latest: FunctionState,
 ): StageStep {
   const { source } = sighting;
-  const { revisionId, codeSha256, runtime, handler, architectures } = latest;
+  const { revisionId, codeSha256, runtime, handler, architectures, sourceKmsKeyArn } = latest;
   return {
     kind: "stage",
     version,
@@ -456,7 +456,15 @@ function stageStep(
       handler: source.handler,
       architectures: source.architectures,
     },
-    latest: { revisionId, codeSha256, runtime, handler, architectures: [...architectures] },
+    latest: {
+      revisionId,
+      codeSha256,
+      runtime,
+      handler,
+      architectures: [...architectures],
+      // The target's own code key, kept on the update (absent: Lambda's key).
+      ...(sourceKmsKeyArn ? { sourceKmsKeyArn } : {}),
+    },
   };
 }
 

@@ -13,7 +13,10 @@ import { encodeMarker, type Marker } from "./marker.ts";
 import type { AliasRouting, Routing } from "./routing.ts";
 
 /** Target $LATEST as observed: its RevisionId guards the first code update. */
-export type LatestGuard = Pick<FunctionState, "revisionId" | "codeSha256" | "runtime" | "handler" | "architectures">;
+export type LatestGuard = Pick<
+  FunctionState,
+  "revisionId" | "codeSha256" | "runtime" | "handler" | "architectures" | "sourceKmsKeyArn"
+>;
 
 export interface StageStep {
   kind: "stage";

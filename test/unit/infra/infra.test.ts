@@ -65,6 +65,12 @@ interface Sample {
   variants: Record<string, ParameterValue>[];
 }
 
+const STAGING_KEY = `arn:aws:kms:${REGION}:${TARGET_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const SOURCE_CODE_KEYS = [
+  `arn:aws:kms:${REGION}:${SOURCE_ACCOUNT}:key/0000abcd-12ab-34cd-56ef-1234567890ab`,
+  `arn:aws:kms:${REGION}:${SOURCE_ACCOUNT}:key/1111abcd-12ab-34cd-56ef-1234567890ab`,
+];
+
 const SAMPLES: Record<TemplateName, Sample> = {
   reconciler: {
     accountId: TARGET_ACCOUNT,
@@ -77,6 +83,7 @@ const SAMPLES: Record<TemplateName, Sample> = {
     variants: [
       {},
       { StagingBucket: "staging-bucket-1", CodeS3ObjectVersion: "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY" },
+      { StagingBucket: "staging-bucket-1", StagingBucketKmsKeyArn: STAGING_KEY },
     ],
   },
   "source-role": {
@@ -87,6 +94,7 @@ const SAMPLES: Record<TemplateName, Sample> = {
       { ExternalId: "lambda-gitops-ext-1" },
       { PrincipalOrgId: "o-abcdefghij" },
       { ExternalId: "lambda-gitops-ext-1", PrincipalOrgId: "o-abcdefghij" },
+      { SourceCodeKmsKeyArns: SOURCE_CODE_KEYS.join(",") },
     ],
   },
   pipeline: {
@@ -789,10 +797,16 @@ describe("infra/reconciler.yaml", () => {
       const log = evaluateJson(t.Resources.LogGroup!, ctx) as JsonObject;
       expect((log.Properties as JsonObject).LogGroupName).to.equal("/aws/lambda/lambda-gitops-reconciler");
       const services = new Set(statements.flatMap((s) => s.actions.map((a) => a.split(":")[0])));
-      expect([...services].sort()).to.deep.equal(
-        ctx.conditions.HasStagingBucket
-          ? ["codepipeline", "lambda", "logs", "s3", "sqs", "sts"]
-          : ["codepipeline", "lambda", "logs", "sqs", "sts"],
+      expect([...services].sort(), label).to.deep.equal(
+        [
+          "codepipeline",
+          ...(ctx.conditions.HasStagingBucketKey ? ["kms"] : []),
+          "lambda",
+          "logs",
+          ...(ctx.conditions.HasStagingBucket ? ["s3"] : []),
+          "sqs",
+          "sts",
+        ],
       );
       const sqs = statements.filter((s) => s.actions.some((a) => a.startsWith("sqs:")));
       expect(sqs.map((s) => [s.actions, s.resources]), label).to.deep.equal([
@@ -819,6 +833,25 @@ describe("infra/reconciler.yaml", () => {
     expect(s3.map((s) => s.raw.Condition)).to.deep.equal([
       { StringEquals: { "s3:ResourceAccount": TARGET_ACCOUNT } },
     ]);
+  });
+
+  it("grants the staging bucket's KMS key only when StagingBucketKmsKeyArn (and StagingBucket) are set, only through S3", () => {
+    const kms = (variant: Record<string, ParameterValue>) => {
+      const { template: t, ctx } = stack("reconciler", variant);
+      return policyStatements(t, ctx).filter((s) => s.actions.some((a) => a.startsWith("kms:")));
+    };
+    expect(kms({})).to.be.empty;
+    expect(kms({ StagingBucket: "staging-bucket-1" })).to.be.empty;
+    expect(kms({ StagingBucketKmsKeyArn: STAGING_KEY })).to.be.empty;
+    const granted = kms({ StagingBucket: "staging-bucket-1", StagingBucketKmsKeyArn: STAGING_KEY });
+    expect(granted.map((s) => [sorted(s.actions), s.resources, s.raw.Condition])).to.deep.equal([
+      [
+        ["kms:Decrypt", "kms:GenerateDataKey"],
+        [STAGING_KEY],
+        { StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` } },
+      ],
+    ]);
+    expect(() => stack("reconciler", { StagingBucketKmsKeyArn: "alias/staging" })).to.throw();
   });
 
   it("reads the job from CodePipeline (GetJobDetails) and reports its result", () => {
@@ -927,7 +960,9 @@ describe("infra/source-role.yaml", () => {
 
   it("grants only read actions, exactly on the prefix function ARNs of the source account", () => {
     everyVariant("source-role", ({ template: t, ctx }, label) => {
-      const identity = policyStatements(t, ctx).filter((s) => s.kind === "identity");
+      const identity = policyStatements(t, ctx).filter(
+        (s) => s.kind === "identity" && !s.actions.every((a) => a.startsWith("kms:")),
+      );
       expect(identity, label).to.have.length(PREFIXES.length);
       for (const s of identity) {
         expect(s.effect).to.equal("Allow");
@@ -935,6 +970,25 @@ describe("infra/source-role.yaml", () => {
       }
       expect(sorted(identity.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(SOURCE_ACCOUNT)));
     });
+  });
+
+  it("grants kms:Decrypt on the source code keys only when SourceCodeKmsKeyArns is set, only through Lambda", () => {
+    everyVariant("source-role", ({ template: t, ctx }, label) => {
+      const kms = policyStatements(t, ctx).filter((s) => s.actions.some((a) => a.startsWith("kms:")));
+      if (!ctx.parameters.SourceCodeKmsKeyArns?.toString()) {
+        expect(kms, label).to.be.empty;
+        return;
+      }
+      expect(kms.map((s) => [s.effect, s.actions, sorted(s.resources), s.raw.Condition]), label).to.deep.equal([
+        [
+          "Allow",
+          ["kms:Decrypt"],
+          sorted(SOURCE_CODE_KEYS),
+          { StringEquals: { "kms:ViaService": `lambda.${REGION}.amazonaws.com` } },
+        ],
+      ]);
+    });
+    expect(() => stack("source-role", { SourceCodeKmsKeyArns: "alias/code" })).to.throw();
   });
 
   it("caps sessions at one hour and outputs the role ARN", () => {
