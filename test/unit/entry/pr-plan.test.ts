@@ -380,6 +380,7 @@ describe("pr-plan: settings", () => {
       allowedPrefixes: ["team-a-"],
       protectedFunctions: ["team-a-plan"],
       self: "team-a-plan",
+      region: undefined,
     });
     const bad = readSettings({ ...ENV, ALLOWED_PREFIXES: "team-a" });
     expect(bad.ok).to.equal(false);
