@@ -177,7 +177,7 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         RoutingConfig: { AdditionalVersionWeights: {} },
       });
       const description = target.commandCalls(UpdateAliasCommand)[0]?.args[0].input.Description;
-      expect(decodeMarker(description)).to.deep.equal({ version: "1.0.0", functionVersion: "2", weights: {} });
+      expect(decodeMarker(description)).to.deep.equal({ version: "1.0.0", functionVersion: "2", weights: {}, fromFunctionVersion: "3" });
       // The description written is the one the plan shows.
       const route = stepsOf(entry).find((s) => s.kind === "route");
       expect(route?.description).to.equal(description);
@@ -554,7 +554,7 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
           FunctionVersion: "12",
           RoutingConfig: { AdditionalVersionWeights: {} },
           RevisionId: "live-rev-2",
-          Description: encodeMarker({ version: "1.2.0", functionVersion: "12", weights: {} }),
+          Description: encodeMarker({ version: "1.2.0", functionVersion: "12", weights: {}, fromFunctionVersion: "3" }),
         },
       ]);
     });
