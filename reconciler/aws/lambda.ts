@@ -13,6 +13,7 @@ import {
   GetCodeSigningConfigCommand,
   GetFunctionCodeSigningConfigCommand,
   GetFunctionCommand,
+  GetProvisionedConcurrencyConfigCommand,
   type LambdaClient,
   PublishVersionCommand,
   paginateListAliases,
@@ -59,6 +60,12 @@ export interface LambdaReader {
    * when code is about to be promoted.
    */
   getCodeSigning(functionName: string): Promise<CodeSigning | undefined>;
+  /**
+   * The provisioned concurrency requested on an alias or version (GetProvisionedConcurrencyConfig);
+   * undefined when it has none (ProvisionedConcurrencyConfigNotFoundException). Read only for
+   * functions that declare a canary.
+   */
+  getProvisionedConcurrency(functionName: string, qualifier: string): Promise<number | undefined>;
 }
 
 /**
@@ -239,6 +246,17 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
           ),
         ),
       );
+    },
+    async getProvisionedConcurrency(functionName, qualifier) {
+      try {
+        const out = await client.send(
+          new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: qualifier }),
+        );
+        return out?.RequestedProvisionedConcurrentExecutions;
+      } catch (error) {
+        if (errorName(error) === "ProvisionedConcurrencyConfigNotFoundException") return undefined;
+        throw new AwsCallError("GetProvisionedConcurrencyConfig", error);
+      }
     },
     async getCodeSigning(functionName) {
       const arn = await wrap("GetFunctionCodeSigningConfig", async () => {

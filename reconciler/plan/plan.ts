@@ -57,7 +57,8 @@ export type BlockCode =
   | "unpublished-alias"
   | "canary-incompatible"
   | "code-signing"
-  | "layers";
+  | "layers"
+  | "provisioned-concurrency";
 
 export type PlannedAction =
   /** `note`: why a LIVE that does not read exactly as declared is still left alone (see below). */
@@ -201,6 +202,17 @@ export function planFunction(
   const layerProblem = layersProblem(spec.name, observation.latest, sightings);
   if (layerProblem) return entry(live, layerProblem);
 
+  if (spec.canary && observation.liveProvisionedConcurrency !== undefined) {
+    // Lambda shifts an alias with provisioned concurrency on its own (transient weights), so a
+    // declared canary split on it cannot be held or verified.
+    return entry(
+      live,
+      blocked(
+        "provisioned-concurrency",
+        `LIVE of "${spec.name}" has provisioned concurrency (${observation.liveProvisionedConcurrency} requested): canaries are not supported on an alias with provisioned concurrency; remove the canary or the provisioned concurrency`,
+      ),
+    );
+  }
   if (spec.canary) {
     const canaryProblem = canaryCompatibility(sightings, observation.latest);
     if (canaryProblem) return entry(live, canaryProblem);

@@ -668,7 +668,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
           FunctionVersion: "2",
           RoutingConfig: { AdditionalVersionWeights: {} },
           RevisionId: "live-rev-1",
-          Description: encodeMarker({ version: "1.0.0", functionVersion: "2", weights: {} }),
+          Description: encodeMarker({ version: "1.0.0", functionVersion: "2", weights: {}, fromFunctionVersion: "3" }),
         },
       ]);
       expect(

@@ -201,6 +201,9 @@ function fakeAccount(functions: Record<string, FakeFunction>, reads: string[] = 
     async getCodeSigning() {
       return undefined;
     },
+    async getProvisionedConcurrency() {
+      return undefined;
+    },
     updateFunctionCode: refuse("UpdateFunctionCode"),
     updateFunctionConfiguration: refuse("UpdateFunctionConfiguration"),
     publishVersion: refuse("PublishVersion"),

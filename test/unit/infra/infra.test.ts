@@ -211,6 +211,7 @@ const RECONCILER_LAMBDA_ACTIONS = [
   "lambda:GetAlias",
   "lambda:ListAliases",
   "lambda:GetFunctionCodeSigningConfig",
+  "lambda:GetProvisionedConcurrencyConfig",
   "lambda:UpdateFunctionCode",
   "lambda:UpdateFunctionConfiguration",
   "lambda:PublishVersion",
@@ -1164,8 +1165,13 @@ describe("infra/pipeline.yaml", () => {
 
 describe("infra/pr-plan.yaml", () => {
   const REPO_ARN = `arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`;
-  /** What planning calls (observe.ts): ListAliases, GetFunction, GetFunctionCodeSigningConfig. */
-  const LAMBDA_READ_ACTIONS = ["lambda:GetFunction", "lambda:ListAliases", "lambda:GetFunctionCodeSigningConfig"];
+  /** What planning calls (observe.ts): ListAliases, GetFunction, GetFunctionCodeSigningConfig, GetProvisionedConcurrencyConfig. */
+  const LAMBDA_READ_ACTIONS = [
+    "lambda:GetFunction",
+    "lambda:ListAliases",
+    "lambda:GetFunctionCodeSigningConfig",
+    "lambda:GetProvisionedConcurrencyConfig",
+  ];
 
   it("is read-only on Lambda: only the read actions, exactly on the prefix function ARNs", () => {
     everyVariant("pr-plan", ({ template: t, ctx }, label) => {
@@ -1554,7 +1560,13 @@ describe("infra/github-oidc.yaml", () => {
       const lambda = identity.filter((s) => s.actions.some((a) => a.startsWith("lambda:")));
       for (const s of lambda) {
         expect(sorted(s.actions), label).to.deep.equal(
-          sorted(["lambda:GetFunction", "lambda:GetAlias", "lambda:ListAliases", "lambda:GetFunctionConfiguration"]),
+          sorted([
+            "lambda:GetFunction",
+            "lambda:GetAlias",
+            "lambda:ListAliases",
+            "lambda:GetFunctionConfiguration",
+            "lambda:GetProvisionedConcurrencyConfig",
+          ]),
         );
       }
       expect(sorted(lambda.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT)));

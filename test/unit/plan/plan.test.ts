@@ -31,6 +31,8 @@ interface Row {
   versionConfigs?: Record<string, Partial<FunctionState>>;
   /** The target's code-signing policy (read when promoting). */
   codeSigning?: "Enforce" | "Warn";
+  /** Provisioned concurrency requested on LIVE (read when a canary is declared). */
+  liveProvisionedConcurrency?: number;
   expect: {
     action: string;
     liveVersion?: string | null;
@@ -91,6 +93,7 @@ function observationOf(row: Row): Observation {
     aliases,
     versions,
     latest: needsLatest ? fnState(row.latest) : undefined,
+    ...(row.liveProvisionedConcurrency !== undefined ? { liveProvisionedConcurrency: row.liveProvisionedConcurrency } : {}),
     ...(row.codeSigning
       ? {
           codeSigning: {
@@ -379,6 +382,25 @@ const rows: Row[] = [
     liveWeights: { "3": 0.2, "5": 0.3 },
     liveMarker: { version: "1.2.0", canary: { version: "1.3.0", weight: 10 }, functionVersion: "4", weights: { "5": 0.1 }, fromFunctionVersion: "3" },
     expect: { action: "rollforward", final: "v4 + 10% v5", steps: ["route"] },
+  },
+  {
+    case: "canary on a LIVE with provisioned concurrency: blocked with a reason",
+    desired: "1.1.1",
+    canary: { version: "1.2.0", weight: 10 },
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
+    liveProvisionedConcurrency: 5,
+    expect: {
+      action: "blocked",
+      code: "provisioned-concurrency",
+      reason: /LIVE of "team-a-fn" has provisioned concurrency \(5 requested\): canaries are not supported/,
+    },
+  },
+  {
+    case: "no canary on a LIVE with provisioned concurrency: planned as usual",
+    desired: "1.0.0",
+    target: { LIVE: "3", "1-1-1": "3", "1-0-0": "2" },
+    liveProvisionedConcurrency: 5,
+    expect: { action: "rollback", target: "2", final: "v2", steps: ["route"] },
   },
   {
     case: "canary with different roles",
