@@ -51,7 +51,8 @@ export async function route(
   const to = resolveRouting(step.to, produced);
   const routing = toAliasRouting(to);
   if (!routing) throw new StepFailure(`${step.alias} would route to ${describeRouting(to)}, which no step published`);
-  const description = step.description ?? routeDescription(step.declared, routing);
+  const description =
+    step.description ?? routeDescription(step.declared, routing, step.from ? primaryFunctionVersion(step.from) : null);
   if (step.from && sameRouting(step.from, to)) return { routing, description, changed: false };
 
   let written;

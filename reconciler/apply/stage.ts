@@ -11,6 +11,7 @@
 import { downloadWithFreshLink } from "../aws/download.ts";
 import { fitsDirectUpload, MAX_DIRECT_ZIP_BYTES } from "../aws/request-size.ts";
 import { DEFAULT_WAIT, waitForUpdate } from "../aws/wait.ts";
+import { describeError, kmsDenial } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { FunctionState } from "../observe/state.ts";
 import type { LatestGuard, StageStep } from "../plan/steps.ts";
@@ -49,7 +50,15 @@ export async function stage(
   const wait = deps.wait ?? DEFAULT_WAIT;
   if (!deps.source) throw new StepFailure("no source account is configured");
   const source = deps.source;
-  const src = await retry(deps, log, "source:GetFunction", () => source.reader.getFunction(name, step.alias));
+  const sourceKey: KmsNeed = {
+    role: `the source role (SourceRoleArn, account ${source.accountId})`,
+    actions: "kms:Decrypt",
+    key: undefined,
+    how: "infra/source-role.yaml parameter SourceCodeKmsKeyArns, and the key policy must allow the role",
+  };
+  const src = await explainKms(sourceKey, () =>
+    retry(deps, log, "source:GetFunction", () => source.reader.getFunction(name, step.alias)),
+  );
   if (!src) throw new ConcurrentChange(`version alias "${step.alias}" disappeared from the source account`);
   if (src.codeSha256 !== step.source.codeSha256) {
     throw new ConcurrentChange(`version alias "${step.alias}" in the source account now points at different code`);
@@ -73,12 +82,28 @@ export async function stage(
     const revisionId = state.revisionId;
     const fetchedAt = Date.now();
     // Download -> upload holds the package in memory: within the transfer budget.
+    // The target's own customer-managed code key is kept: an update without SourceKMSKeyArn would
+    // fall back to Lambda's key.
+    const sourceKmsKeyArn = state.sourceKmsKeyArn;
     const transfer = async () => {
       ensureTime(deps, TIME_NEEDED_MS.download, "downloading the code");
-      const code = await fetchCode(name, step, src, fetchedAt, deps, log);
+      const code = await explainKms(sourceKey, () => fetchCode(name, step, src, fetchedAt, deps, log));
       log.info("code downloaded and verified", { version: step.version, bytes: src.codeSize });
-      return retry(deps, log, "UpdateFunctionCode", () =>
-        target.updateFunctionCode(name, { ...code, architectures: src.architectures, revisionId }),
+      const targetKey: KmsNeed = {
+        role: "the reconciler's execution role",
+        actions: "s3" in code ? "kms:Decrypt (on the staging bucket's key) and kms:GenerateDataKey" : "kms:GenerateDataKey and kms:Decrypt",
+        key: sourceKmsKeyArn,
+        how: "the key policy of the function's code key must allow the role and Lambda; a staged package also needs StagingBucketKmsKeyArn in infra/reconciler.yaml",
+      };
+      return explainKms(targetKey, () =>
+        retry(deps, log, "UpdateFunctionCode", () =>
+          target.updateFunctionCode(name, {
+            ...code,
+            architectures: src.architectures,
+            revisionId,
+            ...(sourceKmsKeyArn ? { sourceKmsKeyArn } : {}),
+          }),
+        ),
       );
     };
     const updated = deps.transfer
@@ -152,7 +177,37 @@ async function fetchCode(
   const downloaded = await downloadWithFreshLink(fetchLink, deps.download, { codeSha256: src.codeSha256, maxBytes });
   if (!downloaded.ok) throw new StepFailure(downloaded.message);
   if (!fitsDirectUpload(downloaded.bytes.byteLength) && deps.stager) {
-    return { s3: await deps.stager.stage(name, src.codeSha256, downloaded.bytes) };
+    const stager = deps.stager;
+    const stagingKey: KmsNeed = {
+      role: "the reconciler's execution role",
+      actions: "kms:GenerateDataKey",
+      key: undefined,
+      how: "infra/reconciler.yaml parameter StagingBucketKmsKeyArn: the staging bucket's default encryption key",
+    };
+    return { s3: await explainKms(stagingKey, () => stager.stage(name, src.codeSha256, downloaded.bytes)) };
   }
   return { zipFile: downloaded.bytes };
+}
+
+/** Who must be granted which KMS actions on which key, when a call is refused by KMS. */
+interface KmsNeed {
+  role: string;
+  actions: string;
+  /** The key, when known before the call (the error's own key ARN wins). */
+  key: string | undefined;
+  how: string;
+}
+
+/** Runs `call`; a KMS refusal fails the function naming the missing key and the role that needs it. */
+async function explainKms<T>(need: KmsNeed, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const denial = kmsDenial(error);
+    if (!denial) throw error;
+    const key = denial.key ?? need.key ?? "the customer-managed KMS key (the error does not name it)";
+    throw new StepFailure(
+      `KMS refused a key: ${need.role} needs ${need.actions} on ${key} (${need.how}); ${describeError(error)}`,
+    );
+  }
 }

@@ -9,11 +9,13 @@ import {
   CreateAliasCommand,
   DeleteAliasCommand,
   DeleteFunctionCommand,
+  type FunctionCodeLocation,
   type FunctionConfiguration,
   GetAliasCommand,
   GetCodeSigningConfigCommand,
   GetFunctionCodeSigningConfigCommand,
   GetFunctionCommand,
+  GetProvisionedConcurrencyConfigCommand,
   type LambdaClient,
   PublishVersionCommand,
   paginateListAliases,
@@ -37,6 +39,8 @@ import {
 export type CodeUpdate = ({ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }) & {
   architectures: string[];
   revisionId: string;
+  /** The function's customer-managed code key (SourceKMSKeyArn), so an update never drops it. */
+  sourceKmsKeyArn?: string;
 };
 
 export interface ConfigUpdate {
@@ -66,6 +70,12 @@ export interface LambdaReader {
    * when code is about to be promoted.
    */
   getCodeSigning(functionName: string): Promise<CodeSigning | undefined>;
+  /**
+   * The provisioned concurrency requested on an alias or version (GetProvisionedConcurrencyConfig);
+   * undefined when it has none (ProvisionedConcurrencyConfigNotFoundException). Read only for
+   * functions that declare a canary.
+   */
+  getProvisionedConcurrency(functionName: string, qualifier: string): Promise<number | undefined>;
 }
 
 /**
@@ -128,7 +138,8 @@ export function toAliasState(alias: AliasConfiguration): AliasState {
   };
 }
 
-export function toFunctionState(config: FunctionConfiguration, codeLocation?: string): FunctionState {
+export function toFunctionState(config: FunctionConfiguration, code?: FunctionCodeLocation): FunctionState {
+  const codeLocation = code?.Location;
   return {
     functionVersion: config.Version ?? "$LATEST",
     packageType: config.PackageType === "Image" ? "Image" : "Zip",
@@ -145,6 +156,7 @@ export function toFunctionState(config: FunctionConfiguration, codeLocation?: st
     lastUpdateStatusReason: config.LastUpdateStatusReason,
     codeLocation,
     layers: (config.Layers ?? []).map((layer) => layer.Arn ?? ""),
+    ...(code?.SourceKMSKeyArn ? { sourceKmsKeyArn: code.SourceKMSKeyArn } : {}),
   };
 }
 
@@ -169,7 +181,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
         const out = await client.send(
           new GetFunctionCommand({ FunctionName: functionName, Qualifier: qualifier }),
         );
-        return toFunctionState(out.Configuration ?? {}, out.Code?.Location);
+        return toFunctionState(out.Configuration ?? {}, out.Code);
       });
     },
     async getAlias(functionName, alias) {
@@ -188,6 +200,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
                 : { S3Bucket: update.s3.bucket, S3Key: update.s3.key }),
               Architectures: update.architectures as Architecture[],
               RevisionId: update.revisionId,
+              ...(update.sourceKmsKeyArn ? { SourceKMSKeyArn: update.sourceKmsKeyArn } : {}),
             }),
           ),
         ),
@@ -252,6 +265,17 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
           ),
         ),
       );
+    },
+    async getProvisionedConcurrency(functionName, qualifier) {
+      try {
+        const out = await client.send(
+          new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: qualifier }),
+        );
+        return out?.RequestedProvisionedConcurrentExecutions;
+      } catch (error) {
+        if (errorName(error) === "ProvisionedConcurrencyConfigNotFoundException") return undefined;
+        throw new AwsCallError("GetProvisionedConcurrencyConfig", error);
+      }
     },
     async getCodeSigning(functionName) {
       const arn = await wrap("GetFunctionCodeSigningConfig", async () => {

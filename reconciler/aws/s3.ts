@@ -66,7 +66,13 @@ export function stagerFor(parameters: { stagingBucket?: string; region?: string 
     : undefined;
 }
 
-/** Stages packages over the direct-upload limit under `lambda-gitops/<function>/<sha>.zip`. */
+/**
+ * Stages packages over the direct-upload limit under `lambda-gitops/<function>/<sha>.zip`. No
+ * encryption settings are sent: the bucket's default encryption applies, SSE-KMS included (the
+ * reconciler's role then needs kms:GenerateDataKey and kms:Decrypt on the bucket's key:
+ * infra/reconciler.yaml StagingBucketKmsKeyArn). A KMS refusal is left to the caller, which names
+ * the key and the role (apply/stage.ts).
+ */
 export function createStager(client: S3Client, bucket: string): Stager {
   return {
     async stage(functionName, codeSha256, bytes) {

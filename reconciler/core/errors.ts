@@ -30,6 +30,20 @@ export function errorMessage(value: unknown): string {
   return typeof value.message === "string" ? value.message : "";
 }
 
+const KMS_KEY_ARN = /arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+/;
+
+/**
+ * Is this error KMS refusing a key (Lambda's KMSAccessDeniedException, KMSDisabledException,
+ * KMSNotFoundException, KMSInvalidStateException; S3's or STS's AccessDenied naming kms)? With the
+ * key's ARN when the message names it. undefined for every other error.
+ */
+export function kmsDenial(value: unknown): { key: string | undefined } | undefined {
+  const name = errorName(value);
+  const message = errorMessage(value);
+  const kms = /^KMS[A-Za-z]*Exception$/.test(name) || (/AccessDenied/.test(name) && /\bkms:/i.test(message));
+  return kms ? { key: KMS_KEY_ARN.exec(message)?.[0] } : undefined;
+}
+
 /** A short, log-safe description of an error: its name and message, never request payloads. */
 export function describeError(value: unknown): string {
   const error = toError(value);

@@ -19,7 +19,14 @@ import {
   type JobReporter,
   type ReportOutcome,
 } from "../aws/codepipeline.ts";
-import { checkActionTarget, checkPipeline, narrowPrefixes, type Pin, readPin } from "../input/pin.ts";
+import {
+  checkActionTarget,
+  checkPipeline,
+  checkRegion,
+  narrowPrefixes,
+  type Pin,
+  readPin,
+} from "../input/pin.ts";
 import { type Downloader, downloadPackage } from "../aws/download.ts";
 import {
   type ArtifactCredentials,
@@ -105,7 +112,12 @@ export interface HandlerDeps {
   jobs: JobReader;
   /** The stack's pin (PIPELINE_NAMES, ALLOWED_PREFIXES, ...); default process.env. */
   env?: Record<string, string | undefined>;
-  artifacts: (credentials: ArtifactCredentials, parameters: JobParameters) => ArtifactStore;
+  /**
+   * Reads the input artifact, in the pipeline's Region (`region`: AWS_REGION, the Region the
+   * reconciler runs in and CodePipeline invoked it from; undefined: the SDK's chain), never in the
+   * job's `region` parameter.
+   */
+  artifacts: (credentials: ArtifactCredentials, region: string | undefined) => ArtifactStore;
   aws: (parameters: JobParameters, runId: string) => AwsContext;
   stager: (parameters: JobParameters) => Stager | undefined;
   download: Downloader;
@@ -119,8 +131,7 @@ export function defaultDeps(): HandlerDeps {
   return {
     reporter: createJobReporter(),
     jobs: createJobReader(),
-    artifacts: (credentials, parameters) =>
-      createArtifactStore(s3Client({ credentials, region: parameters.region })),
+    artifacts: (credentials, region) => createArtifactStore(s3Client({ credentials, region })),
     aws: (parameters, runId) => createAwsContext(parameters, { runId }),
     stager: stagerFor,
     download: downloadPackage,
@@ -270,6 +281,8 @@ async function runStages(
   const narrowed = narrowPrefixes(pin, params.parameters.allowedPrefixes);
   if (!narrowed.ok) return fail(problemsText("UserParameters widen the stack's prefixes:", narrowed.problems));
   const parameters = params.parameters;
+  const region = checkRegion(pin, parameters.region);
+  if (!region.ok) return fail(`invalid UserParameters: ${region.reason}`);
 
   // continuation
   const continuation = parseContinuation(data.continuationToken, jobId);
@@ -283,7 +296,7 @@ async function runStages(
   // artifact -> definition text
   const artifact = data.inputArtifacts[0]!;
   const { bucketName, objectKey } = artifact.location.s3Location;
-  const store = deps.artifacts(data.artifactCredentials, parameters);
+  const store = deps.artifacts(data.artifactCredentials, pin.region);
   const zip = await store.get(bucketName, objectKey, DEFAULT_ZIP_LIMITS.maxZipBytes);
   if (!zip.ok) return fail(zip.message);
   const extracted = await extractFile(zip.bytes, parameters.definitionFile, DEFAULT_ZIP_LIMITS);

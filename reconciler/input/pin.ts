@@ -9,6 +9,10 @@
  *   narrow them (each of its prefixes must start with one of these), never widen them.
  * - `PROTECTED_FUNCTIONS` (comma-separated) and `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): functions
  *   lambda-gitops never touches, even when a prefix matches them.
+ * - `AWS_REGION` (set by Lambda): the Region the reconciler runs in, which is the pipeline's (the
+ *   Invoke action calls a function of its own Region). The input artifact is read there, and the
+ *   stack's IAM grants Lambda access only there: a `region` job parameter naming another Region is
+ *   refused (`checkRegion`) rather than failing half-way on AccessDenied.
  *
  * Outside the stack (local runs, tests) the variables are absent and the pin is open: the job as
  * GetJobDetails reports it and its UserParameters alone decide. A variable that is set but invalid
@@ -26,6 +30,8 @@ export interface Pin {
   protectedFunctions: readonly string[];
   /** This function's own name (AWS_LAMBDA_FUNCTION_NAME), when running in Lambda. */
   self: string | undefined;
+  /** The Region this function runs in (AWS_REGION), when running in Lambda. */
+  region: string | undefined;
 }
 
 export const OPEN_PIN: Pin = {
@@ -33,6 +39,7 @@ export const OPEN_PIN: Pin = {
   allowedPrefixes: undefined,
   protectedFunctions: [],
   self: undefined,
+  region: undefined,
 };
 
 const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
@@ -75,7 +82,16 @@ export function readPin(env: Record<string, string | undefined>): PinResult {
   if (problems.length > 0) return { ok: false, problems };
   const self = env.AWS_LAMBDA_FUNCTION_NAME;
   const protectedFunctions = [...new Set([...(self ? [self] : []), ...(named ?? [])])];
-  return { ok: true, pin: { pipelineNames, allowedPrefixes, protectedFunctions, self: self || undefined } };
+  return {
+    ok: true,
+    pin: {
+      pipelineNames,
+      allowedPrefixes,
+      protectedFunctions,
+      self: self || undefined,
+      region: env.AWS_REGION || undefined,
+    },
+  };
 }
 
 export type PipelineCheck = { ok: true } | { ok: false; reason: string };
@@ -91,6 +107,19 @@ export function checkPipeline(pin: Pin, pipelineName: string | undefined): Pipel
       pipelineName === undefined
         ? `CodePipeline reports no pipeline for this job; this reconciler serves only ${served} (PIPELINE_NAMES)`
         : `the job belongs to pipeline "${pipelineName}"; this reconciler serves only ${served} (PIPELINE_NAMES)`,
+  };
+}
+
+/**
+ * May the job work in `requested` (the `region` job parameter)? Only in the Region the reconciler
+ * runs in: its IAM policy (infra/reconciler.yaml) grants Lambda access in `${AWS::Region}` only, so
+ * another Region would fail on AccessDenied after the plan; refused up front instead (fail closed).
+ */
+export function checkRegion(pin: Pin, requested: string | undefined): PipelineCheck {
+  if (pin.region === undefined || requested === undefined || requested === pin.region) return { ok: true };
+  return {
+    ok: false,
+    reason: `region "${requested}" is not this reconciler's Region ("${pin.region}"): its IAM grants Lambda access only in its own Region; deploy a reconciler stack in ${requested} with its own pipeline action, or drop "region" from UserParameters`,
   };
 }
 

@@ -40,6 +40,8 @@ export type Observation =
       latest: FunctionState | undefined;
       /** The target's code-signing configuration, read only when code would be promoted. */
       codeSigning?: CodeSigning | undefined;
+      /** Provisioned concurrency on LIVE, read only when a canary is declared (undefined: none). */
+      liveProvisionedConcurrency?: number | undefined;
     };
 
 export interface SourceAccount {
@@ -98,12 +100,17 @@ export async function observeFunction(spec: FunctionSpec, options: ObserveOption
   const needsPromote = Object.values(versions).some((v) => v.where === "source");
   let latest: FunctionState | undefined;
   let codeSigning: CodeSigning | undefined;
+  let liveProvisionedConcurrency: number | undefined;
+  const live = byName.get(options.liveAlias);
   try {
     if (needsPromote || spec.canary) {
       latest = await target.getFunction(spec.name);
       if (latest === undefined) return { kind: "missing-function" };
     }
     if (needsPromote) codeSigning = await target.getCodeSigning(spec.name);
+    if (spec.canary && live) {
+      liveProvisionedConcurrency = await target.getProvisionedConcurrency(spec.name, options.liveAlias);
+    }
     if (spec.canary) {
       for (const sighting of Object.values(versions)) {
         if (sighting.where === "target" && isPublishedVersion(sighting.alias.functionVersion)) {
@@ -117,7 +124,15 @@ export async function observeFunction(spec: FunctionSpec, options: ObserveOption
       message: `could not read the function in the target account: ${describeError(error)}`,
     };
   }
-  return { kind: "observed", live: byName.get(options.liveAlias), aliases, versions, latest, codeSigning };
+  return {
+    kind: "observed",
+    live,
+    aliases,
+    versions,
+    latest,
+    codeSigning,
+    ...(liveProvisionedConcurrency !== undefined ? { liveProvisionedConcurrency } : {}),
+  };
 }
 
 async function sightInSource(

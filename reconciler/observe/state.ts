@@ -32,6 +32,11 @@ export interface FunctionState {
   codeLocation: string | undefined;
   /** Layer version ARNs, in order (part of what a version runs); absent when not read. */
   layers?: string[];
+  /**
+   * The customer-managed KMS key encrypting the function's .zip package (GetFunction's
+   * Code.SourceKMSKeyArn); absent when Lambda's own key is used. Kept on every code update.
+   */
+  sourceKmsKeyArn?: string;
 }
 
 /**

@@ -36,6 +36,12 @@ export interface Marker {
   /** The routing written: primary function version and additional weights (fractions, 0..1). */
   functionVersion: string;
   weights: Record<string, number>;
+  /**
+   * The function version LIVE's primary served before this write, when the write moved it. While
+   * Lambda shifts an alias with provisioned concurrency it reports a transient weight on exactly
+   * that version; a later plan recognises it by this field (plan.ts) and leaves it to Lambda.
+   */
+  fromFunctionVersion?: string;
   rollout?: RolloutMarker;
 }
 
@@ -45,6 +51,7 @@ interface MarkerJson {
   p: string;
   w?: Record<string, number>;
   r?: [string, string, number, number, number];
+  f?: string;
 }
 
 /** The description to write, or `undefined` when the marker cannot fit in 256 characters. */
@@ -52,6 +59,7 @@ export function encodeMarker(marker: Marker): string | undefined {
   const json: MarkerJson = { v: marker.version, p: marker.functionVersion };
   if (marker.canary) json.c = [marker.canary.version, marker.canary.weight];
   if (Object.keys(marker.weights).length > 0) json.w = sortedWeights(marker.weights);
+  if (marker.fromFunctionVersion !== undefined) json.f = marker.fromFunctionVersion;
   if (marker.rollout) {
     const r = marker.rollout;
     json.r = [r.fromVersion, r.fromFunctionVersion, r.step, r.steps, r.since];
@@ -82,6 +90,10 @@ export function decodeMarker(description: string | undefined | null): Marker | u
       if (!isFiniteNumber(weight)) return undefined;
       marker.weights[version] = weight;
     }
+  }
+  if (parsed.f !== undefined) {
+    if (typeof parsed.f !== "string") return undefined;
+    marker.fromFunctionVersion = parsed.f;
   }
   if (parsed.r !== undefined) {
     const r = parsed.r;

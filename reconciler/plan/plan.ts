@@ -4,7 +4,10 @@
  * Action vocabulary, per function (each action carries the steps apply takes, see steps.ts, and
  * the routing LIVE ends with, see routing.ts):
  * - `noop`: LIVE already routes exactly as declared (primary version and canary weights); no step.
- *   The marker in LIVE's description is not compared: a right routing is noop.
+ *   The marker in LIVE's description is not compared: a right routing is noop. Also noop, with a
+ *   `note`: LIVE as the marker says we wrote it (= as declared) plus one transient weight on the
+ *   version the marker says that write moved LIVE from (provisioned concurrency shifting; see
+ *   transientShift).
  * - `rollback` / `rollforward`: every declared version already has its version alias here
  *   (versions are immutable), so only LIVE moves (one route step); `rollback` when the declared
  *   primary version is older than the one LIVE serves now, `rollforward` otherwise (also when LIVE
@@ -33,6 +36,7 @@ import { aliasToVersion, compareVersions, versionToAlias } from "../input/versio
 import { decodeMarker, type Marker } from "./marker.ts";
 import {
   canonicalRouting,
+  primaryFunctionVersion,
   type RoutedVersion,
   type Routing,
   routingOfAlias,
@@ -55,10 +59,12 @@ export type BlockCode =
   | "unpublished-alias"
   | "canary-incompatible"
   | "code-signing"
-  | "layers";
+  | "layers"
+  | "provisioned-concurrency";
 
 export type PlannedAction =
-  | { kind: "noop"; routing: Routing; steps: [] }
+  /** `note`: why a LIVE that does not read exactly as declared is still left alone (see below). */
+  | { kind: "noop"; routing: Routing; steps: []; note?: string }
   | { kind: "rollback" | "rollforward" | "create"; routing: Routing; steps: [RouteStep] }
   | { kind: "promote"; routing: Routing; steps: [...StageStep[], RouteStep] }
   | { kind: "blocked"; code: BlockCode; reason: string };
@@ -205,6 +211,17 @@ export function planFunction(
   const layerProblem = layersProblem(spec.name, observation.latest, sightings);
   if (layerProblem) return entry(live, layerProblem);
 
+  if (spec.canary && observation.liveProvisionedConcurrency !== undefined) {
+    // Lambda shifts an alias with provisioned concurrency on its own (transient weights), so a
+    // declared canary split on it cannot be held or verified.
+    return entry(
+      live,
+      blocked(
+        "provisioned-concurrency",
+        `LIVE of "${spec.name}" has provisioned concurrency (${observation.liveProvisionedConcurrency} requested): canaries are not supported on an alias with provisioned concurrency; remove the canary or the provisioned concurrency`,
+      ),
+    );
+  }
   if (spec.canary) {
     const canaryProblem = canaryCompatibility(sightings, observation.latest);
     if (canaryProblem) return entry(live, canaryProblem);
@@ -231,6 +248,8 @@ export function planFunction(
   if (stages.length === 0 && from && sameRouting(routing, from)) {
     return entry(live, { kind: "noop", routing, steps: [] });
   }
+  const shifting = stages.length === 0 ? transientShift(live, routing) : undefined;
+  if (shifting) return entry(live, { kind: "noop", routing, steps: [], note: shifting });
   const route = routeStep(liveAlias, desired, live, from, routing);
   if (stages.length > 0) return entry(live, { kind: "promote", routing, steps: [...stages, route] });
   const direction = !live.exists
@@ -239,6 +258,30 @@ export function planFunction(
       ? "rollback"
       : "rollforward";
   return entry(live, { kind: direction, routing, steps: [route] });
+}
+
+/**
+ * Provisioned concurrency: while Lambda shifts an alias that has it, the alias reads with the new
+ * primary and a transient weight on the version it served before. A later run must not "fix" that
+ * weight (a write would restart the shift). The rule, safe because it needs the marker's word: LIVE
+ * reads exactly as the marker says we wrote, which is exactly the declared routing, except one
+ * extra weight, on the version the marker says that write moved LIVE from. Then the plan is `noop`
+ * with a note, and no write. Anything else (another version, another weight changed, no marker, a
+ * marker for another routing) is drift and is planned as usual.
+ */
+function transientShift(live: LiveState, routing: Routing): string | undefined {
+  const marker = live.marker;
+  const declared = toAliasRouting(routing);
+  const from = marker?.fromFunctionVersion;
+  if (!marker || !declared || from === undefined || live.functionVersion !== marker.functionVersion) return undefined;
+  const written = routingOfAlias({ functionVersion: marker.functionVersion, weights: marker.weights });
+  if (!sameRouting(written, routing) || from in declared.weights) return undefined;
+  const extra = Object.keys(live.weights).filter((v) => !(v in declared.weights));
+  if (extra.length !== 1 || extra[0] !== from) return undefined;
+  const { [from]: transient, ...rest } = live.weights;
+  const withoutTransient = routingOfAlias({ functionVersion: live.functionVersion, weights: rest });
+  if (!sameRouting(withoutTransient, routing)) return undefined;
+  return `LIVE carries a transient weight of ${transient} on v${from}, the version this tool moved it from: Lambda is still shifting an alias with provisioned concurrency; left to Lambda, not rewritten`;
 }
 
 function routeStep(
@@ -257,7 +300,7 @@ function routeStep(
     to,
     revisionId: live.exists ? live.revisionId : null,
     declared,
-    description: known ? routeDescription(declared, known) : null,
+    description: known ? routeDescription(declared, known, from ? primaryFunctionVersion(from) : null) : null,
   };
 }
 
@@ -454,7 +497,7 @@ function stageStep(
   latest: FunctionState,
 ): StageStep {
   const { source } = sighting;
-  const { revisionId, codeSha256, runtime, handler, architectures } = latest;
+  const { revisionId, codeSha256, runtime, handler, architectures, sourceKmsKeyArn } = latest;
   return {
     kind: "stage",
     version,
@@ -468,7 +511,15 @@ function stageStep(
       handler: source.handler,
       architectures: source.architectures,
     },
-    latest: { revisionId, codeSha256, runtime, handler, architectures: [...architectures] },
+    latest: {
+      revisionId,
+      codeSha256,
+      runtime,
+      handler,
+      architectures: [...architectures],
+      // The target's own code key, kept on the update (absent: Lambda's key).
+      ...(sourceKmsKeyArn ? { sourceKmsKeyArn } : {}),
+    },
   };
 }
 

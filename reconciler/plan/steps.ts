@@ -13,7 +13,10 @@ import { encodeMarker, type Marker } from "./marker.ts";
 import type { AliasRouting, Routing } from "./routing.ts";
 
 /** Target $LATEST as observed: its RevisionId guards the first code update. */
-export type LatestGuard = Pick<FunctionState, "revisionId" | "codeSha256" | "runtime" | "handler" | "architectures">;
+export type LatestGuard = Pick<
+  FunctionState,
+  "revisionId" | "codeSha256" | "runtime" | "handler" | "architectures" | "sourceKmsKeyArn"
+>;
 
 export interface StageStep {
   kind: "stage";
@@ -54,9 +57,16 @@ export interface RouteStep {
 export type Step = StageStep | RouteStep;
 
 /** The description a route step writes with `routing`: the marker, or a short plain text when it cannot fit. */
-export function routeDescription(declared: RouteStep["declared"], routing: AliasRouting): string {
+export function routeDescription(
+  declared: RouteStep["declared"],
+  routing: AliasRouting,
+  fromFunctionVersion: string | null = null,
+): string {
+  // The previous primary is recorded only when this write moves the primary (see Marker).
+  const from =
+    fromFunctionVersion !== null && fromFunctionVersion !== routing.functionVersion ? { fromFunctionVersion } : {};
   return (
-    encodeMarker({ ...declared, functionVersion: routing.functionVersion, weights: routing.weights }) ??
+    encodeMarker({ ...declared, functionVersion: routing.functionVersion, weights: routing.weights, ...from }) ??
     `lambda-gitops: ${declared.version}`.slice(0, 256)
   );
 }

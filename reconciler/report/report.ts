@@ -39,6 +39,8 @@ export interface PlanJsonFunction {
   targetFunctionVersion: string | null;
   reason: string | null;
   blockCode?: string;
+  /** Why a noop leaves a LIVE that does not read exactly as declared (provisioned concurrency shifting). */
+  note?: string;
   canary?: { version: string; weight: number };
   /** Only for canaries (declared or live): LIVE's routing now and after apply, as Lambda stores it. */
   routing?: { from: RoutingJson | null; to: RoutingJson | null };
@@ -88,6 +90,7 @@ export function entryToJson(entry: PlanEntry): PlanJsonFunction {
     targetFunctionVersion: to?.functionVersion ?? null,
     reason: action.kind === "blocked" ? action.reason : null,
     ...(action.kind === "blocked" ? { blockCode: action.code } : {}),
+    ...(action.kind === "noop" && action.note ? { note: action.note } : {}),
     ...(desired.canary ? { canary: { ...desired.canary } } : {}),
     ...(showRouting ? { routing: { from: from ? (toAliasRouting(from) ?? null) : null, to: to ?? null } } : {}),
     ...(stages.length > 0
@@ -148,7 +151,7 @@ export function describeDetails(entry: PlanEntry): string {
   const a = entry.action;
   switch (a.kind) {
     case "noop":
-      return "already live";
+      return a.note ? `already live; ${a.note}` : "already live";
     case "rollback":
     case "rollforward":
       return `repoint to ${describeRouting(a.routing)}`;

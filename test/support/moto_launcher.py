@@ -860,7 +860,14 @@ def function_arn(key: tuple[str, str, str]) -> str:
 
 
 def lambda_refusal(environ: dict[str, Any], operation: str) -> tuple[int, str, str] | None:
-    """What real Lambda refuses and moto accepts: a write during an update; code on a deprecated runtime."""
+    """What real Lambda refuses and moto accepts: a write during an update; code on a deprecated runtime.
+    And what moto lacks: provisioned concurrency (none anywhere: real Lambda's 404 for "none")."""
+    if operation == "GetProvisionedConcurrencyConfig":
+        return (
+            404,
+            "ProvisionedConcurrencyConfigNotFoundException",
+            "No Provisioned Concurrency Config found for this function",
+        )
     if operation not in WINDOW_GUARDED_OPERATIONS:
         return None
     key = function_key(environ)

@@ -17,6 +17,7 @@ import { decodeMarker, encodeMarker } from "../../../reconciler/plan/marker.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
 import { type PlanEntry, planFunction, stepsOf } from "../../../reconciler/plan/plan.ts";
 import { alias, awsError, fnState, spec } from "../../support/fixtures.ts";
+import type { FunctionState } from "../../../reconciler/observe/state.ts";
 
 const NAME = "team-a-orders";
 const SRC_SHA = "c3JjLXNoYQ==";
@@ -48,7 +49,7 @@ function repointEntry(
 }
 
 /** A promotion of 1.2.0 (v9 in the source account) while LIVE serves 1.1.1 (v3). */
-function promoteEntry(latestSha = "old-sha"): PlanEntry {
+function promoteEntry(latestSha = "old-sha", latest: Partial<FunctionState> = {}): PlanEntry {
   const live = alias("LIVE", "3", {}, "live-rev-1");
   return planFunction(
     spec(NAME, "1.2.0"),
@@ -63,7 +64,7 @@ function promoteEntry(latestSha = "old-sha"): PlanEntry {
           source: fnState({ functionVersion: "9", codeSha256: SRC_SHA, codeSize: 4 }),
         },
       },
-      latest: fnState({ revisionId: "latest-rev-1", codeSha256: latestSha }),
+      latest: fnState({ revisionId: "latest-rev-1", codeSha256: latestSha, ...latest }),
     },
     "LIVE",
     SCOPE,
@@ -176,7 +177,7 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         RoutingConfig: { AdditionalVersionWeights: {} },
       });
       const description = target.commandCalls(UpdateAliasCommand)[0]?.args[0].input.Description;
-      expect(decodeMarker(description)).to.deep.equal({ version: "1.0.0", functionVersion: "2", weights: {} });
+      expect(decodeMarker(description)).to.deep.equal({ version: "1.0.0", functionVersion: "2", weights: {}, fromFunctionVersion: "3" });
       // The description written is the one the plan shows.
       const route = stepsOf(entry).find((s) => s.kind === "route");
       expect(route?.description).to.equal(description);
@@ -553,7 +554,7 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
           FunctionVersion: "12",
           RoutingConfig: { AdditionalVersionWeights: {} },
           RevisionId: "live-rev-2",
-          Description: encodeMarker({ version: "1.2.0", functionVersion: "12", weights: {} }),
+          Description: encodeMarker({ version: "1.2.0", functionVersion: "12", weights: {}, fromFunctionVersion: "3" }),
         },
       ]);
     });
@@ -632,6 +633,100 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       const different = await applyFunction(promoteEntry(), deps());
       expect(different.status).to.equal("failed");
       expect(different.error).to.match(/already exists here and points at version 11 with different code/);
+    });
+
+    describe("encrypted code (customer-managed KMS keys)", () => {
+      const TARGET_KEY = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+      const SOURCE_KEY = "arn:aws:kms:us-east-1:111111111111:key/0000abcd-12ab-34cd-56ef-1234567890ab";
+
+      it("keeps the target's own code key: UpdateFunctionCode carries the SourceKMSKeyArn $LATEST has", async () => {
+        const entry = promoteEntry("old-sha", { sourceKmsKeyArn: TARGET_KEY });
+        const stage = stepsOf(entry).find((s) => s.kind === "stage");
+        expect(stage?.kind === "stage" && stage.latest.sourceKmsKeyArn, "the plan shows the key").to.equal(TARGET_KEY);
+        const result = await applyFunction(entry, deps());
+        expect(result.status, result.error).to.equal("applied");
+        const code = target.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input;
+        expect(code.SourceKMSKeyArn).to.equal(TARGET_KEY);
+      });
+
+      it("sends no SourceKMSKeyArn when the target uses Lambda's own key", async () => {
+        const result = await applyFunction(promoteEntry(), deps());
+        expect(result.status, result.error).to.equal("applied");
+        const code = target.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input;
+        expect(code).to.not.have.property("SourceKMSKeyArn");
+      });
+
+      it("observes the target's key from GetFunction's Code.SourceKMSKeyArn", async () => {
+        target.on(GetFunctionCommand, { FunctionName: NAME, Qualifier: undefined }).resolves({
+          Configuration: config(),
+          Code: { Location: "https://code.example/x", SourceKMSKeyArn: TARGET_KEY },
+        });
+        const state = await createLambdaAdapter(targetClient).getFunction(NAME);
+        expect(state?.sourceKmsKeyArn).to.equal(TARGET_KEY);
+      });
+
+      it("names the key and the reconciler's role when Lambda refuses the target's key", async () => {
+        target
+          .on(UpdateFunctionCodeCommand)
+          .rejects(awsError("KMSAccessDeniedException", "Lambda was unable to decrypt with the KMS key", 502));
+        const result = await applyFunction(promoteEntry("old-sha", { sourceKmsKeyArn: TARGET_KEY }), deps());
+        expect(result.status).to.equal("failed");
+        expect(result.error).to.equal(
+          `KMS refused a key: the reconciler's execution role needs kms:GenerateDataKey and kms:Decrypt on ${TARGET_KEY} (the key policy of the function's code key must allow the role and Lambda; a staged package also needs StagingBucketKmsKeyArn in infra/reconciler.yaml); UpdateFunctionCode failed: KMSAccessDeniedException: Lambda was unable to decrypt with the KMS key`,
+        );
+        expect(target.commandCalls(PublishVersionCommand)).to.have.length(0);
+      });
+
+      it("names the source key and the source role when the source account's key is refused", async () => {
+        source
+          .on(GetFunctionCommand)
+          .rejects(
+            awsError(
+              "AccessDeniedException",
+              `User: arn:aws:sts::111111111111:assumed-role/lambda-gitops-source/run is not authorized to perform: kms:Decrypt on resource: ${SOURCE_KEY}`,
+              403,
+            ),
+          );
+        const result = await applyFunction(promoteEntry(), deps());
+        expect(result.status).to.equal("failed");
+        expect(result.error).to.match(
+          new RegExp(
+            `^KMS refused a key: the source role \\(SourceRoleArn, account 111111111111\\) needs kms:Decrypt on ${SOURCE_KEY.replace(/[/]/g, "\\/")} \\(infra/source-role\\.yaml parameter SourceCodeKmsKeyArns`,
+          ),
+        );
+        expect(commandsOf(target)).to.deep.equal([]);
+      });
+
+      it("names the staging bucket's key parameter when S3 refuses it", async () => {
+        const size = 50 * 1024 * 1024 - 100;
+        source.on(GetFunctionCommand).resolves({
+          Configuration: config({ Version: "9", CodeSize: size }),
+          Code: { Location: "https://code.example/pkg" },
+        });
+        const result = await applyFunction(
+          promoteEntry(),
+          deps({
+            download: async () => ({ ok: true, bytes: new Uint8Array(size) }),
+            stager: {
+              stage: async () => {
+                throw awsError("AccessDenied", "User is not authorized to perform: kms:GenerateDataKey on this resource", 403);
+              },
+            },
+          }),
+        );
+        expect(result.status).to.equal("failed");
+        expect(result.error).to.match(
+          /^KMS refused a key: the reconciler's execution role needs kms:GenerateDataKey on the customer-managed KMS key \(the error does not name it\) \(infra\/reconciler\.yaml parameter StagingBucketKmsKeyArn/,
+        );
+        expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(0);
+      });
+
+      it("leaves other access errors as they are", async () => {
+        target.on(UpdateFunctionCodeCommand).rejects(awsError("AccessDeniedException", "not authorized to perform: lambda:UpdateFunctionCode", 403));
+        const result = await applyFunction(promoteEntry(), deps());
+        expect(result.status).to.equal("failed");
+        expect(result.error).to.not.match(/KMS/);
+      });
     });
 
     it("blocks packages over the 50 MB direct upload limit when no staging bucket is configured", async () => {

@@ -526,6 +526,7 @@ describe("transfer byte budget", () => {
       getFunction: async () => fn(),
       getAlias: async (_name, a) => alias(a, "2"),
       getCodeSigning: async () => undefined,
+      getProvisionedConcurrency: async () => undefined,
       updateFunctionCode: async () => {
         await new Promise((r) => setImmediate(r));
         held -= 1; // uploaded: the bytes are let go

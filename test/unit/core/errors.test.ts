@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import {
+  kmsDenial,
   AwsCallError,
   errorMessage,
   errorName,
@@ -92,4 +93,31 @@ describe("core helpers", () => {
       expect(a).to.deep.equal(b);
     });
   });
+});
+
+describe("kmsDenial (which refusals are KMS's, and which key they name)", () => {
+  const KEY = "arn:aws:kms:eu-west-1:111111111111:key/0000abcd-12ab-34cd-56ef-1234567890ab";
+  const err = (name: string, message: string) => Object.assign(new Error(message), { name });
+  const rows: { error: unknown; expect: { key: string | undefined } | undefined }[] = [
+    { error: err("KMSAccessDeniedException", "Lambda was unable to decrypt"), expect: { key: undefined } },
+    { error: err("KMSDisabledException", `key ${KEY} is disabled`), expect: { key: KEY } },
+    { error: err("KMSNotFoundException", "not found"), expect: { key: undefined } },
+    { error: err("KMSInvalidStateException", "pending deletion"), expect: { key: undefined } },
+    {
+      error: err("AccessDenied", `User: x is not authorized to perform: kms:GenerateDataKey on resource: ${KEY}`),
+      expect: { key: KEY },
+    },
+    {
+      error: new AwsCallError("GetFunction", err("AccessDeniedException", `not authorized to perform: kms:Decrypt on resource: ${KEY}`)),
+      expect: { key: KEY },
+    },
+    { error: err("AccessDeniedException", "not authorized to perform: lambda:GetFunction"), expect: undefined },
+    { error: err("ResourceConflictException", "kms: busy"), expect: undefined },
+    { error: "kms:Decrypt", expect: undefined },
+  ];
+  for (const row of rows) {
+    it(`${String((row.error as Error).name ?? row.error)}: ${JSON.stringify(row.expect)}`, () => {
+      expect(kmsDenial(row.error)).to.deep.equal(row.expect);
+    });
+  }
 });

@@ -34,6 +34,7 @@ function deps(over: Partial<DriftDeps> = {}, aliases = world()) {
     getFunction: async () => undefined,
     getAlias: async () => undefined,
     getCodeSigning: async () => undefined,
+    getProvisionedConcurrency: async () => undefined,
     updateFunctionCode: refuse("UpdateFunctionCode"),
     updateFunctionConfiguration: refuse("UpdateFunctionConfiguration"),
     publishVersion: refuse("PublishVersion"),

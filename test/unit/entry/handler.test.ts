@@ -45,6 +45,7 @@ import {
   DEADLINE_RESERVE_MS,
   type HandlerDeps,
   type LambdaContext,
+  defaultDeps,
   runJob as runJobOf,
 } from "../../../reconciler/entry/handler.ts";
 import { createLogger, silentLogger } from "../../../reconciler/core/log.ts";
@@ -181,6 +182,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
   let sleeps: number[];
   let downloads: string[];
   let artifactCredentials: ArtifactCredentials[];
+  let artifactRegions: (string | undefined)[];
   let awsRunIds: string[];
   let lines: string[];
 
@@ -200,8 +202,9 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
       reporter: createJobReporter(codePipelineClient),
       jobs: createJobReader(codePipelineClient),
       env: {},
-      artifacts: (credentials: ArtifactCredentials, _parameters: JobParameters) => {
+      artifacts: (credentials: ArtifactCredentials, region: string | undefined) => {
         artifactCredentials.push(credentials);
+        artifactRegions.push(region);
         return createArtifactStore(s3Client);
       },
       aws: (parameters: JobParameters, runId: string): AwsContext => {
@@ -291,6 +294,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
     sleeps = [];
     downloads = [];
     artifactCredentials = [];
+    artifactRegions = [];
     awsRunIds = [];
     lines = [];
     codePipeline.on(PutJobSuccessResultCommand).resolves({});
@@ -418,6 +422,43 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
       expect(theFailure()).to.match(
         /lambdas\.json:\d+:\d+: lambdas\[1\]\.name: function "team-a-gitops" is lambda-gitops itself .*never changes its own functions, even when a prefix matches/,
       );
+      expect(lambdaCalls()).to.have.length(0);
+    });
+
+    it("regions: reads the input artifact in the pipeline's Region (AWS_REGION), not from the region parameter", async () => {
+      serveDefinition([{ name: ORDERS, version: "1.1.1" }]);
+      pipelineKnows({}); // no region parameter
+      await runJobOf(jobEvent(), plentyOfTime(), deps({ env: { AWS_REGION: "eu-central-1" } }));
+      theSuccess();
+      expect(artifactRegions).to.deep.equal(["eu-central-1"]);
+    });
+
+    it("regions: the default artifact client reads in the Region it is given (AWS_REGION), not the job's", async () => {
+      const anyS3 = mockClient(S3Client);
+      try {
+        const regions: string[] = [];
+        anyS3.on(GetObjectCommand).callsFake(async (_input, getClient) => {
+          regions.push(await getClient().config.region());
+          return { Body: sdkStreamMixin(Readable.from([Buffer.from("PK")])), ContentLength: 2 };
+        });
+        const store = defaultDeps().artifacts({ accessKeyId: "a", secretAccessKey: "s" }, "ap-southeast-2");
+        expect((await store.get(BUCKET, OBJECT_KEY, 10)).ok).to.equal(true);
+        expect(regions).to.deep.equal(["ap-southeast-2"]);
+      } finally {
+        anyS3.restore();
+      }
+    });
+
+    it("regions: refuses a region parameter other than the reconciler's own, before reading the artifact or calling Lambda", async () => {
+      serveDefinition([{ name: ORDERS, version: "1.0.0" }]);
+      pipelineKnows({
+        actionConfiguration: { configuration: { UserParameters: userParameters({ region: "us-east-1" }) } },
+      });
+      await runJobOf(jobEvent(), plentyOfTime(), deps({ env: { AWS_REGION: "eu-west-1" } }));
+      expect(theFailure()).to.match(
+        /^invalid UserParameters: region "us-east-1" is not this reconciler's Region \("eu-west-1"\): its IAM grants Lambda access only in its own Region/,
+      );
+      expect(s3.calls()).to.have.length(0);
       expect(lambdaCalls()).to.have.length(0);
     });
 
@@ -630,7 +671,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
           FunctionVersion: "2",
           RoutingConfig: { AdditionalVersionWeights: {} },
           RevisionId: "live-rev-1",
-          Description: encodeMarker({ version: "1.0.0", functionVersion: "2", weights: {} }),
+          Description: encodeMarker({ version: "1.0.0", functionVersion: "2", weights: {}, fromFunctionVersion: "3" }),
         },
       ]);
       expect(

@@ -201,6 +201,9 @@ function fakeAccount(functions: Record<string, FakeFunction>, reads: string[] = 
     async getCodeSigning() {
       return undefined;
     },
+    async getProvisionedConcurrency() {
+      return undefined;
+    },
     updateFunctionCode: refuse("UpdateFunctionCode"),
     updateFunctionConfiguration: refuse("UpdateFunctionConfiguration"),
     publishVersion: refuse("PublishVersion"),
@@ -386,6 +389,7 @@ describe("pr-plan: settings", () => {
       allowedPrefixes: ["team-a-"],
       protectedFunctions: ["team-a-plan"],
       self: "team-a-plan",
+      region: undefined,
     });
     const bad = readSettings({ ...ENV, ALLOWED_PREFIXES: "team-a" });
     expect(bad.ok).to.equal(false);

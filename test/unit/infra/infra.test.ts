@@ -66,6 +66,12 @@ interface Sample {
   variants: Record<string, ParameterValue>[];
 }
 
+const STAGING_KEY = `arn:aws:kms:${REGION}:${TARGET_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const SOURCE_CODE_KEYS = [
+  `arn:aws:kms:${REGION}:${SOURCE_ACCOUNT}:key/0000abcd-12ab-34cd-56ef-1234567890ab`,
+  `arn:aws:kms:${REGION}:${SOURCE_ACCOUNT}:key/1111abcd-12ab-34cd-56ef-1234567890ab`,
+];
+
 const SAMPLES: Record<TemplateName, Sample> = {
   reconciler: {
     accountId: TARGET_ACCOUNT,
@@ -79,6 +85,7 @@ const SAMPLES: Record<TemplateName, Sample> = {
       {},
       { StagingBucket: "staging-bucket-1", CodeS3ObjectVersion: "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY" },
       { AllowPrune: "true" },
+      { StagingBucket: "staging-bucket-1", StagingBucketKmsKeyArn: STAGING_KEY },
     ],
   },
   "source-role": {
@@ -89,6 +96,7 @@ const SAMPLES: Record<TemplateName, Sample> = {
       { ExternalId: "lambda-gitops-ext-1" },
       { PrincipalOrgId: "o-abcdefghij" },
       { ExternalId: "lambda-gitops-ext-1", PrincipalOrgId: "o-abcdefghij" },
+      { SourceCodeKmsKeyArns: SOURCE_CODE_KEYS.join(",") },
     ],
   },
   pipeline: {
@@ -230,6 +238,7 @@ const RECONCILER_LAMBDA_ACTIONS = [
   "lambda:GetAlias",
   "lambda:ListAliases",
   "lambda:GetFunctionCodeSigningConfig",
+  "lambda:GetProvisionedConcurrencyConfig",
   "lambda:UpdateFunctionCode",
   "lambda:UpdateFunctionConfiguration",
   "lambda:PublishVersion",
@@ -835,10 +844,16 @@ describe("infra/reconciler.yaml", () => {
       const log = evaluateJson(t.Resources.LogGroup!, ctx) as JsonObject;
       expect((log.Properties as JsonObject).LogGroupName).to.equal("/aws/lambda/lambda-gitops-reconciler");
       const services = new Set(statements.flatMap((s) => s.actions.map((a) => a.split(":")[0])));
-      expect([...services].sort()).to.deep.equal(
-        ctx.conditions.HasStagingBucket
-          ? ["codepipeline", "lambda", "logs", "s3", "sqs", "sts"]
-          : ["codepipeline", "lambda", "logs", "sqs", "sts"],
+      expect([...services].sort(), label).to.deep.equal(
+        [
+          "codepipeline",
+          ...(ctx.conditions.HasStagingBucketKey ? ["kms"] : []),
+          "lambda",
+          "logs",
+          ...(ctx.conditions.HasStagingBucket ? ["s3"] : []),
+          "sqs",
+          "sts",
+        ],
       );
       const sqs = statements.filter((s) => s.actions.some((a) => a.startsWith("sqs:")));
       expect(sqs.map((s) => [s.actions, s.resources]), label).to.deep.equal([
@@ -865,6 +880,25 @@ describe("infra/reconciler.yaml", () => {
     expect(s3.map((s) => s.raw.Condition)).to.deep.equal([
       { StringEquals: { "s3:ResourceAccount": TARGET_ACCOUNT } },
     ]);
+  });
+
+  it("grants the staging bucket's KMS key only when StagingBucketKmsKeyArn (and StagingBucket) are set, only through S3", () => {
+    const kms = (variant: Record<string, ParameterValue>) => {
+      const { template: t, ctx } = stack("reconciler", variant);
+      return policyStatements(t, ctx).filter((s) => s.actions.some((a) => a.startsWith("kms:")));
+    };
+    expect(kms({})).to.be.empty;
+    expect(kms({ StagingBucket: "staging-bucket-1" })).to.be.empty;
+    expect(kms({ StagingBucketKmsKeyArn: STAGING_KEY })).to.be.empty;
+    const granted = kms({ StagingBucket: "staging-bucket-1", StagingBucketKmsKeyArn: STAGING_KEY });
+    expect(granted.map((s) => [sorted(s.actions), s.resources, s.raw.Condition])).to.deep.equal([
+      [
+        ["kms:Decrypt", "kms:GenerateDataKey"],
+        [STAGING_KEY],
+        { StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` } },
+      ],
+    ]);
+    expect(() => stack("reconciler", { StagingBucketKmsKeyArn: "alias/staging" })).to.throw();
   });
 
   it("reads the job from CodePipeline (GetJobDetails) and reports its result", () => {
@@ -977,15 +1011,15 @@ describe("infra/reconciler.yaml: pruning permissions (issue 16)", () => {
 });
 
 describe("infra/reconciler.yaml: pruning within IAM's quota", () => {
-  it("keeps the inline policies under 10,240 characters for 12 twenty-character prefixes with AllowPrune=true", () => {
-    const prefixes = Array.from({ length: 12 }, (_, i) => `team-${String(i).padStart(2, "0")}-${"x".repeat(11)}-`);
+  it("keeps the inline policies under 10,240 characters for 11 twenty-character prefixes with AllowPrune=true", () => {
+    const prefixes = Array.from({ length: 11 }, (_, i) => `team-${String(i).padStart(2, "0")}-${"x".repeat(11)}-`);
     const { template: t, ctx } = stack("reconciler", {
       AllowedPrefixes: prefixes.join(","),
       StagingBucket: "s".repeat(63),
       AllowPrune: "true",
     });
     const size = inlinePolicySize(t, ctx);
-    expect(size).to.be.greaterThan(12 * 550);
+    expect(size).to.be.greaterThan(11 * 550);
     expect(size).to.be.lessThan(10240);
   });
 });
@@ -1023,7 +1057,9 @@ describe("infra/source-role.yaml", () => {
 
   it("grants only read actions, exactly on the prefix function ARNs of the source account", () => {
     everyVariant("source-role", ({ template: t, ctx }, label) => {
-      const identity = policyStatements(t, ctx).filter((s) => s.kind === "identity");
+      const identity = policyStatements(t, ctx).filter(
+        (s) => s.kind === "identity" && !s.actions.every((a) => a.startsWith("kms:")),
+      );
       expect(identity, label).to.have.length(PREFIXES.length);
       for (const s of identity) {
         expect(s.effect).to.equal("Allow");
@@ -1031,6 +1067,25 @@ describe("infra/source-role.yaml", () => {
       }
       expect(sorted(identity.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(SOURCE_ACCOUNT)));
     });
+  });
+
+  it("grants kms:Decrypt on the source code keys only when SourceCodeKmsKeyArns is set, only through Lambda", () => {
+    everyVariant("source-role", ({ template: t, ctx }, label) => {
+      const kms = policyStatements(t, ctx).filter((s) => s.actions.some((a) => a.startsWith("kms:")));
+      if (!ctx.parameters.SourceCodeKmsKeyArns?.toString()) {
+        expect(kms, label).to.be.empty;
+        return;
+      }
+      expect(kms.map((s) => [s.effect, s.actions, sorted(s.resources), s.raw.Condition]), label).to.deep.equal([
+        [
+          "Allow",
+          ["kms:Decrypt"],
+          sorted(SOURCE_CODE_KEYS),
+          { StringEquals: { "kms:ViaService": `lambda.${REGION}.amazonaws.com` } },
+        ],
+      ]);
+    });
+    expect(() => stack("source-role", { SourceCodeKmsKeyArns: "alias/code" })).to.throw();
   });
 
   it("caps sessions at one hour and outputs the role ARN", () => {
@@ -1206,8 +1261,13 @@ describe("infra/pipeline.yaml", () => {
 
 describe("infra/pr-plan.yaml", () => {
   const REPO_ARN = `arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`;
-  /** What planning calls (observe.ts): ListAliases, GetFunction, GetFunctionCodeSigningConfig. */
-  const LAMBDA_READ_ACTIONS = ["lambda:GetFunction", "lambda:ListAliases", "lambda:GetFunctionCodeSigningConfig"];
+  /** What planning calls (observe.ts): ListAliases, GetFunction, GetFunctionCodeSigningConfig, GetProvisionedConcurrencyConfig. */
+  const LAMBDA_READ_ACTIONS = [
+    "lambda:GetFunction",
+    "lambda:ListAliases",
+    "lambda:GetFunctionCodeSigningConfig",
+    "lambda:GetProvisionedConcurrencyConfig",
+  ];
 
   it("is read-only on Lambda: only the read actions, exactly on the prefix function ARNs", () => {
     everyVariant("pr-plan", ({ template: t, ctx }, label) => {
@@ -1688,7 +1748,13 @@ describe("infra/github-oidc.yaml", () => {
       const lambda = identity.filter((s) => s.actions.some((a) => a.startsWith("lambda:")));
       for (const s of lambda) {
         expect(sorted(s.actions), label).to.deep.equal(
-          sorted(["lambda:GetFunction", "lambda:GetAlias", "lambda:ListAliases", "lambda:GetFunctionConfiguration"]),
+          sorted([
+            "lambda:GetFunction",
+            "lambda:GetAlias",
+            "lambda:ListAliases",
+            "lambda:GetFunctionConfiguration",
+            "lambda:GetProvisionedConcurrencyConfig",
+          ]),
         );
       }
       expect(sorted(lambda.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT)));

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import {
   checkActionTarget,
   checkPipeline,
+  checkRegion,
   functionNameOf,
   narrowPrefixes,
   OPEN_PIN,
@@ -25,8 +26,10 @@ describe("pin: readPin (the stack's environment)", () => {
         allowedPrefixes: ["team-a-", "team_b_"],
         protectedFunctions: ["gitops"],
         self: "gitops",
+        region: undefined,
       },
     },
+    { env: { AWS_REGION: "eu-west-1" }, expect: pinned({ region: "eu-west-1" }) },
     {
       env: { PROTECTED_FUNCTIONS: "pr-plan,gitops", AWS_LAMBDA_FUNCTION_NAME: "gitops" },
       expect: pinned({ protectedFunctions: ["gitops", "pr-plan"], self: "gitops" }),
@@ -103,6 +106,20 @@ describe("pin: narrowPrefixes (UserParameters may narrow the stack's prefixes, n
       const refused = result.ok ? [] : result.problems.map((p) => /prefix "([^"]*)"/.exec(p.message)?.[1]);
       expect(refused).to.deep.equal(row.refused);
       if (!result.ok) expect(result.problems[0]!.message).to.match(/not allowed by the stack.*never widen them/);
+    });
+  }
+});
+
+describe("pin: checkRegion (a region parameter other than the reconciler's own is refused: its IAM covers only its Region)", () => {
+  const rows: { region: string | undefined; requested: string | undefined; ok: boolean }[] = [
+    { region: "eu-west-1", requested: undefined, ok: true },
+    { region: "eu-west-1", requested: "eu-west-1", ok: true },
+    { region: "eu-west-1", requested: "us-east-1", ok: false },
+    { region: undefined, requested: "us-east-1", ok: true },
+  ];
+  for (const row of rows) {
+    it(`runs in ${row.region}, asked for ${row.requested}: ${row.ok}`, () => {
+      expect(checkRegion(pinned({ region: row.region }), row.requested).ok).to.equal(row.ok);
     });
   }
 });

@@ -1,4 +1,10 @@
-import { GetFunctionCommand, LambdaClient, ListAliasesCommand } from "@aws-sdk/client-lambda";
+import {
+  GetFunctionCommand,
+  GetProvisionedConcurrencyConfigCommand,
+  LambdaClient,
+  LambdaServiceException,
+  ListAliasesCommand,
+} from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
@@ -100,5 +106,51 @@ describe("observe (SDK boundary mocked): only ResourceNotFoundException means ab
     const qualifiers = target.commandCalls(GetFunctionCommand).map((c) => c.args[0].input.Qualifier);
     expect(qualifiers).to.deep.equal([undefined, "3", "4"]);
     expect(source.calls()).to.have.length(0);
+  });
+
+  describe("provisioned concurrency on LIVE (read only when a canary is declared)", () => {
+    const notFound = () =>
+      new LambdaServiceException({
+        name: "ProvisionedConcurrencyConfigNotFoundException",
+        message: "No Provisioned Concurrency Config found for this function",
+        $fault: "client",
+        $metadata: { httpStatusCode: 404 },
+      });
+    beforeEach(() => {
+      target.on(ListAliasesCommand).resolves(aliases([["LIVE", "3"], ["1-1-1", "3"], ["1-2-0", "4"]]));
+      target.on(GetFunctionCommand).resolves({ Configuration: { Version: "$LATEST", RevisionId: "r", Role: "arn:role" } });
+    });
+    const canary = () => observeFunction(spec(NAME, "1.1.1", { version: "1.2.0", weight: 10 }), options());
+
+    it("reads GetProvisionedConcurrencyConfig on LIVE and reports the requested amount", async () => {
+      target.on(GetProvisionedConcurrencyConfigCommand).resolves({ RequestedProvisionedConcurrentExecutions: 5 });
+      const observed = await canary();
+      if (observed.kind !== "observed") throw new Error(`expected observed, got ${observed.kind}`);
+      expect(observed.liveProvisionedConcurrency).to.equal(5);
+      expect(target.commandCalls(GetProvisionedConcurrencyConfigCommand).map((c) => c.args[0].input)).to.deep.equal([
+        { FunctionName: NAME, Qualifier: "LIVE" },
+      ]);
+    });
+
+    it("ProvisionedConcurrencyConfigNotFoundException means none", async () => {
+      target.on(GetProvisionedConcurrencyConfigCommand).rejects(notFound());
+      const observed = await canary();
+      if (observed.kind !== "observed") throw new Error(`expected observed, got ${observed.kind}`);
+      expect(observed).to.not.have.property("liveProvisionedConcurrency");
+    });
+
+    it("any other error fails the observation (fail closed), naming the call", async () => {
+      target.on(GetProvisionedConcurrencyConfigCommand).rejects(
+        new LambdaServiceException({ name: "AccessDeniedException", message: "denied", $fault: "client", $metadata: { httpStatusCode: 403 } }),
+      );
+      const observed = await canary();
+      expect(observed.kind).to.equal("failed");
+      if (observed.kind === "failed") expect(observed.message).to.match(/GetProvisionedConcurrencyConfig failed: AccessDeniedException/);
+    });
+
+    it("is not read for a function without a canary", async () => {
+      await observeFunction(spec(NAME, "1.1.1"), options());
+      expect(target.commandCalls(GetProvisionedConcurrencyConfigCommand)).to.have.length(0);
+    });
   });
 });

@@ -11,6 +11,10 @@ describe("marker: what the reconciler last wrote to LIVE, kept in its descriptio
   const rows: { case: string; marker: Marker }[] = [
     { case: "a plain version", marker: { version: "1.5.0", functionVersion: "7", weights: {} } },
     {
+      case: "a move from another version (kept to recognise provisioned concurrency's transient weight)",
+      marker: { version: "1.5.0", functionVersion: "7", weights: {}, fromFunctionVersion: "6" },
+    },
+    {
       case: "a canary",
       marker: {
         version: "1.5.0",
@@ -89,6 +93,7 @@ describe("marker: what the reconciler last wrote to LIVE, kept in its descriptio
       description: `${MARKER_PREFIX}{"v":"1.0.0","p":"3","r":["0.9.0","2",0,2,1796054400]}`,
     },
     { case: "a JSON array", description: `${MARKER_PREFIX}[1,2]` },
+    { case: "a from version that is not a string", description: `${MARKER_PREFIX}{"v":"1.0.0","p":"3","f":2}` },
   ];
   for (const row of notMarkers) {
     it(`reads ${row.case} as no marker`, () => {

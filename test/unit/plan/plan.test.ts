@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import type { Observation, VersionSighting } from "../../../reconciler/observe/observe.ts";
 import { buildPlan, finalRouting, planFunction, stepsOf } from "../../../reconciler/plan/plan.ts";
-import { encodeMarker } from "../../../reconciler/plan/marker.ts";
+import { encodeMarker, type Marker } from "../../../reconciler/plan/marker.ts";
 import {
   describeRouting,
   routingOfAlias,
@@ -22,6 +22,8 @@ interface Row {
   /** Target aliases: name -> function version (LIVE may carry weights via liveWeights). */
   target: Record<string, string> | "missing-function" | "failed";
   liveWeights?: Record<string, number>;
+  /** What the marker in LIVE's description says the reconciler wrote. */
+  liveMarker?: Marker;
   /** Semvers present in the source account (function version, package type). */
   source?: Record<string, Partial<FunctionState>> | "none" | "unreadable";
   latest?: Partial<FunctionState>;
@@ -29,6 +31,8 @@ interface Row {
   versionConfigs?: Record<string, Partial<FunctionState>>;
   /** The target's code-signing policy (read when promoting). */
   codeSigning?: "Enforce" | "Warn";
+  /** Provisioned concurrency requested on LIVE (read when a canary is declared). */
+  liveProvisionedConcurrency?: number;
   expect: {
     action: string;
     liveVersion?: string | null;
@@ -39,6 +43,8 @@ interface Row {
     final?: string;
     /** The kinds of the steps apply takes. */
     steps?: string[];
+    /** The note of a noop that leaves LIVE as it reads. */
+    note?: RegExp;
   };
 }
 
@@ -47,7 +53,9 @@ function observationOf(row: Row): Observation {
   if (row.target === "failed")
     return { kind: "failed", message: "ListAliases failed: TooManyRequestsException: Rate exceeded" };
   const aliases: AliasState[] = Object.entries(row.target).map(([name, v]) =>
-    alias(name, v, name === "LIVE" ? (row.liveWeights ?? {}) : {}),
+    name === "LIVE"
+      ? alias(name, v, row.liveWeights ?? {}, `rev-${name}-${v}`, row.liveMarker ? (encodeMarker(row.liveMarker) ?? "") : "")
+      : alias(name, v),
   );
   const byName = new Map(aliases.map((a) => [a.name, a]));
   const versions: Record<string, VersionSighting> = {};
@@ -85,6 +93,7 @@ function observationOf(row: Row): Observation {
     aliases,
     versions,
     latest: needsLatest ? fnState(row.latest) : undefined,
+    ...(row.liveProvisionedConcurrency !== undefined ? { liveProvisionedConcurrency: row.liveProvisionedConcurrency } : {}),
     ...(row.codeSigning
       ? {
           codeSigning: {
@@ -322,6 +331,77 @@ const rows: Row[] = [
     latest: { layers: ["arn:aws:lambda:us-east-1:333333333333:layer:shared:7"] },
     expect: { action: "promote", final: "1.2.0 (published by step 1)", steps: ["stage", "route"] },
   },
+  // Provisioned concurrency: Lambda's transient weight while it shifts LIVE is left alone, on the
+  // marker's word only (the marker records the version the write moved LIVE from).
+  {
+    case: "transient weight on the version the marker says LIVE moved from: noop with a note, no write",
+    desired: "1.2.0",
+    target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4" },
+    liveWeights: { "3": 0.4 },
+    liveMarker: { version: "1.2.0", functionVersion: "4", weights: {}, fromFunctionVersion: "3" },
+    expect: { action: "noop", target: "4", final: "v4", steps: [], note: /transient weight of 0\.4 on v3.*provisioned concurrency; left to Lambda/ },
+  },
+  {
+    case: "transient weight with a declared canary that is otherwise as written: noop",
+    desired: "1.2.0",
+    canary: { version: "1.3.0", weight: 10 },
+    target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4", "1-3-0": "5" },
+    liveWeights: { "3": 0.2, "5": 0.1 },
+    liveMarker: { version: "1.2.0", canary: { version: "1.3.0", weight: 10 }, functionVersion: "4", weights: { "5": 0.1 }, fromFunctionVersion: "3" },
+    expect: { action: "noop", final: "v4 + 10% v5", steps: [], note: /on v3/ },
+  },
+  {
+    case: "extra weight on another version than the marker's from: drift, rewritten",
+    desired: "1.2.0",
+    target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4", "1-0-0": "2" },
+    liveWeights: { "2": 0.4 },
+    liveMarker: { version: "1.2.0", functionVersion: "4", weights: {}, fromFunctionVersion: "3" },
+    expect: { action: "rollforward", final: "v4", steps: ["route"] },
+  },
+  {
+    case: "extra weight on the previous version but no marker's from (a hand-written weight): drift, rewritten",
+    desired: "1.2.0",
+    target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4" },
+    liveWeights: { "3": 0.4 },
+    liveMarker: { version: "1.2.0", functionVersion: "4", weights: {} },
+    expect: { action: "rollforward", final: "v4", steps: ["route"] },
+  },
+  {
+    case: "marker's from weight, but the file now declares another version: planned as usual",
+    desired: "1.1.1",
+    target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4" },
+    liveWeights: { "3": 0.4 },
+    liveMarker: { version: "1.2.0", functionVersion: "4", weights: {}, fromFunctionVersion: "3" },
+    expect: { action: "rollback", final: "v3", steps: ["route"] },
+  },
+  {
+    case: "marker's from weight plus a changed canary weight: drift, rewritten",
+    desired: "1.2.0",
+    canary: { version: "1.3.0", weight: 10 },
+    target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4", "1-3-0": "5" },
+    liveWeights: { "3": 0.2, "5": 0.3 },
+    liveMarker: { version: "1.2.0", canary: { version: "1.3.0", weight: 10 }, functionVersion: "4", weights: { "5": 0.1 }, fromFunctionVersion: "3" },
+    expect: { action: "rollforward", final: "v4 + 10% v5", steps: ["route"] },
+  },
+  {
+    case: "canary on a LIVE with provisioned concurrency: blocked with a reason",
+    desired: "1.1.1",
+    canary: { version: "1.2.0", weight: 10 },
+    target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
+    liveProvisionedConcurrency: 5,
+    expect: {
+      action: "blocked",
+      code: "provisioned-concurrency",
+      reason: /LIVE of "team-a-fn" has provisioned concurrency \(5 requested\): canaries are not supported/,
+    },
+  },
+  {
+    case: "no canary on a LIVE with provisioned concurrency: planned as usual",
+    desired: "1.0.0",
+    target: { LIVE: "3", "1-1-1": "3", "1-0-0": "2" },
+    liveProvisionedConcurrency: 5,
+    expect: { action: "rollback", target: "2", final: "v2", steps: ["route"] },
+  },
   {
     case: "canary with different roles",
     desired: "1.1.1",
@@ -350,6 +430,8 @@ describe("planner (one row per desired / live / version-alias case)", () => {
       if (row.expect.target !== undefined) expect(json.targetFunctionVersion).to.equal(row.expect.target);
       if (row.expect.code) expect(json.blockCode).to.equal(row.expect.code);
       if (row.expect.reason) expect(json.reason).to.match(row.expect.reason);
+      if (row.expect.note) expect(json.note).to.match(row.expect.note);
+      else expect(json).to.not.have.property("note");
       if (row.expect.action !== "blocked") expect(json.reason).to.equal(null);
       if (row.expect.action === "blocked") {
         expect(json.finalRouting).to.equal(null);
@@ -431,7 +513,7 @@ describe("planner (one row per desired / live / version-alias case)", () => {
     const back = planFunction(spec("team-a-fn", "1.0.0"), observed(written));
     const route = stepsOf(back)[0];
     expect(route?.kind === "route" && route.description).to.equal(
-      encodeMarker({ version: "1.0.0", functionVersion: "2", weights: {} }),
+      encodeMarker({ version: "1.0.0", functionVersion: "2", weights: {}, fromFunctionVersion: "3" }),
     );
   });
 
