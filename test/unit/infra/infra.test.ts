@@ -1745,7 +1745,10 @@ describe("infra/github-oidc.yaml", () => {
   it("is read-only: Lambda read actions on the prefix functions, the source role, the CLI bundle", () => {
     everyVariant("github-oidc", ({ template: t, ctx }, label) => {
       const identity = policyStatements(t, ctx).filter((s) => s.kind === "identity");
-      const lambda = identity.filter((s) => s.actions.some((a) => a.startsWith("lambda:")));
+      const signing = identity.filter((s) => s.actions.includes("lambda:GetCodeSigningConfig"));
+      const lambda = identity.filter(
+        (s) => s.actions.some((a) => a.startsWith("lambda:")) && !signing.includes(s),
+      );
       for (const s of lambda) {
         expect(sorted(s.actions), label).to.deep.equal(
           sorted([
@@ -1754,11 +1757,21 @@ describe("infra/github-oidc.yaml", () => {
             "lambda:ListAliases",
             "lambda:GetFunctionConfiguration",
             "lambda:GetProvisionedConcurrencyConfig",
+            "lambda:GetFunctionCodeSigningConfig",
           ]),
         );
       }
       expect(sorted(lambda.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT)));
-      const others = identity.filter((s) => !lambda.includes(s)).map((s) => [s.actions, s.resources]);
+      // The plan blocks a promotion into a function whose code-signing policy is Enforce: it reads
+      // the configuration, and nothing else of Lambda.
+      expect(signing, label).to.have.length.greaterThan(0);
+      for (const s of signing) {
+        expect(s.actions, label).to.deep.equal(["lambda:GetCodeSigningConfig"]);
+        for (const r of s.resources) expect(r, label).to.match(/^arn:aws:lambda:[a-z0-9-]+:\d{12}:code-signing-config:\*$/);
+      }
+      const others = identity
+        .filter((s) => !lambda.includes(s) && !signing.includes(s))
+        .map((s) => [s.actions, s.resources]);
       expect(others, label).to.deep.equal([
         [["sts:AssumeRole"], [SOURCE_ROLE_ARN]],
         [["s3:GetObject"], ["arn:aws:s3:::deploy-artifacts-111111111111/lambda-gitops/0.1.0/cli.mjs"]],
