@@ -531,6 +531,7 @@ describe("transfer byte budget", () => {
       publishVersion: async () => fn({ functionVersion: "2" }),
       createAlias: async (_name, a) => alias(a, "2"),
       updateAlias: async (_name, a) => alias(a, "2"),
+      invoke: async () => ({ ok: true, statusCode: 200, executedVersion: "2" }),
     };
     const entry = (name: string): PlanEntry => ({
       name,

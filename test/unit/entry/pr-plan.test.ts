@@ -216,6 +216,7 @@ function fakeAccount(functions: Record<string, FakeFunction>, reads: string[] = 
     publishVersion: refuse("PublishVersion"),
     createAlias: refuse("CreateAlias"),
     updateAlias: refuse("UpdateAlias"),
+    invoke: refuse("Invoke"),
   };
 }
 
