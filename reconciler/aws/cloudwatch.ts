@@ -2,12 +2,14 @@
  * Thin adapter over @aws-sdk/client-cloudwatch: the states of the alarms a rollout watches.
  * DescribeAlarms with `AlarmNames` matches names exactly (no prefix) and takes at most 100 names
  * per call (CloudWatch API reference, DescribeAlarms: AlarmNames, maximum 100 items), so names are
- * sent in batches of 100; each batch is paged with NextToken. Both metric and composite alarms are
- * asked for (by default DescribeAlarms returns only metric alarms). A name with no alarm is
- * `missing`; any failed call throws (an AccessDenied never looks like "no alarm").
+ * sent in batches of 100; each batch is paged with NextToken. Only metric alarms are asked for:
+ * DescribeAlarms returns composite alarms only to a caller whose cloudwatch:DescribeAlarms grant is
+ * scoped to "*" (DescribeAlarms API reference), and the reconciler's grant is narrower (this account's
+ * and Region's alarm ARNs), so a composite alarm's name reads as `missing` and blocks the rollout
+ * (fail closed) instead of being silently unwatched. A name with no alarm is `missing`; any failed
+ * call throws (an AccessDenied never looks like "no alarm").
  */
 import {
-  type AlarmType,
   type CloudWatchClient,
   paginateDescribeAlarms,
   type StateValue,
@@ -16,7 +18,6 @@ import { AwsCallError } from "../core/errors.ts";
 import type { AlarmState } from "../plan/rollout.ts";
 
 export const MAX_ALARM_NAMES_PER_CALL = 100;
-const ALARM_TYPES: AlarmType[] = ["MetricAlarm", "CompositeAlarm"];
 
 export interface AlarmReader {
   /** name -> state for every name asked (duplicates asked once); `missing` when no such alarm. */
@@ -38,9 +39,9 @@ export function createCloudWatchAdapter(client: CloudWatchClient): AlarmReader {
         try {
           for await (const page of paginateDescribeAlarms(
             { client },
-            { AlarmNames: batch, AlarmTypes: ALARM_TYPES },
+            { AlarmNames: batch, AlarmTypes: ["MetricAlarm"] },
           )) {
-            for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
+            for (const alarm of page.MetricAlarms ?? []) {
               if (alarm.AlarmName !== undefined && states.has(alarm.AlarmName)) {
                 states.set(alarm.AlarmName, toAlarmState(alarm.StateValue));
               }

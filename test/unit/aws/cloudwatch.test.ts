@@ -10,13 +10,13 @@ describe("CloudWatch adapter (SDK boundary mocked): alarm states by exact name",
   const adapter = createCloudWatchAdapter(client);
   beforeEach(() => cw.reset());
 
-  it("asks for exactly the names, metric and composite alarms, and maps each state; absent names are missing", async () => {
+  it("asks for exactly the names (metric alarms), and maps each state; absent names are missing", async () => {
     cw.on(DescribeAlarmsCommand).resolves({
       MetricAlarms: [
         { AlarmName: "a-5xx", StateValue: "OK" },
         { AlarmName: "a-p99", StateValue: "INSUFFICIENT_DATA" },
+        { AlarmName: "a-health", StateValue: "ALARM" },
       ],
-      CompositeAlarms: [{ AlarmName: "a-health", StateValue: "ALARM" }],
     });
     const states = await adapter.alarmStates(["a-5xx", "a-p99", "a-health", "a-typo"]);
     expect(Object.fromEntries(states)).to.deep.equal({
@@ -27,7 +27,7 @@ describe("CloudWatch adapter (SDK boundary mocked): alarm states by exact name",
     });
     const input = cw.commandCalls(DescribeAlarmsCommand)[0]!.args[0].input;
     expect(input.AlarmNames).to.deep.equal(["a-5xx", "a-p99", "a-health", "a-typo"]);
-    expect(input.AlarmTypes).to.deep.equal(["MetricAlarm", "CompositeAlarm"]);
+    expect(input.AlarmTypes).to.deep.equal(["MetricAlarm"]);
     expect(input.AlarmNamePrefix).to.equal(undefined);
   });
 
@@ -46,10 +46,20 @@ describe("CloudWatch adapter (SDK boundary mocked): alarm states by exact name",
   it("follows NextToken within a batch", async () => {
     cw.on(DescribeAlarmsCommand)
       .resolvesOnce({ MetricAlarms: [{ AlarmName: "a", StateValue: "OK" }], NextToken: "t1" })
-      .resolvesOnce({ CompositeAlarms: [{ AlarmName: "b", StateValue: "ALARM" }] });
+      .resolvesOnce({ MetricAlarms: [{ AlarmName: "b", StateValue: "ALARM" }] });
     const states = await adapter.alarmStates(["a", "b"]);
     expect(Object.fromEntries(states)).to.deep.equal({ a: "OK", b: "ALARM" });
     expect(cw.commandCalls(DescribeAlarmsCommand)[1]!.args[0].input.NextToken).to.equal("t1");
+  });
+
+  it("a composite alarm (returned only to a '*' grant) reads as missing, which blocks: never unwatched", async () => {
+    cw.on(DescribeAlarmsCommand).resolves({ CompositeAlarms: [{ AlarmName: "a-health", StateValue: "OK" }] });
+    expect(Object.fromEntries(await adapter.alarmStates(["a-health"]))).to.deep.equal({ "a-health": "missing" });
+  });
+
+  it("an unknown state counts as ALARM (fail closed)", async () => {
+    cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: "a", StateValue: "SOMETHING_NEW" as never }] });
+    expect((await adapter.alarmStates(["a"])).get("a")).to.equal("ALARM");
   });
 
   it("ignores alarms it did not ask for, and never calls for no names", async () => {

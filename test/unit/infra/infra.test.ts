@@ -621,7 +621,10 @@ describe("infra/reconciler.yaml", () => {
   it("grants the reconciler's lambda actions exactly on the prefix function ARNs (unqualified and :*)", () => {
     everyVariant("reconciler", ({ template: t, ctx }, label) => {
       const lambda = policyStatements(t, ctx).filter(
-        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")),
+        (s) =>
+          s.effect === "Allow" &&
+          s.actions.some((a) => a.startsWith("lambda:")) &&
+          !s.actions.includes("lambda:InvokeFunction"),
       );
       expect(lambda, label).to.have.length(PREFIXES.length);
       for (const s of lambda) {
@@ -707,9 +710,41 @@ describe("infra/reconciler.yaml", () => {
       const services = new Set(statements.flatMap((s) => s.actions.map((a) => a.split(":")[0])));
       expect([...services].sort()).to.deep.equal(
         ctx.conditions.HasStagingBucket
-          ? ["codepipeline", "lambda", "logs", "s3", "sts"]
-          : ["codepipeline", "lambda", "logs", "sts"],
+          ? ["cloudwatch", "codepipeline", "lambda", "logs", "s3", "sts"]
+          : ["cloudwatch", "codepipeline", "lambda", "logs", "sts"],
       );
+    });
+  });
+
+  // --- Progressive rollouts (issue 13): alarms and smoke invocations ---
+  it("may read alarm states only (DescribeAlarms), only on this account's and Region's alarm ARNs", () => {
+    everyVariant("reconciler", ({ template: t, ctx }, label) => {
+      const cw = policyStatements(t, ctx).filter((s) => s.actions.some((a) => a.startsWith("cloudwatch:")));
+      expect(
+        cw.map((s) => [s.effect, s.actions, s.resources]),
+        label,
+      ).to.deep.equal([["Allow", ["cloudwatch:DescribeAlarms"], [`arn:aws:cloudwatch:${REGION}:${TARGET_ACCOUNT}:alarm:*`]]]);
+    });
+  });
+
+  it("may invoke only the prefix functions' version aliases (not LIVE, numbered versions, $LATEST or unqualified)", () => {
+    everyVariant("reconciler", ({ template: t, ctx }, label) => {
+      const invoke = policyStatements(t, ctx).filter((s) => s.actions.includes("lambda:InvokeFunction"));
+      for (const s of invoke) expect([s.effect, s.actions], label).to.deep.equal(["Allow", ["lambda:InvokeFunction"]]);
+      const resources = invoke.flatMap((s) => s.resources);
+      expect(sorted(resources), label).to.deep.equal(
+        sorted(PREFIXES.map((p) => `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:${p}*:*-*-*`)),
+      );
+      // IAM wildcards: "*" matches any run of characters, including ":".
+      const glob = (pattern: string) =>
+        new RegExp(`^${pattern.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+      const allowed = (arn: string) => resources.some((r) => glob(r).test(arn));
+      const fn = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:${PREFIXES[0]}orders`;
+      expect(allowed(`${fn}:1-5-0`), label).to.equal(true);
+      expect(allowed(`${fn}:1-6-0_rc-1`), label).to.equal(true);
+      for (const denied of [fn, `${fn}:LIVE`, `${fn}:7`, `${fn}:$LATEST`]) expect(allowed(denied), denied).to.equal(false);
+      const other = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:lambda-gitops-reconciler:1-0-0`;
+      expect(allowed(other), other).to.equal(false);
     });
   });
 
