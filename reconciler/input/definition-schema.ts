@@ -4,6 +4,7 @@
  * The JSON Schema for editors (definitions/lambdas.schema.json) is generated from this module.
  */
 import { z } from "zod";
+import { checkTwoDecimals } from "./traffic.ts";
 import { checkVersion, MAX_ALIAS_LENGTH, quoteValue } from "./versions.ts";
 
 export const MAX_FUNCTION_NAME_LENGTH = 64;
@@ -71,14 +72,7 @@ export function checkCanaryWeight(weight: number): string | undefined {
       'version, make it the "version" and remove "canary"'
     );
   }
-  // Exact: the number must be the one its two-decimal rendering denotes. A tolerance would let
-  // 99.999999999999 (100% once Lambda stores it) or 1e-12 (0%) through.
-  if (Number(weight.toFixed(2)) !== weight) {
-    const rounded = Math.round(weight * 100) / 100;
-    const hint = rounded > 0 && rounded < 100 ? ` (e.g. ${rounded})` : "";
-    return `the canary weight ${weight} has more than two decimal places${hint}`;
-  }
-  return undefined;
+  return checkTwoDecimals(weight, "the canary weight");
 }
 
 /** Checks a string with `check` (which returns a message or undefined). */
