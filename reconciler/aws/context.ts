@@ -9,8 +9,10 @@
  * call), the source account under its id. `LAMBDA_GITOPS_RATE_LIMIT=off` turns the scheduler off
  * (plain concurrency; for comparisons such as `npm run bench`).
  */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { type AlarmReader, createCloudWatchAdapter } from "./cloudwatch.ts";
 import { createLambdaAdapter, type LambdaWriter } from "./lambda.ts";
 import type { SourceAccount } from "../observe/observe.ts";
 import { accountOfRoleArn, type JobParameters } from "../input/parameters.ts";
@@ -27,6 +29,8 @@ export interface AwsContext {
   source: SourceAccount | undefined;
   /** This context's Lambda attempts and 429s by account and quota class (absent: scheduler off). */
   apiUsage?: () => Record<string, number>;
+  /** Alarm states in the target account (rollouts); absent in contexts built without CloudWatch. */
+  alarms?: AlarmReader;
 }
 
 /** Lambda's write quota is small and shared: let the SDK retry throttles a few more times. */
@@ -91,5 +95,6 @@ export function createAwsContext(
     source = { reader: createLambdaAdapter(client), accountId };
   }
   const apiUsage = () => ({ ...usage });
-  return { target: createLambdaAdapter(target), source, ...(registry ? { apiUsage } : {}) };
+  const alarms = createCloudWatchAdapter(new CloudWatchClient({ region }));
+  return { target: createLambdaAdapter(target), source, alarms, ...(registry ? { apiUsage } : {}) };
 }
