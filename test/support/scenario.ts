@@ -615,6 +615,8 @@ export interface JobEventInput {
   artifactCredentials: Credentials;
   userParameters?: string;
   revision?: string;
+  /** What the previous invocation handed over (PutJobSuccessResult continuationToken). */
+  continuationToken?: string;
 }
 
 /** A CodePipeline job event as Lambda receives it from a pipeline's Invoke action. */
@@ -646,19 +648,20 @@ export function codePipelineJobEvent(input: JobEventInput): Record<string, unkno
           secretAccessKey: input.artifactCredentials.secretAccessKey,
           sessionToken: input.artifactCredentials.sessionToken,
         },
+        ...(input.continuationToken === undefined ? {} : { continuationToken: input.continuationToken }),
       },
     },
   };
 }
 
-/** Imports the built handler and calls it once, as the Lambda runtime would (900 s deadline). */
+/** Imports the built handler and calls it once, as the Lambda runtime would (900 s deadline unless told). */
 const HANDLER_RUNNER = `
 import { pathToFileURL } from "node:url";
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
-const { bundle, event, requestId } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+const { bundle, event, requestId, remainingMs } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 const { handler } = await import(pathToFileURL(bundle).href);
-const deadline = Date.now() + 900_000;
+const deadline = Date.now() + (remainingMs ?? 900_000);
 await handler(event, { awsRequestId: requestId, getRemainingTimeInMillis: () => deadline - Date.now() });
 `;
 
@@ -681,6 +684,7 @@ export async function invokeHandler(
   server: MotoServer,
   event: Record<string, unknown>,
   credentials: Credentials,
+  options: { remainingMs?: number } = {},
 ): Promise<HandlerRun> {
   const jobId = String((event["CodePipeline.job"] as { id?: unknown } | undefined)?.id ?? "");
   const requestId = randomUUID();
@@ -688,7 +692,7 @@ export async function invokeHandler(
   await server.resetCalls();
   const result = await runNode(["--input-type=module", "-e", HANDLER_RUNNER], {
     env: { ...reconcilerEnv(server, credentials), LOG_LEVEL: "info" },
-    input: JSON.stringify({ bundle: HANDLER_BUNDLE, event, requestId }),
+    input: JSON.stringify({ bundle: HANDLER_BUNDLE, event, requestId, remainingMs: options.remainingMs }),
     timeoutMs: 60_000,
   });
   const calls = await server.calls();
