@@ -8,10 +8,19 @@
  */
 import { z } from "zod";
 import { closestKey } from "../core/suggest.ts";
-import type { Rollout } from "../plan/rollout.ts";
-import { checkRolloutFits } from "../plan/rollout.ts";
-import { parseDuration } from "./duration.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
 import { checkTwoDecimals } from "./traffic.ts";
+
+/** A function's rollout as the planner uses it: durations in seconds, defaults applied. */
+export interface Rollout {
+  /** Percentages of traffic for the new version, strictly increasing, each in (0, 100). */
+  steps: number[];
+  intervalSeconds: number;
+  bakeSeconds: number;
+  /** CloudWatch alarm names watched from the first shift to the end of the bake. */
+  alarms: string[];
+  smoke?: { payload: unknown };
+}
 
 export const MAX_ROLLOUT_STEPS = 10;
 /** CloudWatch's limit on an alarm name. */
@@ -140,7 +149,7 @@ export const rolloutObjectSchema = z
         });
         return;
       }
-      const seconds = rolloutSeconds(rollout as Pick<RolloutEntry, "steps" | "interval" | "bake">);
+      const seconds = entrySeconds(rollout as Pick<RolloutEntry, "steps" | "interval" | "bake">);
       if (seconds === undefined) return;
       const message = checkRolloutFits(seconds);
       if (message !== undefined) ctx.addIssue({ code: "custom", path: [], message });
@@ -162,7 +171,7 @@ export const rolloutFieldSchema = z.union([z.literal(ALL_AT_ONCE), rolloutObject
 export type RolloutEntry = z.infer<typeof rolloutObjectSchema>;
 
 /** Durations of an entry in seconds, or undefined while one is invalid (reported on its own). */
-function rolloutSeconds(
+function entrySeconds(
   entry: Pick<RolloutEntry, "steps" | "interval" | "bake">,
 ): { steps: number[]; intervalSeconds: number; bakeSeconds: number } | undefined {
   const interval = entry.interval === undefined ? { ok: true as const, seconds: 0 } : parseDuration(entry.interval, { min: 1 });
@@ -173,7 +182,7 @@ function rolloutSeconds(
 
 /** A validated rollout entry as the planner uses it. */
 export function toRollout(entry: RolloutEntry): Rollout {
-  const seconds = rolloutSeconds(entry);
+  const seconds = entrySeconds(entry);
   if (!seconds) throw new Error("toRollout: the entry was not validated");
   return {
     ...seconds,
@@ -217,4 +226,40 @@ export function rolloutUnionIssues(issue: z.core.$ZodIssueInvalidUnion, value: u
       message: `expected "${ALL_AT_ONCE}" or a rollout object with "steps"${hint}`,
     },
   ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// How long a rollout lasts, and whether it fits the time CodePipeline gives the action.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * CodePipeline fails a Lambda invoke action that has not finished after 24 hours (CodePipeline
+ * quotas, "Length of time before an action times out": AWS Lambda invoke action, 24 hours;
+ * https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html). Continuation tokens
+ * restart the 20-minute reply timer, not the 24 hours.
+ */
+export const PIPELINE_ACTION_LIMIT_SECONDS = 24 * 3600;
+/** Kept out of the rollout's budget for promotion, smoke invocations and hand-overs. */
+export const PIPELINE_ACTION_RESERVE_SECONDS = 3600;
+export const MAX_ROLLOUT_SECONDS = PIPELINE_ACTION_LIMIT_SECONDS - PIPELINE_ACTION_RESERVE_SECONDS;
+
+/** Seconds from the first shift to the end of the bake: one interval per partial step, then the bake. */
+export function rolloutSeconds(rollout: Pick<Rollout, "steps" | "intervalSeconds" | "bakeSeconds">): number {
+  return rollout.steps.length * rollout.intervalSeconds + rollout.bakeSeconds;
+}
+
+/** Why the rollout cannot finish within one pipeline action, or undefined when it can. */
+export function checkRolloutFits(
+  rollout: Pick<Rollout, "steps" | "intervalSeconds" | "bakeSeconds">,
+): string | undefined {
+  const total = rolloutSeconds(rollout);
+  if (total <= MAX_ROLLOUT_SECONDS) return undefined;
+  const n = rollout.steps.length;
+  return (
+    `the rollout lasts ${formatDuration(total)} (${n} step${n === 1 ? "" : "s"} × ` +
+    `${formatDuration(rollout.intervalSeconds)} interval + ${formatDuration(rollout.bakeSeconds)} bake) ` +
+    `but must fit in ${formatDuration(MAX_ROLLOUT_SECONDS)}: CodePipeline fails a Lambda invoke action after ` +
+    `${formatDuration(PIPELINE_ACTION_LIMIT_SECONDS)}, and ${formatDuration(PIPELINE_ACTION_RESERVE_SECONDS)} ` +
+    "is kept for promotion, the smoke invocation and hand-overs; use fewer steps, a shorter interval or bake"
+  );
 }

@@ -20,20 +20,13 @@
  * `INSUFFICIENT_DATA` never stops a rollout (as CodeDeploy): a new version with little traffic
  * often has no datapoints yet.
  */
-import { formatDuration } from "../input/duration.ts";
+import type { Rollout } from "../input/rollout-schema.ts";
 import { compareVersions } from "../input/versions.ts";
 import type { Marker } from "./marker.ts";
 import { sameRouting, toLambdaWeight } from "./plan.ts";
 
-export interface Rollout {
-  /** Percentages of traffic for the new version, strictly increasing, each in (0, 100). */
-  steps: number[];
-  intervalSeconds: number;
-  bakeSeconds: number;
-  /** CloudWatch alarm names watched from the first shift to the end of the bake. */
-  alarms: string[];
-  smoke?: { payload: unknown };
-}
+/** A CloudWatch alarm's state, or `missing` when no alarm has that name. */
+export type { Rollout };
 
 /** A CloudWatch alarm's state, or `missing` when no alarm has that name. */
 export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA" | "missing";
@@ -258,40 +251,4 @@ function rollbackTo(
 
 function isoMinute(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16)}Z`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// How long a rollout lasts, and whether it fits the time CodePipeline gives the action.
-// ---------------------------------------------------------------------------------------------
-
-/**
- * CodePipeline fails a Lambda invoke action that has not finished after 24 hours (CodePipeline
- * quotas, "Length of time before an action times out": AWS Lambda invoke action, 24 hours;
- * https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html). Continuation tokens
- * restart the 20-minute reply timer, not the 24 hours.
- */
-export const PIPELINE_ACTION_LIMIT_SECONDS = 24 * 3600;
-/** Kept out of the rollout's budget for promotion, smoke invocations and hand-overs. */
-export const PIPELINE_ACTION_RESERVE_SECONDS = 3600;
-export const MAX_ROLLOUT_SECONDS = PIPELINE_ACTION_LIMIT_SECONDS - PIPELINE_ACTION_RESERVE_SECONDS;
-
-/** Seconds from the first shift to the end of the bake: one interval per partial step, then the bake. */
-export function rolloutSeconds(rollout: Pick<Rollout, "steps" | "intervalSeconds" | "bakeSeconds">): number {
-  return rollout.steps.length * rollout.intervalSeconds + rollout.bakeSeconds;
-}
-
-/** Why the rollout cannot finish within one pipeline action, or undefined when it can. */
-export function checkRolloutFits(
-  rollout: Pick<Rollout, "steps" | "intervalSeconds" | "bakeSeconds">,
-): string | undefined {
-  const total = rolloutSeconds(rollout);
-  if (total <= MAX_ROLLOUT_SECONDS) return undefined;
-  const n = rollout.steps.length;
-  return (
-    `the rollout lasts ${formatDuration(total)} (${n} step${n === 1 ? "" : "s"} × ` +
-    `${formatDuration(rollout.intervalSeconds)} interval + ${formatDuration(rollout.bakeSeconds)} bake) ` +
-    `but must fit in ${formatDuration(MAX_ROLLOUT_SECONDS)}: CodePipeline fails a Lambda invoke action after ` +
-    `${formatDuration(PIPELINE_ACTION_LIMIT_SECONDS)}, and ${formatDuration(PIPELINE_ACTION_RESERVE_SECONDS)} ` +
-    "is kept for promotion, the smoke invocation and hand-overs; use fewer steps, a shorter interval or bake"
-  );
 }

@@ -2,14 +2,12 @@ import { expect } from "chai";
 import type { Marker } from "../../../reconciler/plan/marker.ts";
 import {
   type AlarmState,
-  checkRolloutFits,
   decideRollout,
-  MAX_ROLLOUT_SECONDS,
   type ObservedLive,
   type Rollout,
   type RolloutDecision,
-  rolloutSeconds,
 } from "../../../reconciler/plan/rollout.ts";
+import { checkRolloutFits, MAX_ROLLOUT_SECONDS, rolloutSeconds } from "../../../reconciler/input/rollout-schema.ts";
 
 // The world of every row: LIVE served 1.4.0 (function version 4); the file now declares 1.5.0
 // (function version 5), rolled out in steps 10% and 50%, 5 minutes each, baked 10 minutes.
