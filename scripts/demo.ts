@@ -157,7 +157,7 @@ async function pipelineRun(moto: MotoServer, input: RunInput): Promise<HandlerRu
     run.logs.filter((l) => l.message === "planned").map((l) => [String(l.function), l]),
   );
   const failures = new Map(
-    run.logs.filter((l) => l.message === "failed").map((l) => [String(l.function), l]),
+    run.logs.filter((l) => l.message === "failed" || l.message === "blocked").map((l) => [String(l.function), l]),
   );
   const rows = input.names.map((name) => {
     const f = scenario.functions.find((x) => x.name === name)!;

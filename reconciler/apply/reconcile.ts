@@ -3,13 +3,15 @@
  * (`plan`, `apply`) and by the CodePipeline handler, so both behave the same.
  */
 import type { Downloader } from "../aws/download.ts";
-import { type ApplyReport, applyPlan, type Stager } from "./apply.ts";
+import { type ApplyReport, applyPlan } from "./apply.ts";
+import type { Stager } from "./execution.ts";
 import type { AwsContext } from "../aws/context.ts";
 import type { Definition } from "../input/definitions.ts";
 import type { Logger } from "../core/log.ts";
 import { observeAll, observeFunction } from "../observe/observe.ts";
 import type { JobParameters } from "../input/parameters.ts";
-import { buildPlan, type Plan, type PlanEntry, planFunction } from "../plan/plan.ts";
+import { TARGET_ACCOUNT, type FunctionKey, keyId } from "../observe/state.ts";
+import { buildPlan, type Plan, type PlanEntry, type PlanScope, planFunction } from "../plan/plan.ts";
 import type { Sleep } from "../aws/retry.ts";
 import { DEFAULT_TRANSFER_BUDGET_MIB, TransferBudget } from "./transfer-budget.ts";
 import type { WaitOptions } from "../aws/wait.ts";
@@ -25,7 +27,16 @@ export async function makePlan(
     liveAlias: parameters.liveAlias,
     concurrency: parameters.concurrency,
   });
-  return buildPlan(definition, observations, parameters.liveAlias);
+  return buildPlan(definition, observations, parameters.liveAlias, scopeOf(parameters));
+}
+
+/**
+ * The key scope of this run's functions: the target account is the placeholder "target" (its id
+ * is not known without an STS call), the Region is the Lambda client's (parameters.region, or the
+ * SDK's default chain, named "default").
+ */
+export function scopeOf(parameters: Pick<JobParameters, "region">): PlanScope {
+  return { account: TARGET_ACCOUNT, region: parameters.region ?? "default" };
 }
 
 /** One structured log line per planned function (the handler and the PR planner both log them). */
@@ -36,6 +47,7 @@ export function logPlan(plan: Plan, log: Logger): void {
       action: e.action.kind,
       desiredVersion: e.desired.version,
       liveVersion: e.live.version,
+      ...(e.action.kind === "blocked" ? { blockCode: e.action.code, reason: e.action.reason } : {}),
     });
   }
 }
@@ -57,17 +69,20 @@ export async function applyDefinition(
   aws: AwsContext,
   options: ReconcileOptions,
 ): Promise<ApplyReport> {
-  const specs = new Map(definition.functions.map((f) => [f.name, f]));
-  const replan = async (name: string): Promise<PlanEntry> => {
-    const spec = specs.get(name);
-    if (!spec) throw new Error(`${name} is not in the definition`);
+  const scope = scopeOf(parameters);
+  const specs = new Map(
+    definition.functions.map((f) => [keyId({ account: scope.account, region: scope.region, name: f.name }), f]),
+  );
+  const replan = async (key: FunctionKey): Promise<PlanEntry> => {
+    const spec = specs.get(keyId(key));
+    if (!spec) throw new Error(`${keyId(key)} is not in the definition`);
     const observation = await observeFunction(spec, {
       target: aws.target,
       source: aws.source,
       liveAlias: parameters.liveAlias,
       concurrency: 1,
     });
-    return planFunction(spec, observation);
+    return planFunction(spec, observation, parameters.liveAlias, scope);
   };
   const transferBudgetMiB = parameters.transferBudgetMiB ?? DEFAULT_TRANSFER_BUDGET_MIB;
   const report = await applyPlan(plan, {

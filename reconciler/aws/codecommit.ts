@@ -11,11 +11,12 @@
  *   different parameters is thrown as a CommentTokenConflictError. Every other error is thrown.
  */
 import {
-  type CodeCommitClient,
+  CodeCommitClient,
   GetFileCommand,
   PostCommentForPullRequestCommand,
 } from "@aws-sdk/client-codecommit";
-import { AwsCallError, LambdaGitopsError } from "../core/errors.ts";
+import { AwsCallError, errorName, LambdaGitopsError } from "../core/errors.ts";
+import { decodeUtf8 } from "../core/text.ts";
 
 /** GetFile serves at most 6 MB per file (model `FileContent` max 6291456 bytes). */
 export const GETFILE_MAX_BYTES = 6 * 1024 * 1024;
@@ -62,11 +63,14 @@ export class CommentTokenConflictError extends LambdaGitopsError {
   }
 }
 
-const errorName = (error: unknown): string | undefined => (error as { name?: string } | undefined)?.name;
-
 const ABSENT = new Set(["FileDoesNotExistException", "PathDoesNotExistException"]);
 
-export function createCodeCommitAdapter(client: CodeCommitClient): CodeCommitAdapter {
+/** Attempts per CodeCommit call (the SDK retries throttles and 5xx) before the error surfaces. */
+export const CODECOMMIT_MAX_ATTEMPTS = 5;
+
+export function createCodeCommitAdapter(
+  client = new CodeCommitClient({ maxAttempts: CODECOMMIT_MAX_ATTEMPTS }),
+): CodeCommitAdapter {
   return {
     async getFile(repositoryName, commitSpecifier, filePath) {
       let content: Uint8Array | undefined;
@@ -76,7 +80,7 @@ export function createCodeCommitAdapter(client: CodeCommitClient): CodeCommitAda
         content = out.fileContent;
       } catch (error) {
         const name = errorName(error);
-        if (name && ABSENT.has(name)) {
+        if (ABSENT.has(name)) {
           return { kind: "absent", message: `${filePath} does not exist at commit ${commitSpecifier}` };
         }
         if (name === "FileTooLargeException") {
@@ -88,15 +92,10 @@ export function createCodeCommitAdapter(client: CodeCommitClient): CodeCommitAda
         throw new AwsCallError("GetFile", error);
       }
       const bytes = content ?? new Uint8Array();
-      try {
-        return {
-          kind: "found",
-          text: new TextDecoder("utf-8", { fatal: true }).decode(bytes),
-          bytes: bytes.length,
-        };
-      } catch {
-        return { kind: "error", message: `${filePath}: the file is not valid UTF-8` };
-      }
+      const decoded = decodeUtf8(bytes, filePath);
+      return decoded.ok
+        ? { kind: "found", text: decoded.text, bytes: bytes.length }
+        : { kind: "error", message: decoded.message };
     },
     async postComment(request) {
       try {

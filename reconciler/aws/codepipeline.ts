@@ -8,7 +8,7 @@ import {
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from "@aws-sdk/client-codepipeline";
-import { AwsCallError } from "../core/errors.ts";
+import { AwsCallError, errorName } from "../core/errors.ts";
 
 export interface JobSuccess {
   summary: string;
@@ -36,8 +36,7 @@ export interface JobReporter {
 }
 
 function finishedOrThrow(operation: string, error: unknown): ReportOutcome {
-  if ((error as { name?: string } | undefined)?.name === "InvalidJobStateException")
-    return "already-finished";
+  if (errorName(error) === "InvalidJobStateException") return "already-finished";
   throw new AwsCallError(operation, error);
 }
 

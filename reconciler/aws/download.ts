@@ -4,6 +4,7 @@
  * source version's CodeSha256. Unverified bytes are never returned.
  */
 import { createHash } from "node:crypto";
+import { errorName } from "../core/errors.ts";
 
 export type DownloadResult = { ok: true; bytes: Uint8Array } | { ok: false; message: string };
 
@@ -21,7 +22,7 @@ export const downloadPackage: Downloader = async (url, expected) => {
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
   } catch (error) {
-    return { ok: false, message: `code download failed: ${(error as Error).name}` };
+    return { ok: false, message: `code download failed: ${errorName(error)}` };
   }
   if (!response.ok || !response.body)
     return { ok: false, message: `code download failed: HTTP ${response.status}` };
@@ -47,7 +48,7 @@ export const downloadPackage: Downloader = async (url, expected) => {
       chunks.push(value);
     }
   } catch (error) {
-    return { ok: false, message: `code download interrupted: ${(error as Error).name}` };
+    return { ok: false, message: `code download interrupted: ${errorName(error)}` };
   }
   const actual = hash.digest("base64");
   if (actual !== expected.codeSha256) {

@@ -19,34 +19,8 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
-import { AwsCallError } from "../core/errors.ts";
-
-/** An alias as Lambda stores it. `weights` maps additional version -> fraction (0..1). */
-export interface AliasState {
-  name: string;
-  functionVersion: string;
-  weights: Record<string, number>;
-  revisionId: string;
-}
-
-export interface FunctionState {
-  /** "$LATEST" or a published version number. */
-  functionVersion: string;
-  packageType: "Zip" | "Image";
-  codeSha256: string;
-  codeSize: number;
-  runtime: string | undefined;
-  handler: string | undefined;
-  architectures: string[];
-  role: string | undefined;
-  deadLetterTargetArn: string | undefined;
-  revisionId: string;
-  state: string | undefined;
-  lastUpdateStatus: string | undefined;
-  lastUpdateStatusReason: string | undefined;
-  /** Presigned download URL, valid 10 minutes. Never log or store it. */
-  codeLocation: string | undefined;
-}
+import { AwsCallError, errorName } from "../core/errors.ts";
+import type { AliasState, FunctionState } from "../observe/state.ts";
 
 /** New code for $LATEST: the bytes themselves (up to 50 MB) or an object staged in S3. */
 export type CodeUpdate = ({ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }) & {
@@ -75,7 +49,11 @@ export interface LambdaReader {
   getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
 }
 
-/** What the reconciler changes in the target account. Every write carries a precondition. */
+/**
+ * What the reconciler changes in the target account. Every write carries a precondition.
+ * createAlias / updateAlias answer with the alias as it now is (FunctionVersion, RoutingConfig,
+ * RevisionId, Description): apply checks that answer instead of reading the alias back.
+ */
 export interface LambdaWriter extends LambdaReader {
   updateFunctionCode(functionName: string, update: CodeUpdate): Promise<FunctionState>;
   updateFunctionConfiguration(functionName: string, update: ConfigUpdate): Promise<FunctionState>;
@@ -113,7 +91,7 @@ export type InvokeOutcome =
     };
 
 export function isNotFound(error: unknown): boolean {
-  return (error as { name?: string } | undefined)?.name === "ResourceNotFoundException";
+  return errorName(error) === "ResourceNotFoundException";
 }
 
 async function absentOnNotFound<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
@@ -139,6 +117,7 @@ export function toAliasState(alias: AliasConfiguration): AliasState {
     functionVersion: alias.FunctionVersion ?? "",
     weights: { ...(alias.RoutingConfig?.AdditionalVersionWeights ?? {}) },
     revisionId: alias.RevisionId ?? "",
+    description: alias.Description ?? "",
   };
 }
 

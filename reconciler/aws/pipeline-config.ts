@@ -5,8 +5,8 @@
  * A missing pipeline or action is a value (a configuration problem to report); any other failure
  * (access denied, throttling past the SDK's retries) is thrown as an AwsCallError.
  */
-import { type CodePipelineClient, GetPipelineCommand } from "@aws-sdk/client-codepipeline";
-import { AwsCallError } from "../core/errors.ts";
+import { CodePipelineClient, GetPipelineCommand } from "@aws-sdk/client-codepipeline";
+import { AwsCallError, errorName } from "../core/errors.ts";
 
 export type ActionParameters =
   | { ok: true; userParameters: string | undefined; stageName: string }
@@ -16,7 +16,12 @@ export interface PipelineConfigReader {
   readActionUserParameters(pipelineName: string, actionName: string): Promise<ActionParameters>;
 }
 
-export function createPipelineConfigReader(client: CodePipelineClient): PipelineConfigReader {
+/** Attempts per GetPipeline call (the SDK retries throttles and 5xx) before the error surfaces. */
+export const PIPELINE_CONFIG_MAX_ATTEMPTS = 5;
+
+export function createPipelineConfigReader(
+  client = new CodePipelineClient({ maxAttempts: PIPELINE_CONFIG_MAX_ATTEMPTS }),
+): PipelineConfigReader {
   return {
     async readActionUserParameters(pipelineName, actionName) {
       let stages: { name?: string; actions?: ActionShape[] }[];
@@ -24,7 +29,7 @@ export function createPipelineConfigReader(client: CodePipelineClient): Pipeline
         const out = await client.send(new GetPipelineCommand({ name: pipelineName }));
         stages = out.pipeline?.stages ?? [];
       } catch (error) {
-        if ((error as { name?: string }).name === "PipelineNotFoundException") {
+        if (errorName(error) === "PipelineNotFoundException") {
           return {
             ok: false,
             message: `pipeline "${pipelineName}" does not exist in this account and Region`,

@@ -4,7 +4,9 @@
  * (standard mode honours Retry-After); when they still surface, this policy waits longer.
  * Anything else is not retried here.
  */
-import { AwsCallError } from "../core/errors.ts";
+import { errorName } from "../core/errors.ts";
+
+/** Re-exported for apply/ (lead: import it from core/errors.ts there, then drop this line). */
 
 export interface RetryPolicy {
   name: string;
@@ -12,11 +14,6 @@ export interface RetryPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
   retryable: (error: unknown) => boolean;
-}
-
-export function errorName(error: unknown): string {
-  if (error instanceof AwsCallError) return error.errorName;
-  return (error as { name?: string } | undefined)?.name ?? "";
 }
 
 const RETRYABLE = new Set(["ResourceConflictException", "TooManyRequestsException", "ThrottlingException"]);

@@ -4,8 +4,8 @@
  * Set AWS_S3_FORCE_PATH_STYLE=true for S3-compatible endpoints that lack virtual-hosted buckets.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type { Stager } from "../apply/apply.ts";
-import { describeError } from "../core/errors.ts";
+import type { Stager } from "../apply/execution.ts";
+import { describeError, errorName } from "../core/errors.ts";
 
 export interface ArtifactCredentials {
   accessKeyId: string;
@@ -45,7 +45,7 @@ export function createArtifactStore(client: S3Client): ArtifactStore {
           return { ok: false, message: `s3://${bucket}/${key} is over the ${maxBytes}-byte limit` };
         return { ok: true, bytes };
       } catch (error) {
-        const name = (error as { name?: string }).name;
+        const name = errorName(error);
         if (name === "NoSuchKey" || name === "NoSuchBucket" || name === "NotFound") {
           return { ok: false, message: `the input artifact s3://${bucket}/${key} does not exist (${name})` };
         }

@@ -1,5 +1,6 @@
 /**
- * Client-side budgeting of Lambda's API quotas (../shared/aws-facts.md sections 1 and 7).
+ * Client-side budgeting of Lambda's API quotas (the quotas and which operation draws from which:
+ * core/lambda-quotas.ts; README "Performance").
  *
  * Lambda throttles per account and region: GetFunction has its own 100 requests/s, and every other
  * control-plane call (ListAliases, UpdateAlias, PublishVersion...) shares ONE bucket of 15/s. A
@@ -25,11 +26,10 @@
  * Time comes from an injectable `Clock`, so the tests drive it without sleeping.
  */
 
-export type QuotaClass = "control" | "getFunction";
-export const QUOTA_CLASSES: readonly QuotaClass[] = ["control", "getFunction"];
+import { errorName, httpStatusOf } from "../core/errors.ts";
+import { lambdaQuotaClass, QUOTA_CLASSES, type QuotaClass } from "../core/lambda-quotas.ts";
 
-/** Lambda's quotas per account and region (requests per second; they cannot be raised). */
-export const LAMBDA_QUOTAS: Readonly<Record<QuotaClass, number>> = { control: 15, getFunction: 100 };
+export type { QuotaClass };
 /** This tool's defaults: some headroom under the quotas. */
 export const DEFAULT_RATES: Readonly<Record<QuotaClass, number>> = { control: 14, getFunction: 90 };
 
@@ -353,22 +353,20 @@ export const sharedRegistry = new SchedulerRegistry();
 
 /** GetFunction has its own quota; every other Lambda control-plane operation shares one. */
 export function classifyLambdaCommand(commandName: string | undefined): QuotaClass {
-  return commandName === "GetFunctionCommand" ? "getFunction" : "control";
+  // This tool never invokes; an Invoke would be budgeted as control (the safe side).
+  return lambdaQuotaClass(commandName?.replace(/Command$/, "") ?? "") === "getFunction" ? "getFunction" : "control";
 }
 
 const THROTTLE_NAMES = new Set(["TooManyRequestsException", "ThrottlingException", "Throttling"]);
 
 /** undefined when the error is not a throttle; otherwise the server's Retry-After in ms (or null). */
 export function throttleRetryAfterMs(error: unknown, nowMs: number = Date.now()): number | null | undefined {
+  if (!error || typeof error !== "object") return undefined;
+  if (httpStatusOf(error) !== 429 && !THROTTLE_NAMES.has(errorName(error))) return undefined;
   const e = error as {
-    name?: string;
-    $metadata?: { httpStatusCode?: number };
     $response?: { headers?: Record<string, string | undefined> };
     retryAfterSeconds?: string;
-  } | null;
-  if (!e || typeof e !== "object") return undefined;
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== 429 && !THROTTLE_NAMES.has(e.name ?? "")) return undefined;
+  };
   const headers = e.$response?.headers ?? {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;

@@ -6,7 +6,8 @@
  * (AccessDenied, not found...) ends the wait at once.
  */
 import { createWaiter, WaiterState } from "@smithy/util-waiter";
-import type { FunctionState, LambdaReader } from "./lambda.ts";
+import type { FunctionState } from "../observe/state.ts";
+import type { LambdaReader } from "./lambda.ts";
 import { LambdaGitopsError } from "../core/errors.ts";
 import { UPDATE_IN_PROGRESS } from "./retry.ts";
 

@@ -53,3 +53,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 export const silentLogger: Logger = createLogger({ level: "silent" });
+
+/**
+ * The logger of an entry point: level from `LOG_LEVEL` (else `fallback`), one JSON line per `write`
+ * (default: stdout, which Lambda sends to CloudWatch Logs).
+ */
+export function entryLogger(
+  env: Record<string, string | undefined>,
+  fallback: LogLevel,
+  write: (line: string) => void = (line) => console.log(line),
+): Logger {
+  return createLogger({ level: levelFromEnv(env.LOG_LEVEL, fallback), write });
+}

@@ -11,7 +11,7 @@ import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { MAX_DEFINITION_BYTES } from "../input/definitions.ts";
 import { loadDesired } from "../input/desired.ts";
 import { describeError, formatProblem, type Problem } from "../core/errors.ts";
-import { createLogger, levelFromEnv } from "../core/log.ts";
+import { entryLogger } from "../core/log.ts";
 import { type JobParameters, validateParameters } from "../input/parameters.ts";
 import { hasChanges, type Plan } from "../plan/plan.ts";
 import { applyDefinition, makePlan } from "../apply/reconcile.ts";
@@ -131,10 +131,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
 
-  const logger = createLogger({
-    level: levelFromEnv(io.env.LOG_LEVEL, "warn"),
-    write: (l) => io.stderr(`${l}\n`),
-  });
+  const logger = entryLogger(io.env, "warn", (l) => io.stderr(`${l}\n`));
   const aws = (io.createAws ?? createAwsContext)(parameters);
   const plan = await makePlan(desired.definition, parameters, aws);
   if (command === "plan") {

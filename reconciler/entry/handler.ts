@@ -15,21 +15,26 @@ import {
   s3Client,
   stagerFor,
 } from "../aws/s3.ts";
-import type { ApplyReport, Stager } from "../apply/apply.ts";
-import { extractFile } from "../input/artifact.ts";
+import { type ApplyReport, fails, type Stager } from "../apply/apply.ts";
+import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
-import { MAX_DEFINITION_BYTES } from "../input/definitions.ts";
 import { loadDesired } from "../input/desired.ts";
-import { describeError, formatProblem, type Problem } from "../core/errors.ts";
-import { createLogger, type Logger, levelFromEnv } from "../core/log.ts";
+import { describeError, formatProblem, type Problem, renderPath } from "../core/errors.ts";
+import { entryLogger, type Logger } from "../core/log.ts";
+import { decodeUtf8 } from "../core/text.ts";
 import { type JobParameters, parseUserParameters } from "../input/parameters.ts";
 import { applyDefinition, logPlan, makePlan } from "../apply/reconcile.ts";
-import { jobFailureMessage, jobSummary, MAX_FAILURE_MESSAGE, outputVariables, truncate } from "../report/report.ts";
+import {
+  jobFailureMessage,
+  jobSummary,
+  MAX_FAILURE_MESSAGE,
+  MAX_SUMMARY,
+  outputVariables,
+} from "../report/pipeline.ts";
+import { truncate } from "../report/text.ts";
 import type { Sleep } from "../aws/retry.ts";
 import type { WaitOptions } from "../aws/wait.ts";
 
-/** The largest input artifact read (the repository zip). */
-export const MAX_ARTIFACT_BYTES = 256 * 1024 * 1024;
 /** Stop starting new functions when less than this remains before the Lambda deadline. */
 export const DEADLINE_RESERVE_MS = 120_000;
 
@@ -87,10 +92,7 @@ export function defaultDeps(): HandlerDeps {
     aws: (parameters, runId) => createAwsContext(parameters, { runId }),
     stager: stagerFor,
     download: downloadPackage,
-    logger: createLogger({
-      level: levelFromEnv(process.env.LOG_LEVEL, "info"),
-      write: (line) => console.log(line),
-    }),
+    logger: entryLogger(process.env, "info"),
   };
 }
 
@@ -168,7 +170,7 @@ async function runStages(
   // event
   const parsedJob = jobSchema.safeParse((event as Record<string, unknown>)["CodePipeline.job"]);
   if (!parsedJob.success) {
-    const issues = parsedJob.error.issues.map((i) => `CodePipeline.job.${i.path.join(".")}: ${i.message}`);
+    const issues = parsedJob.error.issues.map((i) => `CodePipeline.job.${renderPath(i.path)}: ${i.message}`);
     return fail(`invalid CodePipeline job event:\n${issues.join("\n")}`);
   }
   const job = parsedJob.data;
@@ -191,21 +193,13 @@ async function runStages(
   const artifact = job.data.inputArtifacts[0]!;
   const { bucketName, objectKey } = artifact.location.s3Location;
   const store = deps.artifacts(job.data.artifactCredentials, parameters);
-  const zip = await store.get(bucketName, objectKey, MAX_ARTIFACT_BYTES);
+  const zip = await store.get(bucketName, objectKey, DEFAULT_ZIP_LIMITS.maxZipBytes);
   if (!zip.ok) return fail(zip.message);
-  const extracted = await extractFile(zip.bytes, parameters.definitionFile, {
-    maxEntries: 20_000,
-    maxFileBytes: MAX_DEFINITION_BYTES,
-    maxTotalUncompressedBytes: 2 * 1024 * 1024 * 1024,
-    maxZipBytes: MAX_ARTIFACT_BYTES,
-  });
+  const extracted = await extractFile(zip.bytes, parameters.definitionFile, DEFAULT_ZIP_LIMITS);
   if (!extracted.ok) return fail(`input artifact: ${extracted.message}`);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(extracted.bytes);
-  } catch {
-    return fail(`${parameters.definitionFile}: the file is not valid UTF-8`);
-  }
+  const decoded = decodeUtf8(extracted.bytes, parameters.definitionFile);
+  if (!decoded.ok) return fail(decoded.message);
+  const text = decoded.text;
 
   // definition + policy (nothing has touched AWS besides reading the artifact)
   const desired = loadDesired(text, parameters.definitionFile, parameters.allowedPrefixes);
@@ -247,7 +241,7 @@ function parseContinuation(
 }
 
 function outcomeOf(report: ApplyReport, token: Continuation, maxRounds: number): Outcome {
-  if (report.results.some((r) => r.status === "failed")) return fail(jobFailureMessage(report));
+  if (report.results.some(fails)) return fail(jobFailureMessage(report));
   const skipped = report.results.filter((r) => r.status === "skipped").length;
   if (skipped > 0 && token.round >= maxRounds) {
     return fail(
@@ -259,7 +253,7 @@ function outcomeOf(report: ApplyReport, token: Continuation, maxRounds: number):
       kind: "success",
       summary: truncate(
         `Round ${token.round}: ${skipped} function(s) left for the next round. ${jobSummary(report)}`,
-        2048,
+        MAX_SUMMARY,
       ),
       continuationToken: JSON.stringify(token),
     };

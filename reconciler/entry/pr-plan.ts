@@ -14,8 +14,6 @@
  *   request to comment on. AWS errors do throw, so Lambda's asynchronous retries try again.
  */
 import { createHash } from "node:crypto";
-import { CodeCommitClient } from "@aws-sdk/client-codecommit";
-import { CodePipelineClient } from "@aws-sdk/client-codepipeline";
 import { z } from "zod";
 import {
   type CodeCommitAdapter,
@@ -25,9 +23,9 @@ import {
 import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pipeline-config.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { loadDesired } from "../input/desired.ts";
-import { describeError, type Problem } from "../core/errors.ts";
+import { describeError, type Problem, renderPath } from "../core/errors.ts";
 import type { LambdaContext } from "./handler.ts";
-import { createLogger, type Logger, levelFromEnv } from "../core/log.ts";
+import { entryLogger, type Logger } from "../core/log.ts";
 import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
 import type { Plan } from "../plan/plan.ts";
 import { logPlan, makePlan } from "../apply/reconcile.ts";
@@ -36,8 +34,8 @@ import {
   MAX_COMMENT_LENGTH,
   renderPlanMarkdown,
   renderProblemsMarkdown,
-  truncate,
 } from "../report/report.ts";
+import { truncate } from "../report/text.ts";
 
 /** Versions the token: change it only to deliberately allow one more comment per revision. */
 export const TOKEN_SALT = "lambda-gitops-plan-v1";
@@ -102,7 +100,7 @@ export function parsePullRequestEvent(event: unknown): ParsedEvent {
     return {
       kind: "invalid",
       issues: parsed.error.issues.map(
-        (i) => `${i.path.length > 0 ? i.path.join(".") : "event"}: ${i.message}`,
+        (i) => `${i.path.length > 0 ? renderPath(i.path) : "event"}: ${i.message}`,
       ),
     };
   }
@@ -160,7 +158,7 @@ export function readSettings(
 ): { ok: true; settings: Settings } | { ok: false; problems: string[] } {
   const parsed = settingsSchema.safeParse(env);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `\`${i.path.join(".")}\`: ${i.message}`) };
+    return { ok: false, problems: parsed.error.issues.map((i) => `\`${renderPath(i.path)}\`: ${i.message}`) };
   }
   const { PIPELINE_NAME, ACTION_NAME, DEFINITION_FILE } = parsed.data;
   return {
@@ -257,14 +255,11 @@ export interface PrPlanDeps {
 
 export function defaultDeps(): PrPlanDeps {
   return {
-    codecommit: createCodeCommitAdapter(new CodeCommitClient({ maxAttempts: 5 })),
-    pipeline: createPipelineConfigReader(new CodePipelineClient({ maxAttempts: 5 })),
+    codecommit: createCodeCommitAdapter(),
+    pipeline: createPipelineConfigReader(),
     aws: (parameters, runId) => createAwsContext(parameters, { runId }),
     env: process.env,
-    logger: createLogger({
-      level: levelFromEnv(process.env.LOG_LEVEL, "info"),
-      write: (line) => console.log(line),
-    }),
+    logger: entryLogger(process.env, "info"),
   };
 }
 

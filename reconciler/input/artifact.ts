@@ -16,6 +16,7 @@ import { crc32 } from "node:zlib";
 import type { Entry, ZipFile } from "yauzl";
 import yauzl from "yauzl";
 import { toError } from "../core/errors.ts";
+import { MAX_DEFINITION_BYTES } from "./definitions.ts";
 
 export interface ZipLimits {
   /** Most entries (files and directories) the zip may list. */
@@ -30,10 +31,11 @@ export interface ZipLimits {
 
 const MiB = 1024 * 1024;
 
+/** The limits the pipeline handler reads the repository zip with (and the tests start from). */
 export const DEFAULT_ZIP_LIMITS: ZipLimits = Object.freeze({
-  maxEntries: 10_000,
-  maxFileBytes: 1 * MiB,
-  maxTotalUncompressedBytes: 512 * MiB,
+  maxEntries: 20_000,
+  maxFileBytes: MAX_DEFINITION_BYTES,
+  maxTotalUncompressedBytes: 2048 * MiB,
   maxZipBytes: 256 * MiB,
 });
 

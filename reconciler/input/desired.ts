@@ -6,6 +6,7 @@
 import { type Definition, parseDefinition } from "./definitions.ts";
 import type { Problem } from "../core/errors.ts";
 import { checkPolicy } from "./policy.ts";
+import { sortProblems } from "./document.ts";
 
 export type DesiredResult = { ok: true; definition: Definition } | { ok: false; problems: Problem[] };
 
@@ -13,12 +14,8 @@ export function loadDesired(text: string, file: string, allowedPrefixes: readonl
   const parsed = parseDefinition(text, file);
   if (!parsed.ok) {
     const refused = checkPolicy({ file, functions: parsed.named }, allowedPrefixes);
-    return { ok: false, problems: sortByPosition([...parsed.problems, ...refused]) };
+    return { ok: false, problems: sortProblems([...parsed.problems, ...refused]) };
   }
   const problems = checkPolicy(parsed.definition, allowedPrefixes);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, definition: parsed.definition };
-}
-
-function sortByPosition(problems: Problem[]): Problem[] {
-  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
 }

@@ -1,16 +1,12 @@
 /**
  * Strict JSON syntax (RFC 8259) with the offset of the first error. Node 20's JSON.parse often
  * reports no position, so the definition file and the job parameters use this scanner to point at
- * the exact line and column. Iterative, so deep nesting cannot overflow the stack.
+ * the exact line and column. Iterative, so deep nesting cannot overflow the stack; the depth is
+ * capped anyway.
  */
 
 /** JSON nesting limit; a valid definition is 4 levels deep. */
 export const MAX_JSON_DEPTH = 64;
-
-/* ------------------------------------------------------------------------------------------------
- * Strict JSON syntax (RFC 8259), with the offset of the first error. Iterative, so deep nesting
- * cannot overflow the stack; the depth is capped anyway.
- * --------------------------------------------------------------------------------------------- */
 
 export interface JsonSyntaxIssue {
   offset: number;

@@ -5,9 +5,9 @@
  */
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import type { Problem } from "../core/errors.ts";
+import { type Problem, renderPath } from "../core/errors.ts";
 import { findJsonSyntaxError } from "./json-syntax.ts";
-import { LAMBDA_QUOTAS } from "../aws/scheduler.ts";
+import { LAMBDA_QUOTAS } from "../core/lambda-quotas.ts";
 import { closestKey } from "../core/suggest.ts";
 import { aliasToVersion } from "./versions.ts";
 
@@ -87,14 +87,22 @@ export function accountOfRoleArn(arn: string): string | undefined {
 
 /** Validate already-parsed settings (CLI flags); problems name the setting, located at 1:1 of `source`. */
 export function validateParameters(value: unknown, source: string): ParametersResult {
+  return validated(value, source, () => ({ line: 1, column: 1 }));
+}
+
+/** The one validation of settings, however they were given; `at` places each problem. */
+function validated(
+  value: unknown,
+  source: string,
+  at: (issue: Issue) => { line: number; column: number },
+): ParametersResult {
   const parsed = jobParametersSchema.safeParse(value);
   if (parsed.success) return { ok: true, parameters: parsed.data };
   return {
     ok: false,
     problems: parsed.error.issues.map((issue) => ({
       file: source,
-      line: 1,
-      column: 1,
+      ...at(issue),
       path: issuePath(issue),
       message: issueMessage(issue, value),
     })),
@@ -144,27 +152,14 @@ export function parseUserParameters(text: string | undefined, source = "UserPara
       }),
     };
   }
-  const value: unknown = JSON.parse(text);
-  const parsed = jobParametersSchema.safeParse(value);
-  if (parsed.success) return { ok: true, parameters: parsed.data };
-  return {
-    ok: false,
-    problems: parsed.error.issues.map((issue) => {
-      const node = doc.getIn(issue.path as (string | number)[], true) as
-        | { range?: [number, number, number] }
-        | undefined;
-      const keyNode = unknownKeyNode(doc, issue);
-      const offset = keyNode ?? node?.range?.[0] ?? doc.contents?.range?.[0] ?? 0;
-      const pos = lineCounter.linePos(offset);
-      return {
-        file: source,
-        line: pos.line,
-        column: pos.col,
-        path: issuePath(issue),
-        message: issueMessage(issue, value),
-      };
-    }),
-  };
+  return validated(JSON.parse(text), source, (issue) => {
+    const node = doc.getIn(issue.path as (string | number)[], true) as
+      | { range?: [number, number, number] }
+      | undefined;
+    const offset = unknownKeyNode(doc, issue) ?? node?.range?.[0] ?? doc.contents?.range?.[0] ?? 0;
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  });
 }
 
 function jsonSyntaxProblem(text: string, source: string, lineCounter: LineCounter): Problem | undefined {
@@ -176,16 +171,10 @@ function jsonSyntaxProblem(text: string, source: string, lineCounter: LineCounte
 
 type Issue = z.core.$ZodIssue;
 
+/** The setting's path; a single unknown key is named in it. */
 function issuePath(issue: Issue): string {
-  const base = issue.path.reduce<string>(
-    (acc, part) =>
-      typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
-    "",
-  );
-  if (issue.code === "unrecognized_keys" && issue.keys.length === 1) {
-    return base ? `${base}.${issue.keys[0]}` : (issue.keys[0] ?? "");
-  }
-  return base;
+  const single = issue.code === "unrecognized_keys" && issue.keys.length === 1;
+  return renderPath(single ? [...issue.path, ...issue.keys] : issue.path);
 }
 
 function issueMessage(issue: Issue, input: unknown): string {

@@ -1,6 +1,6 @@
 /**
  * Read-only observation of the target (and, when needed, the source) account for each function.
- * Spends as few control-plane calls as the facts allow (see ../shared/aws-facts.md section 1):
+ * Spends as few control-plane calls as the facts allow (Lambda quotas: one ListAliases answers for every alias):
  * - target: one ListAliases gives LIVE, every version alias and their RevisionIds at once;
  * - source: GetFunction on the version alias (GetFunction has its own 100/s quota), only when the
  *   target lacks the version alias; it also tells the package type and the code hash;
@@ -9,7 +9,8 @@
  * A read failure becomes that function's "failed" observation; it never looks like "absent".
  */
 import pLimit from "p-limit";
-import type { AliasState, FunctionState, LambdaReader } from "../aws/lambda.ts";
+import type { LambdaReader } from "../aws/lambda.ts";
+import { type AliasState, type FunctionState, isPublishedVersion } from "./state.ts";
 import type { Definition, FunctionSpec } from "../input/definitions.ts";
 import { describeError } from "../core/errors.ts";
 import { versionToAlias } from "../input/versions.ts";
@@ -49,7 +50,8 @@ export interface ObserveOptions {
   concurrency: number;
 }
 
-export function desiredVersions(spec: FunctionSpec): string[] {
+/** The semantic versions a function declares: its primary and, if any, its canary. */
+export function declaredVersions(spec: Pick<FunctionSpec, "version" | "canary">): string[] {
   return spec.canary ? [spec.version, spec.canary.version] : [spec.version];
 }
 
@@ -82,7 +84,7 @@ export async function observeFunction(spec: FunctionSpec, options: ObserveOption
 
   const byName = new Map(aliases.map((a) => [a.name, a]));
   const versions: Record<string, VersionSighting> = {};
-  for (const version of desiredVersions(spec)) {
+  for (const version of declaredVersions(spec)) {
     const alias = byName.get(versionToAlias(version));
     versions[version] = alias
       ? { where: "target", alias }
@@ -98,7 +100,7 @@ export async function observeFunction(spec: FunctionSpec, options: ObserveOption
     }
     if (spec.canary) {
       for (const sighting of Object.values(versions)) {
-        if (sighting.where === "target" && /^[0-9]+$/.test(sighting.alias.functionVersion)) {
+        if (sighting.where === "target" && isPublishedVersion(sighting.alias.functionVersion)) {
           sighting.config = await target.getFunction(spec.name, sighting.alias.functionVersion);
         }
       }

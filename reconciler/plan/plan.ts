@@ -1,40 +1,46 @@
 /**
  * The planner: a pure function from (validated definition, observed state) to a plan.
  *
- * Action vocabulary, per function:
- * - `noop`: LIVE already routes exactly as declared (primary version and canary weights).
+ * Action vocabulary, per function (each action carries the steps apply takes, see steps.ts, and
+ * the routing LIVE ends with, see routing.ts):
+ * - `noop`: LIVE already routes exactly as declared (primary version and canary weights); no step.
+ *   The marker in LIVE's description is not compared: a right routing is noop.
  * - `rollback` / `rollforward`: every declared version already has its version alias here
- *   (versions are immutable), so only LIVE moves; `rollback` when the declared primary version is
- *   older than the one LIVE serves now, `rollforward` otherwise (also when LIVE is missing, points
- *   at $LATEST or at a version with no version alias).
+ *   (versions are immutable), so only LIVE moves (one route step); `rollback` when the declared
+ *   primary version is older than the one LIVE serves now, `rollforward` otherwise (also when LIVE
+ *   is missing, points at $LATEST or at a version with no version alias).
  * - `promote`: at least one declared version is missing here and exists in the source account:
- *   its code is copied, published and aliased here, then LIVE moves.
+ *   one stage step per missing version, then one route step to the versions they produce.
  * - `blocked`: the function cannot be reconciled; `code` says why in one word, `reason` in words.
  *
- * Entries come out sorted by function name, so two plans of the same inputs are identical.
+ * Entries come out sorted by function key (account, Region, name), so two plans of the same inputs
+ * are identical.
  */
-import type { AliasState, FunctionState } from "../aws/lambda.ts";
 import type { Definition, FunctionSpec } from "../input/definitions.ts";
-import type { Observation, VersionSighting } from "../observe/observe.ts";
+import { declaredVersions, type Observation, type VersionSighting } from "../observe/observe.ts";
+import {
+  type AliasState,
+  compareKeys,
+  type FunctionKey,
+  type FunctionState,
+  isPublishedVersion,
+  TARGET_ACCOUNT,
+} from "../observe/state.ts";
 import { aliasToVersion, compareVersions, versionToAlias } from "../input/versions.ts";
+import { decodeMarker, type Marker } from "./marker.ts";
+import {
+  canonicalRouting,
+  type RoutedVersion,
+  type Routing,
+  routingOfAlias,
+  sameRouting,
+  toAliasRouting,
+  toLambdaWeight,
+} from "./routing.ts";
+import { routeDescription, type RouteStep, type StageStep, type Step } from "./steps.ts";
 
-/** A routing as Lambda stores it on an alias: primary version plus additional weights (0..1). */
-export interface Routing {
-  functionVersion: string;
-  weights: Record<string, number>;
-}
-
-export interface Promotion {
-  version: string;
-  alias: string;
-  sourceAccount: string;
-  sourceFunctionVersion: string;
-  codeSha256: string;
-  codeSize: number;
-  runtime: string | undefined;
-  handler: string | undefined;
-  architectures: string[];
-}
+export type { Routing } from "./routing.ts";
+export { sameRouting, toLambdaWeight } from "./routing.ts";
 
 export type BlockCode =
   | "function-missing"
@@ -47,16 +53,9 @@ export type BlockCode =
   | "canary-incompatible";
 
 export type PlannedAction =
-  | { kind: "noop"; routing: Routing }
-  | { kind: "rollback" | "rollforward"; routing: Routing }
-  | {
-      kind: "promote";
-      promotions: Promotion[];
-      /** Versions already present here (semver -> function version), e.g. a canary's primary. */
-      present: Record<string, string>;
-      /** Target $LATEST as observed: the RevisionId guards the first code update. */
-      latest: Pick<FunctionState, "revisionId" | "codeSha256" | "runtime" | "handler" | "architectures">;
-    }
+  | { kind: "noop"; routing: Routing; steps: [] }
+  | { kind: "rollback" | "rollforward"; routing: Routing; steps: [RouteStep] }
+  | { kind: "promote"; routing: Routing; steps: [...StageStep[], RouteStep] }
   | { kind: "blocked"; code: BlockCode; reason: string };
 
 export type ActionKind = PlannedAction["kind"];
@@ -70,6 +69,10 @@ export interface LiveState {
   version: string | null;
   weights: Record<string, number>;
   revisionId: string | null;
+  /** LIVE's description as read ("" when none or no LIVE). */
+  description: string;
+  /** The marker decoded from the description: what the reconciler last wrote (undefined: none). */
+  marker: Marker | undefined;
 }
 
 export interface Desired {
@@ -78,6 +81,8 @@ export interface Desired {
 }
 
 export interface PlanEntry {
+  /** What identifies the function in AWS: plan order, re-plan and output order use it. */
+  key: FunctionKey;
   name: string;
   desired: Desired;
   live: LiveState;
@@ -89,16 +94,30 @@ export interface Plan {
   entries: PlanEntry[];
 }
 
+/** Where the functions of a plan live: the target account (or its placeholder) and Region. */
+export interface PlanScope {
+  account: string;
+  region: string;
+}
+
+export const DEFAULT_SCOPE: PlanScope = { account: TARGET_ACCOUNT, region: "default" };
+
 /** Plan every function of the definition. Pure. */
 export function buildPlan(
   definition: Definition,
   observations: ReadonlyMap<string, Observation>,
   liveAlias: string,
+  scope: PlanScope = DEFAULT_SCOPE,
 ): Plan {
   const entries = definition.functions.map((spec) =>
-    planFunction(spec, observations.get(spec.name) ?? { kind: "failed", message: "not observed" }),
+    planFunction(
+      spec,
+      observations.get(spec.name) ?? { kind: "failed", message: "not observed" },
+      liveAlias,
+      scope,
+    ),
   );
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  entries.sort((a, b) => compareKeys(a.key, b.key));
   return { liveAlias, entries };
 }
 
@@ -108,13 +127,45 @@ const NO_LIVE: LiveState = {
   version: null,
   weights: {},
   revisionId: null,
+  description: "",
+  marker: undefined,
 };
 
-export function planFunction(spec: FunctionSpec, observation: Observation): PlanEntry {
+/** LIVE's routing in canonical form, or null when LIVE does not exist. */
+export function liveRouting(live: LiveState): Routing | null {
+  if (!live.exists || live.functionVersion === null) return null;
+  const primary = live.functionVersion;
+  return routingOfAlias({ functionVersion: primary, weights: live.weights }, (fv) =>
+    fv === primary ? live.version : null,
+  );
+}
+
+/** True for the actions that take no step (nothing to start, nothing to skip). */
+export function takesNoStep(action: PlannedAction): action is Extract<PlannedAction, { kind: "noop" | "blocked" }> {
+  return action.kind === "noop" || action.kind === "blocked";
+}
+
+/** The steps of an entry (none for noop and blocked). */
+export function stepsOf(entry: PlanEntry): readonly Step[] {
+  return entry.action.kind === "blocked" ? [] : entry.action.steps;
+}
+
+/** The routing LIVE ends with, or null when blocked. */
+export function finalRouting(entry: PlanEntry): Routing | null {
+  return entry.action.kind === "blocked" ? null : entry.action.routing;
+}
+
+export function planFunction(
+  spec: FunctionSpec,
+  observation: Observation,
+  liveAlias = "LIVE",
+  scope: PlanScope = DEFAULT_SCOPE,
+): PlanEntry {
   const desired: Desired = spec.canary
     ? { version: spec.version, canary: { ...spec.canary } }
     : { version: spec.version };
   const entry = (live: LiveState, action: PlannedAction): PlanEntry => ({
+    key: { account: scope.account, region: scope.region, name: spec.name },
     name: spec.name,
     desired,
     live,
@@ -143,64 +194,61 @@ export function planFunction(spec: FunctionSpec, observation: Observation): Plan
     if (canaryProblem) return entry(live, canaryProblem);
   }
 
-  const promotions = sightings.flatMap(({ version, sighting }) =>
-    sighting.where === "source" ? [promotionOf(version, sighting)] : [],
-  );
-  if (promotions.length > 0) {
-    const latest = observation.latest;
-    if (!latest) return entry(live, blocked("observe-failed", "the target function's $LATEST was not read"));
-    const present: Record<string, string> = {};
-    for (const { version, sighting } of sightings) {
-      if (sighting.where === "target") present[version] = sighting.alias.functionVersion;
-    }
-    const { revisionId, codeSha256, runtime, handler, architectures } = latest;
-    return entry(live, {
-      kind: "promote",
-      promotions,
-      present,
-      latest: { revisionId, codeSha256, runtime, handler, architectures },
-    });
+  const staged = sightings.filter(({ sighting }) => sighting.where === "source");
+  const latest = observation.latest;
+  if (staged.length > 0 && !latest) {
+    return entry(live, blocked("observe-failed", "the target function's $LATEST was not read"));
   }
-
-  const resolve = (version: string) => {
-    const found = sightings.find((s) => s.version === version)?.sighting;
-    return found?.where === "target" ? found.alias.functionVersion : "";
+  const stages: StageStep[] = [];
+  const resolve = (version: string): RoutedVersion => {
+    const sighting = sightings.find((s) => s.version === version)?.sighting;
+    if (sighting?.where === "target") return { version, functionVersion: sighting.alias.functionVersion };
+    if (sighting?.where === "source" && latest) {
+      let index = stages.findIndex((s) => s.version === version);
+      if (index < 0) index = stages.push(stageStep(version, sighting, latest)) - 1;
+      return { version, stage: index };
+    }
+    return { version, functionVersion: "" };
   };
   const routing = desiredRouting(desired, resolve);
-  if (
-    live.exists &&
-    sameRouting(routing, { functionVersion: live.functionVersion ?? "", weights: live.weights })
-  ) {
-    return entry(live, { kind: "noop", routing });
+  const from = liveRouting(live);
+  if (stages.length === 0 && from && sameRouting(routing, from)) {
+    return entry(live, { kind: "noop", routing, steps: [] });
   }
+  const route = routeStep(liveAlias, desired, live, from, routing);
+  if (stages.length > 0) return entry(live, { kind: "promote", routing, steps: [...stages, route] });
   const direction =
     live.version !== null && compareVersions(spec.version, live.version) < 0 ? "rollback" : "rollforward";
-  return entry(live, { kind: direction, routing });
+  return entry(live, { kind: direction, routing, steps: [route] });
 }
 
-/** The routing LIVE should have, given a way to resolve each declared semver to a version number. */
-export function desiredRouting(desired: Desired, resolve: (version: string) => string): Routing {
-  const weights: Record<string, number> = {};
-  if (desired.canary) weights[resolve(desired.canary.version)] = toLambdaWeight(desired.canary.weight);
-  return { functionVersion: resolve(desired.version), weights };
+function routeStep(
+  alias: string,
+  desired: Desired,
+  live: LiveState,
+  from: Routing | null,
+  to: Routing,
+): RouteStep {
+  const declared = desired.canary ? { version: desired.version, canary: { ...desired.canary } } : { version: desired.version };
+  const known = toAliasRouting(to);
+  return {
+    kind: "route",
+    alias,
+    from,
+    to,
+    revisionId: live.exists ? live.revisionId : null,
+    declared,
+    description: known ? routeDescription(declared, known) : null,
+  };
 }
 
-/** A percentage with at most two decimals, as the fraction Lambda stores (10 -> 0.1). */
-export function toLambdaWeight(percent: number): number {
-  return Math.round(percent * 100) / 10000;
-}
-
-/** Compare two routings as Lambda stores them: weights to 1/10000, zero weights ignored. */
-export function sameRouting(a: Routing, b: Routing): boolean {
-  if (a.functionVersion !== b.functionVersion) return false;
-  const norm = (w: Record<string, number>) =>
-    Object.entries(w)
-      .map(([v, x]) => [v, Math.round(x * 10000)] as const)
-      .filter(([, x]) => x !== 0)
-      .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
-      .map(([v, x]) => `${v}=${x}`)
-      .join(",");
-  return norm(a.weights) === norm(b.weights);
+/** The routing LIVE should have, given how each declared semver resolves to a version. */
+export function desiredRouting(desired: Desired, resolve: (version: string) => RoutedVersion): Routing {
+  const primary = resolve(desired.version);
+  const additional = desired.canary
+    ? [{ target: resolve(desired.canary.version), weight: toLambdaWeight(desired.canary.weight) }]
+    : [];
+  return canonicalRouting({ primary, additional });
 }
 
 function liveState(live: AliasState | undefined, aliases: readonly AliasState[]): LiveState {
@@ -211,6 +259,8 @@ function liveState(live: AliasState | undefined, aliases: readonly AliasState[])
     version: semverOf(live.functionVersion, aliases),
     weights: { ...live.weights },
     revisionId: live.revisionId,
+    description: live.description,
+    marker: decodeMarker(live.description),
   };
 }
 
@@ -234,8 +284,7 @@ function declaredSightings(
   spec: FunctionSpec,
   versions: Record<string, VersionSighting>,
 ): DeclaredSighting[] {
-  const declared = spec.canary ? [spec.version, spec.canary.version] : [spec.version];
-  return declared.map((version) => ({
+  return declaredVersions(spec).map((version) => ({
     version,
     sighting: versions[version] ?? { where: "unreadable", message: "not observed" },
   }));
@@ -249,7 +298,7 @@ function sightingProblem(
   const alias = versionToAlias(version);
   switch (sighting.where) {
     case "target":
-      return /^[0-9]+$/.test(sighting.alias.functionVersion) &&
+      return isPublishedVersion(sighting.alias.functionVersion) &&
         Object.keys(sighting.alias.weights).length === 0
         ? undefined
         : blocked(
@@ -257,7 +306,7 @@ function sightingProblem(
             `version alias "${alias}" in the target account does not point at one published version (it points at ${sighting.alias.functionVersion}); versions must be immutable`,
           );
     case "source":
-      return /^[0-9]+$/.test(sighting.source.functionVersion)
+      return isPublishedVersion(sighting.source.functionVersion)
         ? undefined
         : blocked(
             "unpublished-alias",
@@ -336,18 +385,27 @@ function canaryCompatibility(
   return undefined;
 }
 
-function promotionOf(version: string, sighting: Extract<VersionSighting, { where: "source" }>): Promotion {
+function stageStep(
+  version: string,
+  sighting: Extract<VersionSighting, { where: "source" }>,
+  latest: FunctionState,
+): StageStep {
   const { source } = sighting;
+  const { revisionId, codeSha256, runtime, handler, architectures } = latest;
   return {
+    kind: "stage",
     version,
     alias: versionToAlias(version),
-    sourceAccount: sighting.sourceAccount,
-    sourceFunctionVersion: source.functionVersion,
-    codeSha256: source.codeSha256,
-    codeSize: source.codeSize,
-    runtime: source.runtime,
-    handler: source.handler,
-    architectures: source.architectures,
+    source: {
+      account: sighting.sourceAccount,
+      functionVersion: source.functionVersion,
+      codeSha256: source.codeSha256,
+      codeSize: source.codeSize,
+      runtime: source.runtime,
+      handler: source.handler,
+      architectures: source.architectures,
+    },
+    latest: { revisionId, codeSha256, runtime, handler, architectures: [...architectures] },
   };
 }
 
@@ -364,5 +422,5 @@ export function summarise(plan: Plan): Record<ActionKind, number> {
 
 /** True when applying the plan would change something. */
 export function hasChanges(plan: Plan): boolean {
-  return plan.entries.some((e) => e.action.kind !== "noop" && e.action.kind !== "blocked");
+  return plan.entries.some((e) => !takesNoStep(e.action));
 }

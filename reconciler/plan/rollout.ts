@@ -23,7 +23,7 @@
 import type { Rollout } from "../input/rollout-schema.ts";
 import { compareVersions } from "../input/versions.ts";
 import type { Marker } from "./marker.ts";
-import { sameRouting, toLambdaWeight } from "./plan.ts";
+import { type AliasRouting, routingOfAlias, sameRouting, toLambdaWeight } from "./routing.ts";
 
 /** A CloudWatch alarm's state, or `missing` when no alarm has that name. */
 export type { Rollout };
@@ -31,10 +31,8 @@ export type { Rollout };
 /** A CloudWatch alarm's state, or `missing` when no alarm has that name. */
 export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA" | "missing";
 
-export interface RolloutRouting {
-  functionVersion: string;
-  weights: Record<string, number>;
-}
+/** A routing as the alias API takes it (routing.ts). */
+export type RolloutRouting = AliasRouting;
 
 export interface ObservedLive extends RolloutRouting {
   /** The semantic version LIVE's primary carries, if known. */
@@ -106,7 +104,7 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   }
 
   if (live.functionVersion === tv) {
-    const baking = inFlight && inFlight.step > inFlight.steps && sameRouting(live, target);
+    const baking = inFlight && inFlight.step > inFlight.steps && sameAlias(live, target);
     if (baking) {
       const fired = firingAlarm(rollout.alarms, input.alarms);
       if (fired) return rollbackTo(input, inFlight, fired, steps + 1);
@@ -114,7 +112,7 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
       if (now < until) return { kind: "wait", until, phase: "bake", step: steps + 1, steps };
       return { kind: "done", steps };
     }
-    if (sameRouting(live, target)) return { kind: "done", steps };
+    if (sameAlias(live, target)) return { kind: "done", steps };
     return { kind: "immediate", reason: live.marker?.rollout ? "revert" : "same-primary", routing: target };
   }
 
@@ -169,7 +167,7 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
 function rolloutInFlight(live: ObservedLive, version: string): NonNullable<Marker["rollout"]> | undefined {
   const marker = live.marker;
   if (!marker?.rollout || marker.version !== version) return undefined;
-  const asWritten = sameRouting(live, { functionVersion: marker.functionVersion, weights: marker.weights });
+  const asWritten = sameAlias(live, { functionVersion: marker.functionVersion, weights: marker.weights });
   return asWritten ? marker.rollout : undefined;
 }
 
@@ -177,6 +175,11 @@ function rolloutInFlight(live: ObservedLive, version: string): NonNullable<Marke
 function stepOf(steps: readonly number[], percent: number): number {
   const rounded = Math.round(percent * 100) / 100;
   return Math.max(1, steps.filter((step) => step <= rounded).length);
+}
+
+/** Same routing as Lambda stores it (weights to 1/10000, zero shares ignored). */
+function sameAlias(a: RolloutRouting, b: RolloutRouting): boolean {
+  return sameRouting(routingOfAlias(a), routingOfAlias(b));
 }
 
 function stateOf(alarm: string, states: ReadonlyMap<string, AlarmState>): AlarmState {

@@ -1,10 +1,29 @@
 /**
- * Renderers: the plan as JSON (machine-readable, stable keys), as a terminal table, and as a
- * Markdown table fit for a pull-request comment. Pure functions of the plan value.
+ * Renderers: the plan and the apply report as JSON (machine-readable, stable keys), as a terminal
+ * table, and as a Markdown table fit for a pull-request comment. Pure functions of the values.
+ * CodePipeline's messages are in ./pipeline.ts.
  */
-import type { ApplyReport, FunctionResult } from "../apply/apply.ts";
+import { APPLY_STATUSES, type ApplyReport, type ApplyStatus, type StepResult } from "../apply/apply.ts";
 import type { Problem } from "../core/errors.ts";
-import { type ActionKind, type Plan, type PlanEntry, type Routing, summarise } from "../plan/plan.ts";
+import type { FunctionKey } from "../observe/state.ts";
+import {
+  type ActionKind,
+  finalRouting,
+  liveRouting,
+  type Plan,
+  type PlanEntry,
+  stepsOf,
+  summarise,
+} from "../plan/plan.ts";
+import {
+  describeAdditional,
+  describeRouting,
+  describeVersion,
+  type Routing,
+  toAliasRouting,
+} from "../plan/routing.ts";
+import type { Step } from "../plan/steps.ts";
+import { textTable, truncate } from "./text.ts";
 
 export interface PlanJsonFunction {
   name: string;
@@ -16,8 +35,15 @@ export interface PlanJsonFunction {
   reason: string | null;
   blockCode?: string;
   canary?: { version: string; weight: number };
+  /** Only for canaries (declared or live): LIVE's routing now and after apply, as Lambda stores it. */
   routing?: { from: RoutingJson | null; to: RoutingJson | null };
   sources?: { version: string; account: string; functionVersion: string; codeSha256: string }[];
+  /** What identifies the function in AWS. */
+  key: FunctionKey;
+  /** Every step apply takes, in order (none for noop and blocked). */
+  steps: Step[];
+  /** Where LIVE points after apply (canonical form; null when blocked). */
+  finalRouting: Routing | null;
 }
 
 export interface RoutingJson {
@@ -31,15 +57,19 @@ export interface PlanJson {
   summary: Record<ActionKind, number>;
 }
 
+/** Where LIVE points after apply; a version a stage step publishes is shown as that step's. */
 export function targetRouting(entry: PlanEntry): Routing | null {
-  const a = entry.action;
-  return a.kind === "noop" || a.kind === "rollback" || a.kind === "rollforward" ? a.routing : null;
+  return finalRouting(entry);
 }
 
 export function entryToJson(entry: PlanEntry): PlanJsonFunction {
   const { action, live, desired } = entry;
-  const to = targetRouting(entry);
-  const out: PlanJsonFunction = {
+  const final = finalRouting(entry);
+  const to = final ? toAliasRouting(final) : undefined;
+  const from = liveRouting(live);
+  const stages = stepsOf(entry).flatMap((s) => (s.kind === "stage" ? [s] : []));
+  const showRouting = desired.canary !== undefined || Object.keys(live.weights).length > 0;
+  return {
     name: entry.name,
     action: action.kind,
     desiredVersion: desired.version,
@@ -47,26 +77,23 @@ export function entryToJson(entry: PlanEntry): PlanJsonFunction {
     liveFunctionVersion: live.functionVersion,
     targetFunctionVersion: to?.functionVersion ?? null,
     reason: action.kind === "blocked" ? action.reason : null,
+    ...(action.kind === "blocked" ? { blockCode: action.code } : {}),
+    ...(desired.canary ? { canary: { ...desired.canary } } : {}),
+    ...(showRouting ? { routing: { from: from ? (toAliasRouting(from) ?? null) : null, to: to ?? null } } : {}),
+    ...(stages.length > 0
+      ? {
+          sources: stages.map((s) => ({
+            version: s.version,
+            account: s.source.account,
+            functionVersion: s.source.functionVersion,
+            codeSha256: s.source.codeSha256,
+          })),
+        }
+      : {}),
+    key: { ...entry.key },
+    steps: structuredClone([...stepsOf(entry)]),
+    finalRouting: final ? structuredClone(final) : null,
   };
-  if (action.kind === "blocked") out.blockCode = action.code;
-  if (desired.canary) out.canary = { ...desired.canary };
-  if (desired.canary || Object.keys(live.weights).length > 0) {
-    out.routing = {
-      from: live.exists
-        ? { functionVersion: live.functionVersion ?? "", weights: { ...live.weights } }
-        : null,
-      to: to ? { functionVersion: to.functionVersion, weights: { ...to.weights } } : null,
-    };
-  }
-  if (action.kind === "promote") {
-    out.sources = action.promotions.map((p) => ({
-      version: p.version,
-      account: p.sourceAccount,
-      functionVersion: p.sourceFunctionVersion,
-      codeSha256: p.codeSha256,
-    }));
-  }
-  return out;
 }
 
 export function planToJson(plan: Plan): PlanJson {
@@ -82,18 +109,11 @@ export function describeDesired(entry: PlanEntry): string {
 }
 
 export function describeLive(entry: PlanEntry): string {
-  const { live } = entry;
-  if (!live.exists) return "(no alias)";
-  const primary = live.version ? `${live.version} (v${live.functionVersion})` : `v${live.functionVersion}`;
-  return `${primary}${describeWeights(live.weights)}`;
-}
-
-/** " + 10% v4" per additional version (weights as Lambda stores them, 0..1); zero weights omitted. */
-function describeWeights(weights: Record<string, number>): string {
-  return Object.entries(weights)
-    .filter(([, w]) => w > 0)
-    .map(([v, w]) => ` + ${Math.round(w * 10000) / 100}% v${v}`)
-    .join("");
+  const routing = liveRouting(entry.live);
+  if (!routing) return "(no alias)";
+  const { version } = entry.live;
+  const primary = describeVersion(routing.primary);
+  return `${version ? `${version} (${primary})` : primary}${describeAdditional(routing)}`;
 }
 
 export function describeDetails(entry: PlanEntry): string {
@@ -105,19 +125,23 @@ export function describeDetails(entry: PlanEntry): string {
     case "rollforward":
       return `repoint to ${describeRouting(a.routing)}`;
     case "promote":
-      return a.promotions
-        .map(
-          (p) =>
-            `copy ${p.version} from ${p.sourceAccount} (v${p.sourceFunctionVersion}, sha256 ${p.codeSha256.slice(0, 12)}…)`,
-        )
-        .join("; ");
+      return [
+        ...a.steps.flatMap((s) =>
+          s.kind === "stage"
+            ? [
+                `copy ${s.version} from ${s.source.account} (v${s.source.functionVersion}, sha256 ${s.source.codeSha256.slice(0, 12)}…)`,
+              ]
+            : [],
+        ),
+        `then ${entryLiveAlias(a)} -> ${describeRouting(a.routing)}`,
+      ].join("; ");
     case "blocked":
       return a.reason;
   }
 }
 
-function describeRouting(routing: Routing): string {
-  return `v${routing.functionVersion}${describeWeights(routing.weights)}`;
+function entryLiveAlias(action: Extract<PlanEntry["action"], { kind: "promote" }>): string {
+  return action.steps[action.steps.length - 1]?.alias ?? "LIVE";
 }
 
 function summaryLine(plan: Plan): string {
@@ -139,17 +163,6 @@ export function renderPlanTable(plan: Plan): string {
   ]);
   const header = ["FUNCTION", "ACTION", `${plan.liveAlias} NOW`, "DESIRED", "DETAILS"];
   return [textTable(header, rows), "", `Plan: ${summaryLine(plan)}.`].join("\n");
-}
-
-/** Left-aligned columns two spaces apart; the last column is not padded. */
-function textTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  return [header, ...rows].map(line).join("\n");
 }
 
 const md = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
@@ -244,31 +257,31 @@ export function fitMarkdown(
 // ---- Apply results -------------------------------------------------------------------------
 
 export interface ApplyJsonFunction extends PlanJsonFunction {
-  status: FunctionResult["status"];
+  status: ApplyStatus;
   functionVersion: string | null;
   published?: Record<string, string>;
+  /** Every step that ran, before and after a re-plan. */
+  ran: StepResult[];
+  replanned: boolean;
   error?: string;
 }
 
 export interface ApplyJson {
   liveAlias: string;
   functions: ApplyJsonFunction[];
-  summary: Record<FunctionResult["status"], number>;
+  summary: Record<ApplyStatus, number>;
 }
 
 export function applyToJson(report: ApplyReport): ApplyJson {
-  const summary: Record<FunctionResult["status"], number> = {
-    unchanged: 0,
-    applied: 0,
-    failed: 0,
-    skipped: 0,
-  };
+  const summary = Object.fromEntries(APPLY_STATUSES.map((s) => [s, 0])) as Record<ApplyStatus, number>;
   const functions = report.results.map((r) => {
     summary[r.status] += 1;
     const out: ApplyJsonFunction = {
       ...entryToJson(r.entry),
       status: r.status,
       functionVersion: r.functionVersion,
+      ran: structuredClone(r.steps),
+      replanned: r.replanned,
     };
     if (Object.keys(r.published).length > 0) out.published = { ...r.published };
     if (r.error !== undefined) out.error = r.error;
@@ -290,64 +303,6 @@ export function renderApplyTable(report: ApplyReport): string {
   return [
     textTable(header, rows),
     "",
-    `Apply: ${s.applied} applied, ${s.unchanged} unchanged, ${s.failed} failed, ${s.skipped} not started.`,
+    `Apply: ${s.applied} applied, ${s.unchanged} unchanged, ${s.failed} failed, ${s.blocked} blocked, ${s.skipped} not started.`,
   ].join("\n");
-}
-
-/** Cut text to `max` characters, saying how much was left out. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const marker = ` … (${text.length - max} more characters cut)`;
-  return `${text.slice(0, Math.max(0, max - marker.length))}${marker}`;
-}
-
-/** CodePipeline limits: executionDetails.summary 2048, failureDetails.message 5000 characters. */
-export const MAX_SUMMARY = 2048;
-export const MAX_FAILURE_MESSAGE = 5000;
-
-/** Lists items after a lead sentence, stopping with "and N more" before the limit. */
-function listWithin(lead: string, items: readonly string[], max: number): string {
-  let text = lead;
-  for (let i = 0; i < items.length; i++) {
-    const rest = items.length - i - 1;
-    const next = `${text}${i === 0 ? " " : "; "}${items[i]}`;
-    const tail = rest > 0 ? `; and ${rest} more` : "";
-    if (`${next}${tail}`.length > max) {
-      return truncate(`${text}${i === 0 ? " " : "; "}and ${items.length - i} more`, max);
-    }
-    text = next;
-  }
-  return truncate(text, max);
-}
-
-export function jobSummary(report: ApplyReport): string {
-  const changed = report.results.filter((r) => r.status === "applied");
-  const counts = new Map<string, number>();
-  for (const r of report.results) counts.set(r.entry.action.kind, (counts.get(r.entry.action.kind) ?? 0) + 1);
-  const countText = [...counts.entries()].map(([k, n]) => `${n} ${k}`).join(", ") || "no functions";
-  const lead = `${report.results.length} function(s): ${countText}.${changed.length > 0 ? " Changed:" : " Nothing changed."}`;
-  return listWithin(
-    lead,
-    changed.map((r) => `${r.name} -> ${describeDesired(r.entry)} (v${r.functionVersion})`),
-    MAX_SUMMARY,
-  );
-}
-
-export function jobFailureMessage(report: ApplyReport): string {
-  const failed = report.results.filter((r) => r.status === "failed");
-  return listWithin(
-    `${failed.length} of ${report.results.length} function(s) failed:`,
-    failed.map((r) => `${r.name}: ${r.error ?? "failed"}`),
-    MAX_FAILURE_MESSAGE,
-  );
-}
-
-/** Output variables: the version now live for each changed function (final success only). */
-export function outputVariables(report: ApplyReport): Record<string, string> {
-  // fromEntries defines own properties, so a function named "__proto__" keeps its variable.
-  return Object.fromEntries(
-    report.results
-      .filter((r) => r.status === "applied" && r.functionVersion !== null)
-      .map((r) => [r.name, r.functionVersion as string]),
-  );
 }

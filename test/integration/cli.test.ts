@@ -340,7 +340,7 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
     it("--format json reports a status per function and exits 1 because the blocked ones fail", () => {
       expect(first.code, explain(first)).to.equal(1);
       const report = JSON.parse(first.stdout) as ApplyJson;
-      expect(report.summary).to.deep.equal({ unchanged: 1, applied: 7, failed: 2, skipped: 0 });
+      expect(report.summary).to.deep.equal({ unchanged: 1, applied: 7, failed: 0, skipped: 0, blocked: 2 });
       expect(
         report.functions.map((f) => ({
           name: f.name,
@@ -435,9 +435,9 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
       const again = await cli(env, "apply", "lambdas.json", "--format", "json");
       expect(again.code, explain(again)).to.equal(1); // the two blocked functions still cannot be done
       const report = JSON.parse(again.stdout) as ApplyJson;
-      expect(report.summary).to.deep.equal({ unchanged: 8, applied: 0, failed: 2, skipped: 0 });
+      expect(report.summary).to.deep.equal({ unchanged: 8, applied: 0, failed: 0, skipped: 0, blocked: 2 });
       for (const f of report.functions) {
-        expect(f.status, String(f.name)).to.equal(f.action === "blocked" ? "failed" : "unchanged");
+        expect(f.status, String(f.name)).to.equal(f.action === "blocked" ? "blocked" : "unchanged");
       }
       await expectNoWrites("a second apply");
 

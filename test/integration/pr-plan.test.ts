@@ -20,6 +20,7 @@ import { expect } from "chai";
 import { runCli } from "../../reconciler/entry/cli.ts";
 import { commentToken, defaultDeps, handler, runPrPlan } from "../../reconciler/entry/pr-plan.ts";
 import type { PlanJson } from "../../reconciler/report/report.ts";
+import { pullRequestEvent } from "../support/events.ts";
 import { type MotoServer, MUTATING_LAMBDA_OPERATIONS, motoEnv, startMoto } from "../support/moto.ts";
 import {
   type AccountWorld,
@@ -43,30 +44,28 @@ const commitOf = (n: number) => n.toString(16).padStart(40, "c");
 const context = { awsRequestId: "req-pr-plan", getRemainingTimeInMillis: () => 300_000 };
 
 /** What EventBridge delivers for a new pull request (or a push to its source branch). */
-function prEvent(pullRequestId: string, sourceCommit: string, event = "pullRequestCreated") {
-  return {
-    version: "0",
-    id: `evt-${pullRequestId}-${sourceCommit.slice(0, 7)}`,
-    "detail-type": "CodeCommit Pull Request State Change",
-    source: "aws.codecommit",
+function prEvent(
+  pullRequestId: string,
+  sourceCommit: string,
+  event = "pullRequestCreated",
+  detail: Record<string, unknown> = {},
+) {
+  return pullRequestEvent({
     account: PRODUCTION,
-    time: "2026-03-01T10:00:00Z",
     region: "us-east-1",
-    resources: [`arn:aws:codecommit:us-east-1:${PRODUCTION}:${REPO}`],
+    repository: REPO,
+    envelope: { id: `evt-${pullRequestId}-${sourceCommit.slice(0, 7)}` },
     detail: {
       event,
       pullRequestId,
-      repositoryNames: [REPO],
       sourceCommit,
       destinationCommit: MAIN_TIP,
       sourceReference: "refs/heads/release",
-      destinationReference: "refs/heads/main",
-      isMerged: "False",
-      pullRequestStatus: "Open",
       title: "release",
       revisionId: "rev",
+      ...detail,
     },
-  };
+  });
 }
 
 const lambdasJson = (lambdas: object[]) => `${JSON.stringify({ lambdas }, null, 2)}\n`;
@@ -464,8 +463,7 @@ describe("pr-plan handler against moto: a pull request gets the plan as one comm
 
   it("ignores merged pull requests without any AWS call", async () => {
     await moto.resetCalls();
-    const merged = prEvent("7", commitOf(7));
-    merged.detail.isMerged = "True";
+    const merged = prEvent("7", commitOf(7), "pullRequestCreated", { isMerged: "True" });
     await handler(merged, context);
     expect(await moto.calls()).to.deep.equal([]);
     expect(await commentsOn("7")).to.deep.equal([]);

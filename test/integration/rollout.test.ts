@@ -102,7 +102,7 @@ describe("progressive rollouts through the pipeline handler (moto)", function ()
       objectKey: key,
       artifactCredentials,
       revision: `r${commits}`,
-      ...(continuationToken === undefined ? {} : { continuationToken }),
+      ...(continuationToken === undefined ? {} : { data: { continuationToken } }),
     });
     return invokeHandler(moto, event, production.credentials, { remainingMs });
   }

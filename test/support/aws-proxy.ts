@@ -52,6 +52,8 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import { LAMBDA_QUOTAS, lambdaQuotaClass } from "../../reconciler/core/lambda-quotas.ts";
+import { lambdaOperation } from "./lambda-operations.ts";
 
 export type FaultKind = "500" | "503" | "429" | "reset" | "slow" | "truncate";
 
@@ -120,7 +122,6 @@ export interface AwsProxy {
   stop(): Promise<void>;
 }
 
-export const LAMBDA_QUOTAS = { control: 15, getFunction: 100 } as const;
 export const MOTO_DEFAULT_ACCOUNT = "123456789012";
 
 export const THROTTLE_BODY = JSON.stringify({
@@ -134,86 +135,8 @@ export const THROTTLE_BODY = JSON.stringify({
 // Classification
 // ---------------------------------------------------------------------------------------------
 
-/** Lambda is a REST API: method + path after "/<api-version>/" ("*" = any one segment). */
-const LAMBDA_ROUTES: [string, string[], string][] = [
-  ["GET", ["functions"], "ListFunctions"],
-  ["POST", ["functions"], "CreateFunction"],
-  ["GET", ["functions", "*"], "GetFunction"],
-  ["DELETE", ["functions", "*"], "DeleteFunction"],
-  ["GET", ["functions", "*", "configuration"], "GetFunctionConfiguration"],
-  ["PUT", ["functions", "*", "configuration"], "UpdateFunctionConfiguration"],
-  ["PUT", ["functions", "*", "code"], "UpdateFunctionCode"],
-  ["GET", ["functions", "*", "versions"], "ListVersionsByFunction"],
-  ["POST", ["functions", "*", "versions"], "PublishVersion"],
-  ["GET", ["functions", "*", "aliases"], "ListAliases"],
-  ["POST", ["functions", "*", "aliases"], "CreateAlias"],
-  ["GET", ["functions", "*", "aliases", "*"], "GetAlias"],
-  ["PUT", ["functions", "*", "aliases", "*"], "UpdateAlias"],
-  ["DELETE", ["functions", "*", "aliases", "*"], "DeleteAlias"],
-  ["POST", ["functions", "*", "invocations"], "Invoke"],
-  ["POST", ["functions", "*", "invoke-async"], "InvokeAsync"],
-  ["GET", ["functions", "*", "policy"], "GetPolicy"],
-  ["POST", ["functions", "*", "policy"], "AddPermission"],
-  ["DELETE", ["functions", "*", "policy", "*"], "RemovePermission"],
-  ["GET", ["functions", "*", "concurrency"], "GetFunctionConcurrency"],
-  ["PUT", ["functions", "*", "concurrency"], "PutFunctionConcurrency"],
-  ["DELETE", ["functions", "*", "concurrency"], "DeleteFunctionConcurrency"],
-  ["GET", ["functions", "*", "provisioned-concurrency"], "GetProvisionedConcurrencyConfig"],
-  ["PUT", ["functions", "*", "provisioned-concurrency"], "PutProvisionedConcurrencyConfig"],
-  ["DELETE", ["functions", "*", "provisioned-concurrency"], "DeleteProvisionedConcurrencyConfig"],
-  ["GET", ["functions", "*", "code-signing-config"], "GetFunctionCodeSigningConfig"],
-  ["PUT", ["functions", "*", "code-signing-config"], "PutFunctionCodeSigningConfig"],
-  ["DELETE", ["functions", "*", "code-signing-config"], "DeleteFunctionCodeSigningConfig"],
-  ["GET", ["functions", "*", "url"], "GetFunctionUrlConfig"],
-  ["POST", ["functions", "*", "url"], "CreateFunctionUrlConfig"],
-  ["PUT", ["functions", "*", "url"], "UpdateFunctionUrlConfig"],
-  ["DELETE", ["functions", "*", "url"], "DeleteFunctionUrlConfig"],
-  ["GET", ["functions", "*", "urls"], "ListFunctionUrlConfigs"],
-  ["GET", ["functions", "*", "event-invoke-config"], "GetFunctionEventInvokeConfig"],
-  ["PUT", ["functions", "*", "event-invoke-config"], "PutFunctionEventInvokeConfig"],
-  ["POST", ["functions", "*", "event-invoke-config"], "UpdateFunctionEventInvokeConfig"],
-  ["DELETE", ["functions", "*", "event-invoke-config"], "DeleteFunctionEventInvokeConfig"],
-  ["GET", ["functions", "*", "event-invoke-config", "list"], "ListFunctionEventInvokeConfigs"],
-  ["GET", ["functions", "*", "runtime-management-config"], "GetRuntimeManagementConfig"],
-  ["PUT", ["functions", "*", "runtime-management-config"], "PutRuntimeManagementConfig"],
-  ["GET", ["functions", "*", "recursion-config"], "GetFunctionRecursionConfig"],
-  ["PUT", ["functions", "*", "recursion-config"], "PutFunctionRecursionConfig"],
-  ["GET", ["tags", "*"], "ListTags"],
-  ["POST", ["tags", "*"], "TagResource"],
-  ["DELETE", ["tags", "*"], "UntagResource"],
-  ["GET", ["event-source-mappings"], "ListEventSourceMappings"],
-  ["POST", ["event-source-mappings"], "CreateEventSourceMapping"],
-  ["GET", ["event-source-mappings", "*"], "GetEventSourceMapping"],
-  ["PUT", ["event-source-mappings", "*"], "UpdateEventSourceMapping"],
-  ["DELETE", ["event-source-mappings", "*"], "DeleteEventSourceMapping"],
-  ["GET", ["layers"], "ListLayers"],
-  ["GET", ["layers", "*", "versions"], "ListLayerVersions"],
-  ["POST", ["layers", "*", "versions"], "PublishLayerVersion"],
-  ["GET", ["layers", "*", "versions", "*"], "GetLayerVersion"],
-  ["DELETE", ["layers", "*", "versions", "*"], "DeleteLayerVersion"],
-  ["GET", ["account-settings"], "GetAccountSettings"],
-];
 
-export function lambdaOperation(method: string, path: string, query = ""): string {
-  const rest = path.split("/").filter(Boolean).slice(1); // drop the API version
-  for (const [m, pattern, operation] of LAMBDA_ROUTES) {
-    if (m !== method || pattern.length !== rest.length) continue;
-    if (pattern.every((p, i) => p === "*" || p === rest[i])) {
-      if (operation === "GetProvisionedConcurrencyConfig" && /(^|&)List=/.test(query)) {
-        return "ListProvisionedConcurrencyConfigs";
-      }
-      return operation;
-    }
-  }
-  return "Unknown";
-}
-
-/** Lambda's quota classes: GetFunction has its own; Invoke is not control plane; the rest share one. */
-export function lambdaQuotaClass(operation: string): string {
-  if (operation === "GetFunction") return "getFunction";
-  if (operation === "Invoke" || operation === "InvokeAsync") return "invoke";
-  return "control";
-}
+export { LAMBDA_QUOTAS, lambdaOperation, lambdaQuotaClass };
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/;
 

@@ -1,5 +1,5 @@
 /** Small builders for unit tests: observed aliases and function states as the adapter returns them. */
-import type { AliasState, FunctionState } from "../../reconciler/aws/lambda.ts";
+import type { AliasState, FunctionState } from "../../reconciler/observe/state.ts";
 import type { FunctionSpec } from "../../reconciler/input/definitions.ts";
 
 export function spec(
@@ -16,8 +16,10 @@ export function alias(
   name: string,
   functionVersion: string,
   weights: Record<string, number> = {},
+  revisionId = `rev-${name}-${functionVersion}`,
+  description = "",
 ): AliasState {
-  return { name, functionVersion, weights, revisionId: `rev-${name}-${functionVersion}` };
+  return { name, functionVersion, weights, revisionId, description };
 }
 
 export function fnState(overrides: Partial<FunctionState> = {}): FunctionState {

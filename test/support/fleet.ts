@@ -27,6 +27,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import pLimit from "p-limit";
 import { aliasToVersion } from "../../reconciler/input/versions.ts";
+import { HANDLER_RUNNER } from "./events.ts";
 import type { MotoServer } from "./moto.ts";
 import { type ChildResult, CLI_BUNDLE, HANDLER_BUNDLE, PROJECT_ROOT, reconcilerEnv } from "./scenario.ts";
 import {
@@ -313,17 +314,6 @@ export function crashSigns(run: ChildResult): string[] {
   ];
   return signs.filter((re) => re.test(text)).map(String);
 }
-
-/** Imports the built handler and calls it once, as the Lambda runtime would (900 s deadline). */
-const HANDLER_RUNNER = `
-import { pathToFileURL } from "node:url";
-const chunks = [];
-for await (const chunk of process.stdin) chunks.push(chunk);
-const { bundle, event, requestId } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-const { handler } = await import(pathToFileURL(bundle).href);
-const deadline = Date.now() + 900_000;
-await handler(event, { awsRequestId: requestId, getRemainingTimeInMillis: () => deadline - Date.now() });
-`;
 
 /** Invokes dist/handler.mjs once in a child process (which a test may run concurrently with others). */
 export function spawnHandler(

@@ -30,6 +30,7 @@ import { createArtifactStore } from "../../reconciler/aws/s3.ts";
 import { MAX_DEFINITION_BYTES } from "../../reconciler/input/definitions.ts";
 import { type HandlerDeps, type LambdaContext, runJob } from "../../reconciler/entry/handler.ts";
 import { silentLogger } from "../../reconciler/core/log.ts";
+import { codePipelineJobEvent } from "./events.ts";
 import { deflateBomb, deflatedEntry, type RawZipEntry, rawZip } from "./zip-writer.ts";
 
 export const CORPUS_DIR = fileURLToPath(new URL("../fixtures/hostile/", import.meta.url));
@@ -177,30 +178,19 @@ interface GeneratedInput {
 }
 
 export function baseEvent(userParameters: string | undefined): Record<string, unknown> {
-  return {
-    "CodePipeline.job": {
-      id: JOB_ID,
-      accountId: "222222222222",
-      data: {
-        actionConfiguration: {
-          configuration: { FunctionName: "lambda-gitops", UserParameters: userParameters },
-        },
-        inputArtifacts: [
-          {
-            name: "SourceOutput",
-            revision: "0123abcd",
-            location: { type: "S3", s3Location: { bucketName: BUCKET, objectKey: OBJECT_KEY } },
-          },
-        ],
-        outputArtifacts: [],
-        artifactCredentials: {
-          accessKeyId: "ASIAHOSTILEARTIFACTS",
-          secretAccessKey: "hostile-artifact-secret",
-          sessionToken: "hostile-artifact-session",
-        },
-      },
+  return codePipelineJobEvent({
+    jobId: JOB_ID,
+    accountId: "222222222222",
+    bucket: BUCKET,
+    objectKey: OBJECT_KEY,
+    userParameters,
+    revision: "0123abcd",
+    artifactCredentials: {
+      accessKeyId: "ASIAHOSTILEARTIFACTS",
+      secretAccessKey: "hostile-artifact-secret",
+      sessionToken: "hostile-artifact-session",
     },
-  };
+  });
 }
 
 function read(c: HostileCase, file: string): Buffer {

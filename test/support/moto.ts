@@ -128,40 +128,7 @@ export const MOTO_REGION = "us-east-1";
 export const MOTO_ACCESS_KEY_ID = "AKIAMOTOHARNESS00001";
 export const MOTO_SECRET_ACCESS_KEY = "moto-harness-secret-access-key";
 
-/** Lambda operations that change state; the launcher's call log uses these exact names. */
-export const MUTATING_LAMBDA_OPERATIONS: ReadonlySet<string> = new Set([
-  "CreateFunction",
-  "DeleteFunction",
-  "UpdateFunctionCode",
-  "UpdateFunctionConfiguration",
-  "PublishVersion",
-  "CreateAlias",
-  "UpdateAlias",
-  "DeleteAlias",
-  "AddPermission",
-  "RemovePermission",
-  "PutFunctionConcurrency",
-  "DeleteFunctionConcurrency",
-  "PutProvisionedConcurrencyConfig",
-  "DeleteProvisionedConcurrencyConfig",
-  "PutFunctionCodeSigningConfig",
-  "DeleteFunctionCodeSigningConfig",
-  "CreateFunctionUrlConfig",
-  "UpdateFunctionUrlConfig",
-  "DeleteFunctionUrlConfig",
-  "PutFunctionEventInvokeConfig",
-  "UpdateFunctionEventInvokeConfig",
-  "DeleteFunctionEventInvokeConfig",
-  "PutRuntimeManagementConfig",
-  "PutFunctionRecursionConfig",
-  "TagResource",
-  "UntagResource",
-  "CreateEventSourceMapping",
-  "UpdateEventSourceMapping",
-  "DeleteEventSourceMapping",
-  "PublishLayerVersion",
-  "DeleteLayerVersion",
-]);
+export { MUTATING_LAMBDA_OPERATIONS } from "./lambda-operations.ts";
 
 const INSTALL_HINT = 'pip install "moto[server]"';
 const LAUNCHER = fileURLToPath(new URL("./moto_launcher.py", import.meta.url));

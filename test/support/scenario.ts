@@ -25,6 +25,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GetAliasCommand, GetFunctionCommand, ResourceNotFoundException } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { codePipelineJobEvent as jobEvent, HANDLER_RUNNER, type JobEventInput } from "./events.ts";
 import {
   type JobResultRecord,
   type MotoCall,
@@ -103,7 +104,7 @@ export interface ScenarioFunction {
   desired: { version: string; canary?: Canary };
   expectedPlan: ExpectedPlanEntry;
   /** `status` after one apply: blocked functions fail, noop is unchanged, the rest applied. */
-  expectedStatus: "applied" | "unchanged" | "failed";
+  expectedStatus: "applied" | "unchanged" | "blocked";
   /** Where LIVE routes in production after one apply (null: no LIVE alias / no function). */
   liveAfterApply: AliasView | null;
   /** The versions seeded in each account (semver -> function version and CodeSha256). */
@@ -332,7 +333,7 @@ export async function seedScenario(
         desired: spec.desired,
         expectedPlan: expectedPlanEntry(spec, inProduction?.versions),
         expectedStatus:
-          spec.action === "blocked" ? "failed" : spec.action === "noop" ? "unchanged" : "applied",
+          spec.action === "blocked" ? "blocked" : spec.action === "noop" ? "unchanged" : "applied",
         liveAfterApply: liveAfterApply(spec, inProduction?.versions),
         staging: inStaging?.versions,
         production: inProduction?.versions,
@@ -607,63 +608,13 @@ export function repositoryFiles(lambdasJson: string): Record<string, string> {
   };
 }
 
-export interface JobEventInput {
-  jobId: string;
-  accountId: string;
-  bucket: string;
-  objectKey: string;
-  artifactCredentials: Credentials;
-  userParameters?: string;
-  revision?: string;
-  /** What the previous invocation handed over (PutJobSuccessResult continuationToken). */
-  continuationToken?: string;
+/** The CodePipeline job event (events.ts), with this scenario's UserParameters unless given. */
+export function codePipelineJobEvent(
+  input: Omit<JobEventInput, "userParameters"> & { userParameters?: string },
+): Record<string, unknown> {
+  return jobEvent({ ...input, userParameters: input.userParameters ?? userParameters() });
 }
 
-/** A CodePipeline job event as Lambda receives it from a pipeline's Invoke action. */
-export function codePipelineJobEvent(input: JobEventInput): Record<string, unknown> {
-  return {
-    "CodePipeline.job": {
-      id: input.jobId,
-      accountId: input.accountId,
-      data: {
-        actionConfiguration: {
-          configuration: {
-            FunctionName: "lambda-gitops",
-            UserParameters: input.userParameters ?? userParameters(),
-          },
-        },
-        inputArtifacts: [
-          {
-            name: "SourceOutput",
-            revision: input.revision ?? "abc123",
-            location: {
-              type: "S3",
-              s3Location: { bucketName: input.bucket, objectKey: input.objectKey },
-            },
-          },
-        ],
-        outputArtifacts: [],
-        artifactCredentials: {
-          accessKeyId: input.artifactCredentials.accessKeyId,
-          secretAccessKey: input.artifactCredentials.secretAccessKey,
-          sessionToken: input.artifactCredentials.sessionToken,
-        },
-        ...(input.continuationToken === undefined ? {} : { continuationToken: input.continuationToken }),
-      },
-    },
-  };
-}
-
-/** Imports the built handler and calls it once, as the Lambda runtime would (900 s deadline unless told). */
-const HANDLER_RUNNER = `
-import { pathToFileURL } from "node:url";
-const chunks = [];
-for await (const chunk of process.stdin) chunks.push(chunk);
-const { bundle, event, requestId, remainingMs } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-const { handler } = await import(pathToFileURL(bundle).href);
-const deadline = Date.now() + (remainingMs ?? 900_000);
-await handler(event, { awsRequestId: requestId, getRemainingTimeInMillis: () => deadline - Date.now() });
-`;
 
 export interface HandlerRun extends ChildResult {
   jobId: string;

@@ -12,9 +12,11 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
-import { type ApplyDeps, applyFunction, applyPlan } from "../../../reconciler/apply/apply.ts";
+import { type ApplyDeps, applyFunction, applyPlan, fails } from "../../../reconciler/apply/apply.ts";
+import { decodeMarker, encodeMarker } from "../../../reconciler/plan/marker.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
-import type { PlanEntry } from "../../../reconciler/plan/plan.ts";
+import { type PlanEntry, planFunction, stepsOf } from "../../../reconciler/plan/plan.ts";
+import { alias, fnState, spec } from "../../support/fixtures.ts";
 
 const NAME = "team-a-orders";
 const SRC_SHA = "c3JjLXNoYQ==";
@@ -24,53 +26,73 @@ function awsError(name: string, message = name, status = 400) {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 }
 
-function repointEntry(overrides: Partial<PlanEntry["live"]> = {}): PlanEntry {
-  return {
-    name: NAME,
-    desired: { version: "1.0.0" },
-    live: {
-      exists: true,
-      functionVersion: "3",
-      version: "1.1.1",
-      weights: {},
-      revisionId: "live-rev-1",
-      ...overrides,
+const SCOPE = { account: "target", region: "us-east-1" };
+
+/** A rollback from 1.1.1 (v3) to 1.0.0 (v2), planned by the planner from what it observed. */
+function repointEntry(
+  live: { functionVersion?: string; weights?: Record<string, number>; revisionId?: string } | null = {},
+): PlanEntry {
+  const liveAlias =
+    live === null
+      ? undefined
+      : alias("LIVE", live.functionVersion ?? "3", live.weights ?? {}, live.revisionId ?? "live-rev-1");
+  const aliases = [alias("1-0-0", "2"), alias("1-1-1", "3"), ...(liveAlias ? [liveAlias] : [])];
+  return planFunction(
+    spec(NAME, "1.0.0"),
+    {
+      kind: "observed",
+      live: liveAlias,
+      aliases,
+      versions: { "1.0.0": { where: "target", alias: aliases[0]! } },
+      latest: undefined,
     },
-    action: { kind: "rollback", routing: { functionVersion: "2", weights: {} } },
-  };
+    "LIVE",
+    SCOPE,
+  );
 }
 
+/** A promotion of 1.2.0 (v9 in the source account) while LIVE serves 1.1.1 (v3). */
 function promoteEntry(latestSha = "old-sha"): PlanEntry {
-  return {
-    name: NAME,
-    desired: { version: "1.2.0" },
-    live: { exists: true, functionVersion: "3", version: "1.1.1", weights: {}, revisionId: "live-rev-1" },
-    action: {
-      kind: "promote",
-      present: {},
-      latest: {
-        revisionId: "latest-rev-1",
-        codeSha256: latestSha,
-        runtime: "nodejs22.x",
-        handler: "index.handler",
-        architectures: ["x86_64"],
-      },
-      promotions: [
-        {
-          version: "1.2.0",
-          alias: "1-2-0",
+  const live = alias("LIVE", "3", {}, "live-rev-1");
+  return planFunction(
+    spec(NAME, "1.2.0"),
+    {
+      kind: "observed",
+      live,
+      aliases: [alias("1-1-1", "3"), live],
+      versions: {
+        "1.2.0": {
+          where: "source",
           sourceAccount: "111111111111",
-          sourceFunctionVersion: "9",
-          codeSha256: SRC_SHA,
-          codeSize: 4,
-          runtime: "nodejs22.x",
-          handler: "index.handler",
-          architectures: ["x86_64"],
+          source: fnState({ functionVersion: "9", codeSha256: SRC_SHA, codeSize: 4 }),
         },
-      ],
+      },
+      latest: fnState({ revisionId: "latest-rev-1", codeSha256: latestSha }),
     },
-  };
+    "LIVE",
+    SCOPE,
+  );
 }
+
+/** Someone else promoted 1.2.0 as v12 meanwhile: the fresh plan only moves LIVE (RevisionId now live-rev-2). */
+function rollforwardEntry(): PlanEntry {
+  const live = alias("LIVE", "3", {}, "live-rev-2");
+  const aliases = [alias("1-1-1", "3"), alias("1-2-0", "12"), live];
+  return planFunction(
+    spec(NAME, "1.2.0"),
+    { kind: "observed", live, aliases, versions: { "1.2.0": { where: "target", alias: aliases[1]! } }, latest: undefined },
+    "LIVE",
+    SCOPE,
+  );
+}
+
+/** LIVE as UpdateAlias / CreateAlias answer it: the alias as it now is. */
+const liveAnswer = (functionVersion: string, weights: Record<string, number> = {}) => ({
+  Name: "LIVE",
+  FunctionVersion: functionVersion,
+  RoutingConfig: { AdditionalVersionWeights: weights },
+  RevisionId: `live-rev-after-${functionVersion}`,
+});
 
 const config = (o: Record<string, unknown> = {}): FunctionConfiguration =>
   ({
@@ -138,17 +160,16 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
     source
       .on(GetFunctionCommand)
       .resolves({ Configuration: config({ Version: "9" }), Code: { Location: "https://code.example/pkg" } });
-    target
-      .on(GetAliasCommand, { Name: "LIVE" })
-      .resolves({ Name: "LIVE", FunctionVersion: "2", RevisionId: "x" });
+    target.on(UpdateAliasCommand, { Name: "LIVE" }).resolves(liveAnswer("2"));
+    target.on(CreateAliasCommand, { Name: "LIVE" }).resolves(liveAnswer("2"));
   });
 
   const commandsOf = (mock: typeof target) => mock.calls().map((c) => c.args[0].constructor.name);
 
   describe("repoint (rollback / rollforward)", () => {
-    it("moves LIVE guarded by the planned RevisionId, clears weights, and reads it back", async () => {
-      target.on(UpdateAliasCommand).resolves({ Name: "LIVE", FunctionVersion: "2", RevisionId: "new" });
-      const result = await applyFunction(repointEntry({ weights: { "4": 0.1 } }), deps());
+    it("moves LIVE guarded by the planned RevisionId, clears weights, writes the marker, in one call", async () => {
+      const entry = repointEntry({ weights: { "4": 0.1 } });
+      const result = await applyFunction(entry, deps());
       expect(result.status).to.equal("applied");
       expect(result.functionVersion).to.equal("2");
       expect(target.commandCalls(UpdateAliasCommand)[0]?.args[0].input).to.deep.include({
@@ -158,31 +179,43 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         RevisionId: "live-rev-1",
         RoutingConfig: { AdditionalVersionWeights: {} },
       });
-      expect(commandsOf(target)).to.deep.equal(["UpdateAliasCommand", "GetAliasCommand"]);
+      const description = target.commandCalls(UpdateAliasCommand)[0]?.args[0].input.Description;
+      expect(decodeMarker(description)).to.deep.equal({ version: "1.0.0", functionVersion: "2", weights: {} });
+      // The description written is the one the plan shows.
+      const route = stepsOf(entry).find((s) => s.kind === "route");
+      expect(route?.description).to.equal(description);
+      // The UpdateAlias answer is the read-back: no GetAlias.
+      expect(commandsOf(target)).to.deep.equal(["UpdateAliasCommand"]);
+      expect(result.steps).to.deep.equal([
+        { kind: "route", alias: "LIVE", routing: { functionVersion: "2", weights: {} }, description, changed: true },
+      ]);
     });
 
     it("creates LIVE when it does not exist yet", async () => {
-      target.on(CreateAliasCommand).resolves({ Name: "LIVE", FunctionVersion: "2" });
-      const result = await applyFunction(
-        repointEntry({ exists: false, functionVersion: null, revisionId: null }),
-        deps(),
-      );
+      const result = await applyFunction(repointEntry(null), deps());
       expect(result.status).to.equal("applied");
       expect(target.commandCalls(CreateAliasCommand)[0]?.args[0].input).to.deep.include({
         Name: "LIVE",
         FunctionVersion: "2",
       });
+      expect(decodeMarker(target.commandCalls(CreateAliasCommand)[0]?.args[0].input.Description)).to.deep.include({
+        version: "1.0.0",
+        functionVersion: "2",
+      });
       expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
+      expect(commandsOf(target)).to.deep.equal(["CreateAliasCommand"]);
     });
 
     it("re-plans once on PreconditionFailedException and applies the fresh plan", async () => {
       target
         .on(UpdateAliasCommand)
         .rejectsOnce(awsError("PreconditionFailedException", "The Revision Id provided does not match", 412))
-        .resolves({});
+        .resolves(liveAnswer("2"));
       const result = await applyFunction(repointEntry(), deps());
       expect(replans).to.equal(1);
       expect(result.status).to.equal("applied");
+      expect(result.replanned).to.equal(true);
+      expect(result.functionVersion).to.equal("2");
       const revisions = target.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input.RevisionId);
       expect(revisions).to.deep.equal(["live-rev-1", "live-rev-2"]);
     });
@@ -202,12 +235,18 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         .on(UpdateAliasCommand)
         .rejectsOnce(awsError("ResourceConflictException", "An update is in progress", 409))
         .rejectsOnce(awsError("ResourceConflictException", "An update is in progress", 409))
-        .resolves({});
+        .rejectsOnce(awsError("ResourceConflictException", "An update is in progress", 409))
+        .resolves(liveAnswer("2"));
       const result = await applyFunction(repointEntry(), deps());
       expect(result.status).to.equal("applied");
-      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(3);
-      expect(sleeps).to.have.length(2);
-      expect(sleeps[1]!).to.be.at.least(sleeps[0]! / 2);
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(4);
+      expect(sleeps).to.have.length(3);
+      // Exponential with jitter: attempt n waits within [base*2^(n-1)/2, base*2^(n-1)] (base 1 s).
+      // The three windows [500,1000], [1000,2000], [2000,4000] share no value: a constant back-off fails.
+      expect(sleeps[0]!).to.be.within(500, 1000);
+      expect(sleeps[1]!).to.be.within(1000, 2000);
+      expect(sleeps[2]!).to.be.within(2000, 4000);
+      expect(sleeps[2]!).to.be.greaterThan(sleeps[0]!);
     });
 
     it("gives up after the policy's attempts and reports the error", async () => {
@@ -228,14 +267,19 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       expect(sleeps).to.deep.equal([]);
     });
 
-    it("fails when LIVE does not read back as the routing it was given", async () => {
-      target.on(UpdateAliasCommand).resolves({});
-      target
-        .on(GetAliasCommand, { Name: "LIVE" })
-        .resolves({ Name: "LIVE", FunctionVersion: "3", RevisionId: "x" });
+    it("fails when UpdateAlias answers with another routing than the one it was given", async () => {
+      target.on(UpdateAliasCommand).resolves(liveAnswer("3"));
       const result = await applyFunction(repointEntry(), deps());
       expect(result.status).to.equal("failed");
       expect(result.error).to.match(/LIVE reads back as v3/);
+      expect(target.commandCalls(GetAliasCommand)).to.have.length(0);
+    });
+
+    it("fails when UpdateAlias answers with other weights than the ones it was given", async () => {
+      target.on(UpdateAliasCommand).resolves(liveAnswer("2", { "4": 0.1 }));
+      const result = await applyFunction(repointEntry({ weights: { "4": 0.1 } }), deps());
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/LIVE reads back as v2 \{"4":0.1\}/);
     });
   });
 
@@ -251,11 +295,8 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         })
         .resolves({ Configuration: config({ RevisionId: "latest-rev-3" }) });
       target.on(PublishVersionCommand).resolves(config({ Version: "12", RevisionId: "v12-rev" }));
-      target.on(CreateAliasCommand).resolves({ Name: "1-2-0", FunctionVersion: "12" });
-      target.on(UpdateAliasCommand).resolves({});
-      target
-        .on(GetAliasCommand, { Name: "LIVE" })
-        .resolves({ Name: "LIVE", FunctionVersion: "12", RevisionId: "x" });
+      target.on(CreateAliasCommand, { Name: "1-2-0" }).resolves({ Name: "1-2-0", FunctionVersion: "12" });
+      target.on(UpdateAliasCommand, { Name: "LIVE" }).resolves(liveAnswer("12"));
     });
 
     it("runs the steps in order, each guarded, and records what it published", async () => {
@@ -277,8 +318,8 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         "CreateAliasCommand",
         "GetFunctionCommand",
         "UpdateAliasCommand",
-        "GetAliasCommand",
       ]);
+      expect(result.steps.map((s) => s.kind)).to.deep.equal(["stage", "route"]);
       const code = target.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input;
       expect(code.RevisionId).to.equal("latest-rev-1");
       expect(code.ZipFile).to.deep.equal(BYTES);
@@ -373,9 +414,25 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         Configuration: config({ Version: "10", CodeSha256: "b3RoZXI=" }),
         Code: { Location: "u" },
       });
-      await applyFunction(promoteEntry(), deps());
+      replanWith = rollforwardEntry;
+      const result = await applyFunction(promoteEntry(), deps());
       expect(replans).to.equal(1);
       expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(0);
+      // Recovery: the fresh plan ran, guarded by the fresh RevisionId.
+      expect(result.status, result.error).to.equal("applied");
+      expect(result.entry.action.kind).to.equal("rollforward");
+      expect(result.functionVersion).to.equal("12");
+      expect(result.published).to.deep.equal({});
+      expect(target.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input)).to.deep.equal([
+        {
+          FunctionName: NAME,
+          Name: "LIVE",
+          FunctionVersion: "12",
+          RoutingConfig: { AdditionalVersionWeights: {} },
+          RevisionId: "live-rev-2",
+          Description: encodeMarker({ version: "1.2.0", functionVersion: "12", weights: {} }),
+        },
+      ]);
     });
 
     it("treats a CodeSha256 precondition failure on PublishVersion as a concurrent change", async () => {
@@ -387,8 +444,40 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
             "CodeSHA256 (x) is different from current CodeSHA256 in $LATEST (y). Please try again with the CodeSHA256 in $LATEST.",
           ),
         );
-      await applyFunction(promoteEntry(), deps());
+      replanWith = rollforwardEntry;
+      const result = await applyFunction(promoteEntry(), deps());
       expect(replans).to.equal(1);
+      expect(result.status, result.error).to.equal("applied");
+      expect(result.published).to.deep.equal({});
+      expect(result.steps.map((s) => s.kind)).to.deep.equal(["route"]);
+      expect(target.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input.RevisionId)).to.deep.equal([
+        "live-rev-2",
+      ]);
+    });
+
+    it("keeps the version it published when LIVE changed concurrently and the re-plan only moves LIVE", async () => {
+      target
+        .on(UpdateAliasCommand, { Name: "LIVE" })
+        .rejectsOnce(awsError("PreconditionFailedException", "The Revision Id provided does not match", 412))
+        .resolves(liveAnswer("12"));
+      replanWith = rollforwardEntry;
+      const result = await applyFunction(promoteEntry(), deps());
+      expect(replans).to.equal(1);
+      expect(result.status, result.error).to.equal("applied");
+      expect(result.replanned).to.equal(true);
+      expect(result.entry.action.kind).to.equal("rollforward");
+      expect(result.functionVersion).to.equal("12");
+      // The version published before the re-plan is still reported, with every step that ran.
+      expect(result.published).to.deep.equal({ "1.2.0": "12" });
+      expect(result.steps.map((s) => [s.kind, s.kind === "stage" ? s.functionVersion : s.routing.functionVersion])).to.deep.equal([
+        ["stage", "12"],
+        ["route", "12"],
+      ]);
+      expect(target.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input.RevisionId)).to.deep.equal([
+        "live-rev-1",
+        "live-rev-2",
+      ]);
+      expect(target.commandCalls(PublishVersionCommand)).to.have.length(1);
     });
 
     it("refuses a published version whose code hash is not the source's", async () => {
@@ -409,9 +498,7 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       target
         .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: "11" })
         .resolves({ Configuration: config({ Version: "11" }) });
-      target
-        .on(GetAliasCommand, { Name: "LIVE" })
-        .resolves({ Name: "LIVE", FunctionVersion: "11", RevisionId: "x" });
+      target.on(UpdateAliasCommand, { Name: "LIVE" }).resolves(liveAnswer("11"));
       const same = await applyFunction(promoteEntry(), deps());
       expect(same.status, same.error).to.equal("applied");
       expect(same.functionVersion).to.equal("11");
@@ -441,7 +528,7 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       target
         .on(UpdateAliasCommand, { FunctionName: "team-a-bad" })
         .rejects(awsError("AccessDeniedException", "denied", 403));
-      target.on(UpdateAliasCommand, { FunctionName: NAME }).resolves({});
+      target.on(UpdateAliasCommand, { FunctionName: NAME }).resolves(liveAnswer("2"));
       const bad = { ...repointEntry(), name: "team-a-bad" };
       const report = await applyPlan({ liveAlias: "LIVE", entries: [bad, repointEntry()] }, deps());
       expect(report.results.map((r) => [r.name, r.status])).to.deep.equal([
@@ -450,21 +537,20 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       ]);
     });
 
-    it("blocked entries fail with their reason and make no call", async () => {
+    it("blocked entries report status blocked with their reason, fail the run, and make no call", async () => {
       const blocked: PlanEntry = {
         ...repointEntry(),
         action: { kind: "blocked", code: "version-missing", reason: "version 9.9.9 exists nowhere" },
       };
       const result = await applyFunction(blocked, deps());
-      expect(result).to.deep.include({ status: "failed", error: "version 9.9.9 exists nowhere" });
+      expect(result).to.deep.include({ status: "blocked", error: "version 9.9.9 exists nowhere" });
+      expect(fails(result)).to.equal(true);
       expect(target.calls()).to.have.length(0);
     });
 
     it("noop entries make no call at all", async () => {
-      const noop: PlanEntry = {
-        ...repointEntry(),
-        action: { kind: "noop", routing: { functionVersion: "3", weights: {} } },
-      };
+      const noop = repointEntry({ functionVersion: "2" });
+      expect(noop.action.kind).to.equal("noop");
       const result = await applyFunction(noop, deps());
       expect(result.status).to.equal("unchanged");
       expect(target.calls()).to.have.length(0);
@@ -491,7 +577,7 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
           return slow.updateAlias(...args);
         },
       };
-      target.on(UpdateAliasCommand).resolves({});
+      target.on(UpdateAliasCommand).resolves(liveAnswer("2"));
       const entries = Array.from({ length: 12 }, (_, i) => ({ ...repointEntry(), name: `team-a-${i}` }));
       await applyPlan({ liveAlias: "LIVE", entries }, deps({ target: adapter, concurrency: 3 }));
       expect(peak).to.equal(3);

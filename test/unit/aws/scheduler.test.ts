@@ -7,13 +7,15 @@ import {
 } from "@aws-sdk/client-lambda";
 import { HttpResponse } from "@smithy/core/protocols";
 import { expect } from "chai";
-import type { AliasState, FunctionState, LambdaWriter } from "../../../reconciler/aws/lambda.ts";
+import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
+import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import { applyPlan } from "../../../reconciler/apply/apply.ts";
 import { ratesOf } from "../../../reconciler/aws/context.ts";
 import { runCli } from "../../../reconciler/entry/cli.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
 import { parseUserParameters } from "../../../reconciler/input/parameters.ts";
-import type { PlanEntry } from "../../../reconciler/plan/plan.ts";
+import { type PlanEntry, planFunction } from "../../../reconciler/plan/plan.ts";
+import { spec } from "../../support/fixtures.ts";
 import {
   attachScheduler,
   type Clock,
@@ -515,6 +517,7 @@ describe("transfer byte budget", () => {
       functionVersion,
       weights: {},
       revisionId: "r",
+      description: "",
     });
     let held = 0;
     let peak = 0;
@@ -533,35 +536,20 @@ describe("transfer byte budget", () => {
       updateAlias: async (_name, a) => alias(a, "2"),
       invoke: async () => ({ ok: true, statusCode: 200, executedVersion: "2" }),
     };
-    const entry = (name: string): PlanEntry => ({
-      name,
-      desired: { version: "1.1.0" },
-      live: { exists: true, functionVersion: "1", version: "1.0.0", weights: {}, revisionId: "live" },
-      action: {
-        kind: "promote",
-        present: {},
-        latest: {
-          revisionId: "latest",
-          codeSha256: "b2xk",
-          runtime: "nodejs22.x",
-          handler: "index.handler",
-          architectures: ["x86_64"],
-        },
-        promotions: [
-          {
-            version: "1.1.0",
-            alias: "1-1-0",
+    const entry = (name: string): PlanEntry =>
+      planFunction(spec(name, "1.1.0"), {
+        kind: "observed",
+        live: alias("LIVE", "1"),
+        aliases: [alias("1-0-0", "1"), alias("LIVE", "1")],
+        versions: {
+          "1.1.0": {
+            where: "source",
             sourceAccount: "111111111111",
-            sourceFunctionVersion: "1",
-            codeSha256: SHA,
-            codeSize: 10 * MiB,
-            runtime: "nodejs22.x",
-            handler: "index.handler",
-            architectures: ["x86_64"],
+            source: fn({ functionVersion: "1", codeSize: 10 * MiB }),
           },
-        ],
-      },
-    });
+        },
+        latest: fn({ revisionId: "latest", codeSha256: "b2xk" }),
+      });
     const budget = new TransferBudget(100 * MiB); // a 10 MiB package weighs 40 MiB: two at a time
     const report = await applyPlan(
       { liveAlias: "LIVE", entries: Array.from({ length: 8 }, (_, i) => entry(`team-a-${i}`)) },

@@ -17,7 +17,6 @@ import {
   type AliasConfiguration,
   CreateAliasCommand,
   type FunctionConfiguration,
-  GetAliasCommand,
   GetFunctionCommand,
   LambdaClient,
   LambdaServiceException,
@@ -34,6 +33,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { strToU8, zipSync } from "fflate";
 import { createJobReporter } from "../../../reconciler/aws/codepipeline.ts";
+import { codePipelineJobEvent } from "../../support/events.ts";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
 import { type ArtifactCredentials, createArtifactStore } from "../../../reconciler/aws/s3.ts";
 import type { AwsContext } from "../../../reconciler/aws/context.ts";
@@ -45,6 +45,7 @@ import {
 } from "../../../reconciler/entry/handler.ts";
 import { createLogger, silentLogger } from "../../../reconciler/core/log.ts";
 import type { JobParameters } from "../../../reconciler/input/parameters.ts";
+import { encodeMarker } from "../../../reconciler/plan/marker.ts";
 
 const JOB_ID = "11111111-2222-3333-4444-555555555555";
 const REQUEST_ID = "req-1";
@@ -69,32 +70,21 @@ function userParameters(over: Json = {}): string {
 
 /** A CodePipeline job event shaped like the real one; `data` overrides replace fields of `data`. */
 function jobEvent(data: Json = {}): Json {
-  return {
-    "CodePipeline.job": {
-      id: JOB_ID,
-      accountId: "222222222222",
-      data: {
-        actionConfiguration: {
-          configuration: { FunctionName: "lambda-gitops", UserParameters: userParameters() },
-        },
-        inputArtifacts: [
-          {
-            name: "SourceOutput",
-            revision: "abc",
-            location: { type: "S3", s3Location: { bucketName: BUCKET, objectKey: OBJECT_KEY } },
-          },
-        ],
-        outputArtifacts: [],
-        artifactCredentials: {
-          accessKeyId: "ASIAARTIFACTKEY",
-          secretAccessKey: SECRET,
-          sessionToken: SESSION_TOKEN,
-          expirationTime: 1_900_000_000_000,
-        },
-        ...data,
-      },
+  return codePipelineJobEvent({
+    jobId: JOB_ID,
+    accountId: "222222222222",
+    bucket: BUCKET,
+    objectKey: OBJECT_KEY,
+    userParameters: userParameters(),
+    revision: "abc",
+    artifactCredentials: {
+      accessKeyId: "ASIAARTIFACTKEY",
+      secretAccessKey: SECRET,
+      sessionToken: SESSION_TOKEN,
+      expirationTime: 1_900_000_000_000,
     },
-  };
+    data,
+  });
 }
 
 function withParameters(text: string | undefined, data: Json = {}): Json {
@@ -124,6 +114,17 @@ function zipOf(files: Record<string, string>): Uint8Array {
 
 function alias(Name: string, FunctionVersion: string, RevisionId = `rev-${Name}-${FunctionVersion}`) {
   return { Name, FunctionVersion, RevisionId } satisfies AliasConfiguration;
+}
+
+/** UpdateAlias / CreateAlias answer with the alias as it now is (what Lambda does). */
+function aliasAsWritten(input: {
+  Name?: string;
+  FunctionVersion?: string;
+  RoutingConfig?: AliasConfiguration["RoutingConfig"];
+  Description?: string;
+}): AliasConfiguration {
+  const { Name, FunctionVersion, RoutingConfig, Description } = input;
+  return { Name, FunctionVersion, RoutingConfig, Description, RevisionId: `rev-${Name}-${FunctionVersion}-written` };
 }
 
 /** LIVE -> v3 (1.1.1); 1.0.0 -> v2 exists: declaring 1.0.0 is a rollback, 1.1.1 a noop. */
@@ -269,8 +270,8 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
     codePipeline.on(PutJobSuccessResultCommand).resolves({});
     codePipeline.on(PutJobFailureResultCommand).resolves({});
     target.on(ListAliasesCommand).resolves({ Aliases: STANDARD_ALIASES });
-    target.on(UpdateAliasCommand).resolves({});
-    target.on(GetAliasCommand, { Name: "LIVE" }).resolves(alias("LIVE", "2", "live-rev-2"));
+    target.on(UpdateAliasCommand).callsFake(aliasAsWritten);
+    target.on(CreateAliasCommand, { Name: "LIVE" }).callsFake(aliasAsWritten);
   });
 
   describe("input failures: one failure result, no Lambda call at all", () => {
@@ -473,7 +474,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
           FunctionVersion: "2",
           RoutingConfig: { AdditionalVersionWeights: {} },
           RevisionId: "live-rev-1",
-          Description: undefined,
+          Description: encodeMarker({ version: "1.0.0", functionVersion: "2", weights: {} }),
         },
       ]);
       expect(
@@ -528,8 +529,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
     target
       .on(PublishVersionCommand)
       .resolves(config({ Version: "12", CodeSha256: SRC_SHA, RevisionId: "v12" }));
-    target.on(CreateAliasCommand).resolves(alias("1-2-0", "12"));
-    target.on(GetAliasCommand, { Name: "LIVE" }).resolves(alias("LIVE", "12", "live-rev-2"));
+    target.on(CreateAliasCommand, { Name: "1-2-0" }).resolves(alias("1-2-0", "12"));
   }
 
   describe("a function fails", () => {
@@ -680,7 +680,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
       }));
       target.on(UpdateAliasCommand).callsFake((input: { FunctionName: string; FunctionVersion: string }) => {
         live[input.FunctionName] = input.FunctionVersion;
-        return {};
+        return aliasAsWritten(input);
       });
       serveDefinition([
         { name: API, version: "1.0.0" },

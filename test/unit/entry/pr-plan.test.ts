@@ -26,13 +26,15 @@ import {
   type StageDeclaration,
 } from "@aws-sdk/client-codepipeline";
 import { mockClient } from "aws-sdk-client-mock";
+import { pullRequestEvent } from "../../support/events.ts";
 import { expect } from "chai";
 import {
   CommentTokenConflictError,
   createCodeCommitAdapter,
   GETFILE_MAX_BYTES,
 } from "../../../reconciler/aws/codecommit.ts";
-import type { AliasState, FunctionState, LambdaWriter } from "../../../reconciler/aws/lambda.ts";
+import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
+import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import { createPipelineConfigReader, findInvokeAction } from "../../../reconciler/aws/pipeline-config.ts";
 import type { AwsContext } from "../../../reconciler/aws/context.ts";
 import { renderPlan } from "../../../reconciler/entry/cli.ts";
@@ -86,39 +88,20 @@ const PR_ID = "42";
 
 type Json = Record<string, unknown>;
 
-/** A "CodeCommit Pull Request State Change" event as EventBridge delivers it (docs' shape). */
+/** A pull-request event for this file's pull request; `detail` and `envelope` replace fields. */
 function prEvent(detail: Json = {}, envelope: Json = {}): Json {
-  return {
-    version: "0",
-    id: "01234567-0123-0123-0123-012345678901",
-    "detail-type": "CodeCommit Pull Request State Change",
-    source: "aws.codecommit",
+  return pullRequestEvent({
     account: TARGET,
-    time: "2026-03-01T10:00:00Z",
     region: REGION,
-    resources: [`arn:aws:codecommit:${REGION}:${TARGET}:${REPO}`],
+    repository: REPO,
+    envelope,
     detail: {
-      author: `arn:aws:iam::${TARGET}:user/dev`,
-      callerUserArn: `arn:aws:iam::${TARGET}:user/dev`,
-      creationDate: "Sun Mar 01 10:00:00 UTC 2026",
-      description: "Promote orders 1.1.0",
-      destinationCommit: DESTINATION_COMMIT,
-      destinationReference: "refs/heads/main",
-      event: "pullRequestCreated",
-      isMerged: "False",
-      lastModifiedDate: "Sun Mar 01 10:00:00 UTC 2026",
-      notificationBody: "A pull request event occurred ...",
       pullRequestId: PR_ID,
-      pullRequestStatus: "Open",
-      repositoryNames: [REPO],
-      revisionId: "f00dfeed",
       sourceCommit: SOURCE_COMMIT,
-      sourceReference: "refs/heads/promote-orders",
-      title: "Promote orders",
+      destinationCommit: DESTINATION_COMMIT,
       ...detail,
     },
-    ...envelope,
-  };
+  });
 }
 
 const PR: PullRequest = {
@@ -869,9 +852,18 @@ describe("pr-plan: comment size", () => {
     return {
       liveAlias: "LIVE",
       entries: Array.from({ length: count }, (_, i) => ({
+        key: { account: "target", region: "us-east-1", name: `team-a-function-${String(i).padStart(4, "0")}` },
         name: `team-a-function-${String(i).padStart(4, "0")}`,
         desired: { version: "1.2.3", canary: { version: "1.3.0-rc.1", weight: 12.5 } },
-        live: { exists: true, functionVersion: "41", version: "1.2.2", weights: {}, revisionId: "r" },
+        live: {
+          exists: true,
+          functionVersion: "41",
+          version: "1.2.2",
+          weights: {},
+          revisionId: "r",
+          description: "",
+          marker: undefined,
+        },
         action: {
           kind: "blocked" as const,
           code: "version-missing" as const,

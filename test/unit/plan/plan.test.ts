@@ -1,7 +1,14 @@
 import { expect } from "chai";
-import type { AliasState, FunctionState } from "../../../reconciler/aws/lambda.ts";
+import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import type { Observation, VersionSighting } from "../../../reconciler/observe/observe.ts";
-import { buildPlan, planFunction, sameRouting, toLambdaWeight } from "../../../reconciler/plan/plan.ts";
+import { buildPlan, finalRouting, planFunction, stepsOf } from "../../../reconciler/plan/plan.ts";
+import { encodeMarker } from "../../../reconciler/plan/marker.ts";
+import {
+  describeRouting,
+  routingOfAlias,
+  sameRouting,
+  toLambdaWeight,
+} from "../../../reconciler/plan/routing.ts";
 import { entryToJson } from "../../../reconciler/report/report.ts";
 import { versionToAlias } from "../../../reconciler/input/versions.ts";
 import { alias, fnState, spec } from "../../support/fixtures.ts";
@@ -26,6 +33,10 @@ interface Row {
     target?: string | null;
     code?: string;
     reason?: RegExp;
+    /** Where LIVE ends (describeRouting of the plan's final routing); every non-blocked row has one. */
+    final?: string;
+    /** The kinds of the steps apply takes. */
+    steps?: string[];
   };
 }
 
@@ -80,57 +91,57 @@ const rows: Row[] = [
     case: "LIVE already on the desired version",
     desired: "1.1.1",
     target: { LIVE: "3", "1-1-1": "3" },
-    expect: { action: "noop", liveVersion: "1.1.1", target: "3" },
+    expect: { action: "noop", liveVersion: "1.1.1", target: "3", final: "v3", steps: [] },
   },
   {
     case: "older version alias here: rollback",
     desired: "1.0.0",
     target: { LIVE: "3", "1-1-1": "3", "1-0-0": "2" },
-    expect: { action: "rollback", liveVersion: "1.1.1", target: "2" },
+    expect: { action: "rollback", liveVersion: "1.1.1", target: "2", final: "v2", steps: ["route"] },
   },
   {
     case: "newer version alias here: rollforward",
     desired: "1.2.0",
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
-    expect: { action: "rollforward", liveVersion: "1.1.1", target: "4" },
+    expect: { action: "rollforward", liveVersion: "1.1.1", target: "4", final: "v4", steps: ["route"] },
   },
   {
     case: "pre-release is older than its release: rollback",
     desired: "1.1.1-rc.1",
     target: { LIVE: "3", "1-1-1": "3", "1-1-1_rc-1": "2" },
-    expect: { action: "rollback", target: "2" },
+    expect: { action: "rollback", target: "2", final: "v2", steps: ["route"] },
   },
   {
     case: "LIVE missing: create it (rollforward)",
     desired: "1.1.1",
     target: { "1-1-1": "3" },
-    expect: { action: "rollforward", liveVersion: null, target: "3" },
+    expect: { action: "rollforward", liveVersion: null, target: "3", final: "v3", steps: ["route"] },
   },
   {
     case: "LIVE on $LATEST: move it",
     desired: "1.1.1",
     target: { LIVE: "$LATEST", "1-1-1": "3" },
-    expect: { action: "rollforward", liveVersion: null, target: "3" },
+    expect: { action: "rollforward", liveVersion: null, target: "3", final: "v3", steps: ["route"] },
   },
   {
     case: "LIVE on a version with no version alias",
     desired: "1.1.1",
     target: { LIVE: "9", "1-1-1": "3" },
-    expect: { action: "rollforward", liveVersion: null, target: "3" },
+    expect: { action: "rollforward", liveVersion: null, target: "3", final: "v3", steps: ["route"] },
   },
   {
     case: "stray canary weights on LIVE are cleared",
     desired: "1.1.1",
     target: { LIVE: "3", "1-1-1": "3" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "rollforward", liveVersion: "1.1.1", target: "3" },
+    expect: { action: "rollforward", liveVersion: "1.1.1", target: "3", final: "v3", steps: ["route"] },
   },
   {
     case: "version alias missing here, present in source: promote",
     desired: "1.2.0",
     target: { LIVE: "3", "1-1-1": "3" },
     source: { "1.2.0": {} },
-    expect: { action: "promote", liveVersion: "1.1.1", target: null },
+    expect: { action: "promote", liveVersion: "1.1.1", target: null, final: "1.2.0 (published by step 1)", steps: ["stage", "route"] },
   },
   {
     case: "version missing in both accounts",
@@ -199,7 +210,7 @@ const rows: Row[] = [
     desired: "1.1.1",
     canary: { version: "1.2.0", weight: 10 },
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
-    expect: { action: "rollforward", target: "3" },
+    expect: { action: "rollforward", target: "3", final: "v3 + 10% v4", steps: ["route"] },
   },
   {
     case: "canary already as declared",
@@ -207,7 +218,7 @@ const rows: Row[] = [
     canary: { version: "1.2.0", weight: 10 },
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "noop", target: "3" },
+    expect: { action: "noop", target: "3", final: "v3 + 10% v4", steps: [] },
   },
   {
     case: "canary weight change",
@@ -215,7 +226,7 @@ const rows: Row[] = [
     canary: { version: "1.2.0", weight: 25.5 },
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "rollforward", target: "3" },
+    expect: { action: "rollforward", target: "3", final: "v3 + 25.5% v4", steps: ["route"] },
   },
   {
     case: "canary version change",
@@ -223,21 +234,21 @@ const rows: Row[] = [
     canary: { version: "1.3.0", weight: 10 },
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4", "1-3-0": "5" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "rollforward", target: "3" },
+    expect: { action: "rollforward", target: "3", final: "v3 + 10% v5", steps: ["route"] },
   },
   {
     case: "canary -> full (version moved to the canary's)",
     desired: "1.2.0",
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "rollforward", target: "4" },
+    expect: { action: "rollforward", target: "4", final: "v4", steps: ["route"] },
   },
   {
     case: "canary removed (back to primary only)",
     desired: "1.1.1",
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "rollforward", target: "3" },
+    expect: { action: "rollforward", target: "3", final: "v3", steps: ["route"] },
   },
   {
     case: "canary version missing here: promote it",
@@ -245,7 +256,7 @@ const rows: Row[] = [
     canary: { version: "1.2.0", weight: 10 },
     target: { LIVE: "3", "1-1-1": "3" },
     source: { "1.2.0": {} },
-    expect: { action: "promote" },
+    expect: { action: "promote", final: "v3 + 10% 1.2.0 (published by step 1)", steps: ["stage", "route"] },
   },
   {
     case: "canary with different roles",
@@ -276,6 +287,20 @@ describe("planner (one row per desired / live / version-alias case)", () => {
       if (row.expect.code) expect(json.blockCode).to.equal(row.expect.code);
       if (row.expect.reason) expect(json.reason).to.match(row.expect.reason);
       if (row.expect.action !== "blocked") expect(json.reason).to.equal(null);
+      if (row.expect.action === "blocked") {
+        expect(json.finalRouting).to.equal(null);
+        expect(json.steps).to.deep.equal([]);
+      } else {
+        const final = finalRouting(entry);
+        expect(final && describeRouting(final), "final routing").to.equal(row.expect.final);
+        expect(json.steps.map((s) => s.kind)).to.deep.equal(row.expect.steps);
+        const route = json.steps.find((s) => s.kind === "route");
+        // The route step moves LIVE from what it is now to the final routing, guarded by LIVE's RevisionId.
+        if (route?.kind === "route") {
+          expect(route.to).to.deep.equal(final);
+          expect(route.revisionId).to.equal(entry.live.exists ? entry.live.revisionId : null);
+        }
+      }
     });
   }
 
@@ -292,20 +317,66 @@ describe("planner (one row per desired / live / version-alias case)", () => {
     const row = rows.find((r) => r.case.startsWith("version alias missing here"))!;
     const entry = planFunction(spec("team-a-fn", row.desired), observationOf(row));
     if (entry.action.kind !== "promote") throw new Error("expected promote");
-    expect(entry.action.promotions).to.deep.equal([
-      {
-        version: "1.2.0",
-        alias: "1-2-0",
-        sourceAccount: SOURCE,
-        sourceFunctionVersion: "7",
+    const [stage, route] = entry.action.steps;
+    expect(stage).to.deep.equal({
+      kind: "stage",
+      version: "1.2.0",
+      alias: "1-2-0",
+      source: {
+        account: SOURCE,
+        functionVersion: "7",
         codeSha256: "sha-1.2.0",
         codeSize: 100,
         runtime: "nodejs22.x",
         handler: "index.handler",
         architectures: ["x86_64"],
       },
-    ]);
-    expect(entry.action.latest.revisionId).to.equal("rev-latest");
+      latest: {
+        revisionId: "rev-latest",
+        codeSha256: "latest-sha",
+        runtime: "nodejs22.x",
+        handler: "index.handler",
+        architectures: ["x86_64"],
+      },
+    });
+    // LIVE moves to the version the stage step produces; its description waits for that version.
+    expect(route).to.deep.equal({
+      kind: "route",
+      alias: "LIVE",
+      from: { primary: { version: "1.1.1", functionVersion: "3" }, additional: [] },
+      to: { primary: { version: "1.2.0", stage: 0 }, additional: [] },
+      revisionId: "rev-LIVE-3",
+      declared: { version: "1.2.0" },
+      description: null,
+    });
+  });
+
+  it("exposes LIVE's marker, writes it with each route step, and keeps noop on routing only", () => {
+    const written = encodeMarker({ version: "1.1.1", functionVersion: "3", weights: {} })!;
+    const observed = (description: string): Observation => {
+      const aliases = [alias("1-1-1", "3"), alias("1-0-0", "2"), alias("LIVE", "3", {}, "rev-live", description)];
+      return {
+        kind: "observed",
+        live: aliases[2],
+        aliases,
+        versions: { "1.1.1": { where: "target", alias: aliases[0]! }, "1.0.0": { where: "target", alias: aliases[1]! } },
+        latest: undefined,
+      };
+    };
+    const marked = planFunction(spec("team-a-fn", "1.1.1"), observed(written));
+    expect(marked.live.marker).to.deep.equal({ version: "1.1.1", functionVersion: "3", weights: {} });
+    expect(marked.action.kind).to.equal("noop");
+    // A right routing with a missing or foreign description is still noop.
+    for (const description of ["", "deployed by hand"]) {
+      const entry = planFunction(spec("team-a-fn", "1.1.1"), observed(description));
+      expect(entry.live.marker).to.equal(undefined);
+      expect(entry.action.kind).to.equal("noop");
+    }
+    const back = planFunction(spec("team-a-fn", "1.0.0"), observed(written));
+    const route = stepsOf(back)[0];
+    expect(route?.kind === "route" && route.description).to.equal(
+      encodeMarker({ version: "1.0.0", functionVersion: "2", weights: {} }),
+    );
   });
 
   it("orders entries by function name, whatever the file order", () => {
@@ -326,17 +397,20 @@ describe("planner (one row per desired / live / version-alias case)", () => {
     expect(toLambdaWeight(33.33)).to.equal(0.3333);
     expect(
       sameRouting(
-        { functionVersion: "3", weights: { "4": toLambdaWeight(7.1) } },
-        { functionVersion: "3", weights: { "4": 0.071 } },
+        routingOfAlias({ functionVersion: "3", weights: { "4": toLambdaWeight(7.1) } }),
+        routingOfAlias({ functionVersion: "3", weights: { "4": 0.071 } }),
       ),
     ).to.equal(true);
     expect(
-      sameRouting({ functionVersion: "3", weights: {} }, { functionVersion: "3", weights: { "4": 0 } }),
+      sameRouting(
+        routingOfAlias({ functionVersion: "3", weights: {} }),
+        routingOfAlias({ functionVersion: "3", weights: { "4": 0 } }),
+      ),
     ).to.equal(true);
     expect(
       sameRouting(
-        { functionVersion: "3", weights: { "4": 0.1 } },
-        { functionVersion: "3", weights: { "5": 0.1 } },
+        routingOfAlias({ functionVersion: "3", weights: { "4": 0.1 } }),
+        routingOfAlias({ functionVersion: "3", weights: { "5": 0.1 } }),
       ),
     ).to.equal(false);
   });

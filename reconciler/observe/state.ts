@@ -1,0 +1,70 @@
+/**
+ * What the reconciler knows about a Lambda function, in domain terms. The Lambda adapter
+ * (../aws/lambda.ts) maps the SDK's shapes to these; observe, plan and apply use only these.
+ */
+
+/** An alias as Lambda stores it. `weights` maps additional version -> fraction (0..1). */
+export interface AliasState {
+  name: string;
+  functionVersion: string;
+  weights: Record<string, number>;
+  revisionId: string;
+  /** The alias's Description ("" when none): on LIVE, the marker (../plan/marker.ts). */
+  description: string;
+}
+
+export interface FunctionState {
+  /** "$LATEST" or a published version number. */
+  functionVersion: string;
+  packageType: "Zip" | "Image";
+  codeSha256: string;
+  codeSize: number;
+  runtime: string | undefined;
+  handler: string | undefined;
+  architectures: string[];
+  role: string | undefined;
+  deadLetterTargetArn: string | undefined;
+  revisionId: string;
+  state: string | undefined;
+  lastUpdateStatus: string | undefined;
+  lastUpdateStatusReason: string | undefined;
+  /** Presigned download URL, valid 10 minutes. Never log or store it. */
+  codeLocation: string | undefined;
+}
+
+/**
+ * What identifies a function in AWS. `account` is the target account id when known; the target
+ * account's id is not known without an extra STS call, so it is the placeholder `"target"` (the
+ * same label the rate scheduler uses) until a run knows it. `region` is the Lambda client's Region.
+ */
+export interface FunctionKey {
+  account: string;
+  region: string;
+  name: string;
+}
+
+/** The placeholder account of a FunctionKey whose target account id is not known. */
+export const TARGET_ACCOUNT = "target";
+
+/** Order keys by account, Region, then name (code-unit order, so plans are deterministic). */
+export function compareKeys(a: FunctionKey, b: FunctionKey): number {
+  return compareText(a.account, b.account) || compareText(a.region, b.region) || compareText(a.name, b.name);
+}
+
+export function sameKey(a: FunctionKey, b: FunctionKey): boolean {
+  return compareKeys(a, b) === 0;
+}
+
+/** "account/region/name": one string for maps and logs. */
+export function keyId(key: FunctionKey): string {
+  return `${key.account}/${key.region}/${key.name}`;
+}
+
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A published version is a number; "$LATEST" and anything else is not. */
+export function isPublishedVersion(functionVersion: string): boolean {
+  return /^[0-9]+$/.test(functionVersion);
+}
