@@ -10,6 +10,7 @@ import type { WaitOptions } from "../aws/wait.ts";
 import { LambdaGitopsError, toError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { SourceAccount } from "../observe/observe.ts";
+import type { RolloutRunDeps } from "./rollout.ts";
 import type { TransferBudget } from "./transfer-budget.ts";
 
 /** Uploads a package too large for a direct upload to the staging bucket. */
@@ -30,6 +31,8 @@ export interface StepDeps {
   wait?: WaitOptions;
   /** Bounds the package bytes held between download and upload, across all functions. */
   transfer?: TransferBudget;
+  /** How rollout steps run (clock, alarms, deadline, --no-wait); defaults: real clock, no alarms reader. */
+  rollouts?: RolloutRunDeps;
 }
 
 /** Someone changed the function (or the source version) since it was observed. */

@@ -37,7 +37,9 @@ import {
   toAliasRouting,
   toLambdaWeight,
 } from "./routing.ts";
-import { routeDescription, type RouteStep, type StageStep, type Step } from "./steps.ts";
+import { NO_ROLLOUT_CONTEXT, planRollout, type RolloutContext } from "./rollout-plan.ts";
+import type { RolloutBlock } from "./rollout.ts";
+import { type LiveStep, routeDescription, type RouteStep, type StageStep, type Step } from "./steps.ts";
 
 export type { Routing } from "./routing.ts";
 export { sameRouting, toLambdaWeight } from "./routing.ts";
@@ -50,12 +52,13 @@ export type BlockCode =
   | "source-unreadable"
   | "image-package"
   | "unpublished-alias"
-  | "canary-incompatible";
+  | "canary-incompatible"
+  | RolloutBlock;
 
 export type PlannedAction =
   | { kind: "noop"; routing: Routing; steps: [] }
-  | { kind: "rollback" | "rollforward"; routing: Routing; steps: [RouteStep] }
-  | { kind: "promote"; routing: Routing; steps: [...StageStep[], RouteStep] }
+  | { kind: "rollback" | "rollforward"; routing: Routing; steps: [LiveStep] }
+  | { kind: "promote"; routing: Routing; steps: [...StageStep[], LiveStep] }
   | { kind: "blocked"; code: BlockCode; reason: string };
 
 export type ActionKind = PlannedAction["kind"];
@@ -108,6 +111,7 @@ export function buildPlan(
   observations: ReadonlyMap<string, Observation>,
   liveAlias: string,
   scope: PlanScope = DEFAULT_SCOPE,
+  context: RolloutContext = NO_ROLLOUT_CONTEXT,
 ): Plan {
   const entries = definition.functions.map((spec) =>
     planFunction(
@@ -115,6 +119,7 @@ export function buildPlan(
       observations.get(spec.name) ?? { kind: "failed", message: "not observed" },
       liveAlias,
       scope,
+      context,
     ),
   );
   entries.sort((a, b) => compareKeys(a.key, b.key));
@@ -160,6 +165,7 @@ export function planFunction(
   observation: Observation,
   liveAlias = "LIVE",
   scope: PlanScope = DEFAULT_SCOPE,
+  context: RolloutContext = NO_ROLLOUT_CONTEXT,
 ): PlanEntry {
   const desired: Desired = spec.canary
     ? { version: spec.version, canary: { ...spec.canary } }
@@ -212,10 +218,15 @@ export function planFunction(
   };
   const routing = desiredRouting(desired, resolve);
   const from = liveRouting(live);
-  if (stages.length === 0 && from && sameRouting(routing, from)) {
+  let route: LiveStep = routeStep(liveAlias, desired, live, from, routing);
+  if (spec.rollout) {
+    const planned = planRollout(spec.rollout, route, live, context);
+    if (planned.kind === "blocked") return entry(live, blocked(planned.code, planned.reason));
+    if (planned.kind === "rollout") route = planned.step;
+  }
+  if (route.kind === "route" && stages.length === 0 && from && sameRouting(routing, from)) {
     return entry(live, { kind: "noop", routing, steps: [] });
   }
-  const route = routeStep(liveAlias, desired, live, from, routing);
   if (stages.length > 0) return entry(live, { kind: "promote", routing, steps: [...stages, route] });
   const direction =
     live.version !== null && compareVersions(spec.version, live.version) < 0 ? "rollback" : "rollforward";

@@ -23,6 +23,7 @@ import {
   toAliasRouting,
 } from "../plan/routing.ts";
 import type { Step } from "../plan/steps.ts";
+import { describePosition, describeRollout } from "./rollout.ts";
 import { textTable, truncate } from "./text.ts";
 
 export interface PlanJsonFunction {
@@ -123,7 +124,7 @@ export function describeDetails(entry: PlanEntry): string {
       return "already live";
     case "rollback":
     case "rollforward":
-      return `repoint to ${describeRouting(a.routing)}`;
+      return `repoint to ${describeRouting(a.routing)}${rolloutDetails(a.steps)}`;
     case "promote":
       return [
         ...a.steps.flatMap((s) =>
@@ -133,11 +134,18 @@ export function describeDetails(entry: PlanEntry): string {
               ]
             : [],
         ),
-        `then ${entryLiveAlias(a)} -> ${describeRouting(a.routing)}`,
+        `then ${entryLiveAlias(a)} -> ${describeRouting(a.routing)}${rolloutDetails(a.steps)}`,
       ].join("; ");
     case "blocked":
       return a.reason;
   }
+}
+
+/** "; rollout 10% -> 50% -> 100%, every 5m, ...; rollout step 2 of 3, next shift at 16:05Z" for a rollout step. */
+function rolloutDetails(steps: readonly Step[]): string {
+  const last = steps.at(-1);
+  if (last?.kind !== "rollout") return "";
+  return `; rollout ${describeRollout(last.rollout)}; ${describePosition(last.position)}`;
 }
 
 function entryLiveAlias(action: Extract<PlanEntry["action"], { kind: "promote" }>): string {

@@ -6,6 +6,7 @@
 import type { RolloutEvent, RolloutOutcome } from "../apply/rollout-runner.ts";
 import { formatDuration } from "../input/duration.ts";
 import type { Rollout, RolloutDecision } from "../plan/rollout.ts";
+import type { RolloutPosition } from "../plan/steps.ts";
 
 /** `16:05Z` (the day too when it is not today's, e.g. `2026-12-01 03:10Z`). */
 export function clockTime(ms: number, now?: number): string {
@@ -26,26 +27,20 @@ export function describeRollout(rollout: Rollout): string {
 }
 
 /** Where a rollout stands, as the plan shows it. */
-export function describeDecision(decision: RolloutDecision, now: number): string {
-  switch (decision.kind) {
-    case "immediate":
-      return `all at once (${IMMEDIATE_WORDS[decision.reason]})`;
+export function describePosition(position: RolloutPosition, now?: number): string {
+  switch (position.kind) {
     case "shift":
-      return decision.first
-        ? `rollout starts: step ${decision.step} of ${stepsOf(decision.steps)}`
-        : decision.step > decision.steps
-          ? `rollout: shift to 100% now`
-          : `rollout: shift to step ${decision.step} of ${stepsOf(decision.steps)} now`;
+      return position.first
+        ? `rollout starts: step 1 of ${stepsOf(position.steps)}`
+        : position.step > position.steps
+          ? "rollout: shift to 100% now"
+          : `rollout: shift to step ${position.step} of ${stepsOf(position.steps)} now`;
     case "wait":
-      return decision.phase === "bake"
-        ? `rollout at 100%, bake until ${clockTime(decision.until, now)}`
-        : `rollout step ${decision.step} of ${stepsOf(decision.steps)}, next shift at ${clockTime(decision.until, now)}`;
+      return position.phase === "bake"
+        ? `rollout at 100%, bake until ${clockTime(position.until, now)}`
+        : `rollout step ${position.step} of ${stepsOf(position.steps)}, next shift at ${clockTime(position.until, now)}`;
     case "rollback":
-      return `rollout: roll back now (alarm "${decision.alarm}" ${stateWords(decision.state)} at step ${decision.step} of ${stepsOf(decision.steps)})`;
-    case "done":
-      return "rollout done";
-    case "blocked":
-      return decision.reason;
+      return `rollout: roll back now (alarm "${position.alarm}" ${stateWords(position.state)} at step ${position.step} of ${stepsOf(position.steps)})`;
   }
 }
 
@@ -66,7 +61,7 @@ function stateWords(state: "ALARM" | "missing"): string {
 }
 
 /** One line per runner event, for the CLI's live output. */
-export function describeEvent(event: RolloutEvent, now: number): string {
+export function describeEvent(event: RolloutEvent, now?: number): string {
   switch (event.kind) {
     case "smoke":
       return event.ok
@@ -90,7 +85,7 @@ export function describeEvent(event: RolloutEvent, now: number): string {
 }
 
 /** A function's rollout outcome in one sentence (job summary, failure message, CLI). */
-export function describeOutcome(outcome: RolloutOutcome, now: number): string {
+export function describeOutcome(outcome: RolloutOutcome, now?: number): string {
   switch (outcome.kind) {
     case "done":
       return `rolled out in ${outcome.steps + 1} step${outcome.steps === 0 ? "" : "s"}`;

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import type { RolloutEvent, RolloutOutcome } from "../../../reconciler/apply/rollout-runner.ts";
-import type { RolloutDecision } from "../../../reconciler/plan/rollout.ts";
+import type { RolloutPosition } from "../../../reconciler/plan/steps.ts";
 import {
   clockTime,
-  describeDecision,
+  describePosition,
   describeEvent,
   describeOutcome,
   describeRollout,
@@ -26,14 +26,15 @@ describe("rollout words", () => {
     expect(describeRollout({ steps: [], intervalSeconds: 0, bakeSeconds: 0, alarms: [] })).to.equal("100%, no alarms");
   });
 
-  const decisions: [RolloutDecision, string][] = [
+  const positions: [RolloutPosition, string][] = [
     [{ kind: "wait", phase: "interval", until: AT_1605, step: 2, steps: 2 }, "rollout step 2 of 3, next shift at 16:05Z"],
     [{ kind: "wait", phase: "bake", until: AT_1605, step: 3, steps: 2 }, "rollout at 100%, bake until 16:05Z"],
-    [{ kind: "immediate", reason: "older-version", routing: { functionVersion: "3", weights: {} } }, "all at once (a move to an older version)"],
-    [{ kind: "done", steps: 2 }, "rollout done"],
+    [{ kind: "shift", step: 1, steps: 2, first: true }, "rollout starts: step 1 of 3"],
+    [{ kind: "shift", step: 3, steps: 2, first: false }, "rollout: shift to 100% now"],
+    [{ kind: "rollback", alarm: "a", state: "ALARM", step: 2, steps: 2 }, 'rollout: roll back now (alarm "a" in ALARM at step 2 of 3)'],
   ];
-  for (const [decision, text] of decisions) {
-    it(`plan: ${text}`, () => expect(describeDecision(decision, NOW)).to.equal(text));
+  for (const [position, text] of positions) {
+    it(`plan: ${text}`, () => expect(describePosition(position, NOW)).to.equal(text));
   }
 
   const events: [RolloutEvent, string][] = [
