@@ -54,6 +54,11 @@ export interface FunctionResult {
   error?: string;
 }
 
+/** A rollout that this run left in progress (waiting for its next shift or the end of its bake). */
+export function rolloutInProgress(result: Pick<FunctionResult, "steps">): boolean {
+  return result.steps.some((s) => s.kind === "rollout" && s.outcome.kind === "in-progress");
+}
+
 /** A result that fails the run (and the pipeline job): failed or blocked. */
 export function fails(result: Pick<FunctionResult, "status">): boolean {
   return result.status === "failed" || result.status === "blocked";
