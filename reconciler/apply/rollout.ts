@@ -32,8 +32,8 @@ import {
 export interface RolloutRunDeps {
   alarms?: AlarmReader;
   clock?: Clock;
-  /** Hand over before this time (ms): the Lambda deadline less a reserve. */
-  deadline?: number;
+  /** Hand over before this time (ms): the Lambda deadline less a reserve (asked when a rollout starts). */
+  deadline?: () => number;
   /** Make the next due move only (CLI --no-wait). */
   noWait?: boolean;
   signal?: AbortSignal;
@@ -60,7 +60,7 @@ export async function rolloutStep(
   const clock = run.clock ?? systemClock;
   const outcome = await runRollout({ rollout: step.rollout, desired: step.declared, target: to }, port.port, {
     clock,
-    ...(run.deadline !== undefined ? { deadline: run.deadline } : {}),
+    ...(run.deadline !== undefined ? { deadline: run.deadline() } : {}),
     ...(run.noWait ? { noWait: true } : {}),
     ...(run.signal ? { signal: run.signal } : {}),
     onEvent: (event) => {

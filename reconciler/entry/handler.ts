@@ -231,7 +231,7 @@ async function runStages(
     sleep: deps.sleep,
     wait: deps.wait,
     // Rollouts wait between shifts while watching alarms, and hand over before the deadline.
-    rollouts: { deadline: Date.now() + context.getRemainingTimeInMillis() - reserve },
+    rollouts: { deadline: () => Date.now() + context.getRemainingTimeInMillis() - reserve },
   });
   return outcomeOf(report, continuation.token, parameters.maxRounds);
 }
