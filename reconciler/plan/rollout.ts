@@ -97,7 +97,7 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
       kind: "blocked",
       code: "rolled-back",
       reason:
-        `the rollout of ${desired.version} was rolled back at step ${inFlight.step} of ${inFlight.steps} ` +
+        `the rollout of ${desired.version} was rolled back at step ${inFlight.step} of ${inFlight.steps + 1} ` +
         `(${isoMinute(inFlight.since * 1000)}); LIVE stays on ${inFlight.fromVersion || inFlight.fromFunctionVersion}. ` +
         "Declare another version (or revert the file) to move LIVE",
     };

@@ -412,7 +412,7 @@ const rows: Row[] = [
       kind: "blocked",
       code: "rolled-back",
       reason:
-        "the rollout of 1.5.0 was rolled back at step 2 of 2 (2026-11-30T16:06Z); LIVE stays on 1.4.0. " +
+        "the rollout of 1.5.0 was rolled back at step 2 of 3 (2026-11-30T16:06Z); LIVE stays on 1.4.0. " +
         "Declare another version (or revert the file) to move LIVE",
     },
   },
