@@ -15,6 +15,7 @@ import { entryLogger } from "../core/log.ts";
 import { type JobParameters, validateParameters } from "../input/parameters.ts";
 import { hasChanges, type Plan } from "../plan/plan.ts";
 import { applyDefinition, makePlan } from "../apply/reconcile.ts";
+import { describeEvent } from "../report/rollout.ts";
 import { applyToJson, planToJson, renderApplyTable, renderPlanMarkdown, renderPlanTable } from "../report/report.ts";
 
 export const EXIT_OK = 0;
@@ -52,6 +53,7 @@ Options:
   --transfer-budget-mib N memory for package transfers in flight, MiB (default 256)
   --format FMT            table (default), json or markdown
   --detailed-exitcode     plan: exit 0 no changes, 2 changes pending, 1 error
+  --no-wait               apply: make each rollout's next due move and exit (the next run continues)
   -h, --help              show this help
 `;
 
@@ -68,6 +70,7 @@ const OPTIONS = {
   "transfer-budget-mib": { type: "string" },
   format: { type: "string" },
   "detailed-exitcode": { type: "boolean" },
+  "no-wait": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -139,11 +142,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (plan.entries.some((e) => e.action.kind === "blocked")) return EXIT_ERROR;
     return values["detailed-exitcode"] && hasChanges(plan) ? EXIT_CHANGES : EXIT_OK;
   }
+  // Rollouts run to the end, printing each move; Ctrl-C stops waiting and leaves them for the next run.
+  const interrupt = new AbortController();
+  const onInterrupt = () => interrupt.abort();
+  process.once("SIGINT", onInterrupt);
   const report = await applyDefinition(desired.definition, plan, parameters, aws, {
     download: io.download ?? downloadPackage,
     logger,
     stager: stagerFor(parameters),
-  });
+    rollouts: {
+      noWait: values["no-wait"] === true,
+      signal: interrupt.signal,
+      onEvent: (name, event) => io.stderr(`${name}: ${describeEvent(event)}\n`),
+    },
+  }).finally(() => process.off("SIGINT", onInterrupt));
   io.stdout(
     `${format === "json" ? JSON.stringify(applyToJson(report), null, 2) : renderApplyTable(report)}\n`,
   );

@@ -2,10 +2,9 @@
  * CodePipeline messages from an apply report: the job summary, the failure message and the output
  * variables, within CodePipeline's limits. Pure functions of the report.
  */
-import { type ApplyReport, type FunctionResult, fails } from "../apply/apply.ts";
-import { describeOutcome } from "./rollout.ts";
+import { type ApplyReport, fails } from "../apply/apply.ts";
 import { compareKeys } from "../observe/state.ts";
-import { describeDesired } from "./report.ts";
+import { describeDesired, rolloutNote } from "./report.ts";
 import { truncate } from "./text.ts";
 
 /** CodePipeline limits: executionDetails.summary 2048, failureDetails.message 5000 characters. */
@@ -38,12 +37,6 @@ export function jobSummary(report: ApplyReport): string {
     changed.map((r) => `${r.name} -> ${describeDesired(r.entry)} (v${r.functionVersion})${rolloutNote(r)}`),
     MAX_SUMMARY,
   );
-}
-
-/** ": rolled out in 3 steps" (or where the rollout stands) when the function rolled out in this run. */
-export function rolloutNote(result: Pick<FunctionResult, "steps">): string {
-  const last = result.steps.at(-1);
-  return last?.kind === "rollout" ? `: ${describeOutcome(last.outcome)}` : "";
 }
 
 export function jobFailureMessage(report: ApplyReport): string {

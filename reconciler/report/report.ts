@@ -23,7 +23,7 @@ import {
   toAliasRouting,
 } from "../plan/routing.ts";
 import type { Step } from "../plan/steps.ts";
-import { describePosition, describeRollout } from "./rollout.ts";
+import { describeOutcome, describePosition, describeRollout } from "./rollout.ts";
 import { textTable, truncate } from "./text.ts";
 
 export interface PlanJsonFunction {
@@ -146,6 +146,16 @@ function rolloutDetails(steps: readonly Step[]): string {
   const last = steps.at(-1);
   if (last?.kind !== "rollout") return "";
   return `; rollout ${describeRollout(last.rollout)}; ${describePosition(last.position)}`;
+}
+
+/** ": rolled out in 3 steps" (or where the rollout stands) when the function rolled out in this run. */
+export function rolloutNote(result: Pick<StepResultHolder, "steps">): string {
+  const last = result.steps.at(-1);
+  return last?.kind === "rollout" ? `: ${describeOutcome(last.outcome)}` : "";
+}
+
+interface StepResultHolder {
+  steps: readonly StepResult[];
 }
 
 function entryLiveAlias(action: Extract<PlanEntry["action"], { kind: "promote" }>): string {
@@ -304,7 +314,7 @@ export function renderApplyTable(report: ApplyReport): string {
     r.entry.action.kind,
     r.status,
     r.functionVersion === null ? "-" : `v${r.functionVersion}`,
-    r.error ?? describeDesired(r.entry),
+    r.error ?? `${describeDesired(r.entry)}${rolloutNote(r)}`,
   ]);
   const header = ["FUNCTION", "ACTION", "STATUS", report.liveAlias, "DETAILS"];
   const s = applyToJson(report).summary;
