@@ -9,6 +9,7 @@
  *
  * Needs python3 with moto: pip install "moto[server]".
  */
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { ListAliasesCommand, ResourceNotFoundException } from "@aws-sdk/client-lambda";
 import { MotoMissingError, type MotoServer, startMoto } from "../test/support/moto.ts";
 import {
@@ -33,8 +34,10 @@ import {
   type Credentials,
   PRODUCTION,
   STAGING,
+  seedFunction,
   versionAlias,
 } from "../test/support/seed.ts";
+import { DEADLINE_RESERVE_MS } from "../reconciler/entry/handler.ts";
 
 const BUCKET = `codepipeline-us-east-1-${PRODUCTION}`;
 const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -342,6 +345,8 @@ async function main(): Promise<number> {
       revision: "def456",
     });
 
+    const rolloutsOk = await rolloutDemo(moto, scenario.production, artifactCredentials);
+
     heading("In short");
     const words: Record<string, string> = {
       promote: "promotion from staging",
@@ -374,11 +379,104 @@ async function main(): Promise<number> {
     out(
       "  node dist/cli.mjs plan lambdas.json --allowed-prefix team-a- --source-role-arn <staging role ARN>",
     );
-    return ok ? 0 : 1;
+    return ok && rolloutsOk ? 0 : 1;
   } finally {
     scenario?.destroy();
     await moto.stop();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progressive rollouts (issue 13): a two-step rollout to the end, then one an alarm rolls back.
+// ---------------------------------------------------------------------------------------------
+
+async function rolloutDemo(moto: MotoServer, production: AccountWorld, artifactCredentials: Credentials): Promise<boolean> {
+  const cloudwatch = new CloudWatchClient(production.clientConfig);
+  const cases = [
+    { name: "team-a-checkout", alarm: "team-a-checkout-5xx", key: "pipeline/SourceOutput/R0ll0ut1" },
+    { name: "team-a-search", alarm: "team-a-search-5xx", key: "pipeline/SourceOutput/R0ll0ut2" },
+  ];
+  for (const c of cases) {
+    await seedFunction(production, { name: c.name, versions: [{ version: "1.0.0" }, { version: "1.1.0" }], live: "1.0.0" });
+    await moto.defineInvokeAnswer({ functionName: c.name, qualifier: versionAlias("1.1.0"), payload: { ok: true } });
+    await cloudwatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: c.alarm,
+        MetricName: "Errors",
+        Namespace: "AWS/Lambda",
+        Statistic: "Sum",
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      }),
+    );
+    await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: c.alarm, StateValue: "OK", StateReason: "demo" }));
+    const definition = {
+      rollout: { steps: [10, 50], interval: "2s", bake: "2s", alarms: [c.alarm], smoke: { payload: { ping: true } } },
+      lambdas: [{ name: c.name, version: "1.1.0" }],
+    };
+    await putSourceArtifact(production, BUCKET, c.key, repositoryFiles(`${JSON.stringify(definition, null, 2)}\n`));
+  }
+  const invoke = (key: string, remainingMs: number, continuationToken?: string) =>
+    invokeHandler(
+      moto,
+      codePipelineJobEvent({
+        jobId: crypto.randomUUID(),
+        accountId: PRODUCTION,
+        bucket: BUCKET,
+        objectKey: key,
+        artifactCredentials,
+        revision: key.slice(-8),
+        ...(continuationToken ? { data: { continuationToken } } : {}),
+      }),
+      production.credentials,
+      { remainingMs },
+    );
+  const moves = (run: HandlerRun) => {
+    for (const l of run.logs.filter((x) => x.message === "rollout")) out(`  ${String(l.detail)}`);
+  };
+  const result = (run: HandlerRun) => {
+    const r = run.jobResults[0];
+    const text =
+      r?.operation === "PutJobSuccessResult"
+        ? `SUCCEEDED${r.body.continuationToken ? " (in progress: continuation token)" : ""}: ${String((r.body.executionDetails as { summary?: string }).summary)}`
+        : `FAILED: ${String((r?.body.failureDetails as { message?: string } | undefined)?.message)}`;
+    out(`  job result: ${text}`);
+    return r;
+  };
+
+  const [good, bad] = cases as [(typeof cases)[0], (typeof cases)[0]];
+  heading("Run 4: a progressive rollout (10% -> 50% -> 100%, 2s apart, 2s bake, alarm watched)");
+  out(`lambdas.json adds a "rollout": a smoke invocation of ${good.name} 1.1.0, then traffic in steps.`);
+  const done = await invoke(good.key, 900_000);
+  moves(done);
+  const doneResult = result(done);
+  out(`  LIVE now: ${describeLive(await look(production, good.name))}`);
+
+  heading("Run 5: the same rollout for another function, and its alarm fires at 10%");
+  const first = await invoke(bad.key, DEADLINE_RESERVE_MS + 1_500);
+  moves(first);
+  const token = result(first)?.body.continuationToken as string | undefined;
+  out(`  LIVE now: ${describeLive(await look(production, bad.name))}; the handler handed over before its deadline.`);
+  await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: bad.alarm, StateValue: "ALARM", StateReason: "5xx rate" }));
+  out(`  ... ${bad.alarm} goes to ALARM; CodePipeline invokes the handler again with the token:`);
+  const second = await invoke(bad.key, 900_000, token);
+  moves(second);
+  const secondResult = result(second);
+  const after = await look(production, bad.name);
+  out(`  LIVE now: ${describeLive(after)}`);
+  cloudwatch.destroy();
+  out();
+  out("Run 4: the rollout moved traffic in steps while its alarm was watched, and finished by itself.");
+  out("Run 5: the alarm fired during the canary: LIVE went back to 1.0.0 at once and the job failed, naming it.");
+  return (
+    doneResult?.operation === "PutJobSuccessResult" &&
+    token !== undefined &&
+    secondResult?.operation === "PutJobFailureResult" &&
+    after?.live?.functionVersion === "1" &&
+    Object.keys(after.live.weights).length === 0
+  );
 }
 
 main().then(

@@ -64,7 +64,7 @@ export async function rolloutStep(
     ...(run.noWait ? { noWait: true } : {}),
     ...(run.signal ? { signal: run.signal } : {}),
     onEvent: (event) => {
-      log.info("rollout", { event: event.kind, detail: describeEvent(event, clock.now()) });
+      log.info("rollout", { event: event.kind, detail: describeEvent(event) });
       run.onEvent?.(name, event);
     },
   });

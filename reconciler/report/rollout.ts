@@ -60,8 +60,13 @@ function stateWords(state: "ALARM" | "missing"): string {
   return state === "ALARM" ? "in ALARM" : "missing";
 }
 
+/** `16:05:30Z`: the live log of moves is read to the second. */
+function clockSeconds(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)}Z`;
+}
+
 /** One line per runner event, for the CLI's live output. */
-export function describeEvent(event: RolloutEvent, now?: number): string {
+export function describeEvent(event: RolloutEvent): string {
   switch (event.kind) {
     case "smoke":
       return event.ok
@@ -69,13 +74,13 @@ export function describeEvent(event: RolloutEvent, now?: number): string {
         : `smoke invocation failed (status ${event.statusCode}${event.functionError ? `, ${event.functionError}` : ""})`;
     case "shift": {
       const where = event.step > event.steps ? "100%" : `${event.weight}% (step ${event.step} of ${stepsOf(event.steps)})`;
-      const next = event.nextAt === undefined ? "" : `; next move at ${clockTime(event.nextAt, now)}`;
+      const next = event.nextAt === undefined ? "" : `; next move at ${clockSeconds(event.nextAt)}`;
       return `shifted to ${where}${next}`;
     }
     case "watch": {
       const states = Object.entries(event.alarms).map(([name, state]) => `${name}=${state}`);
       const what = event.phase === "bake" ? "baking" : `step ${event.step} of ${stepsOf(event.steps)}`;
-      return `${what}, alarms ${states.length > 0 ? states.join(" ") : "none"}; until ${clockTime(event.until, now)}`;
+      return `${what}, alarms ${states.length > 0 ? states.join(" ") : "none"}; until ${clockSeconds(event.until)}`;
     }
     case "rollback":
       return `alarm "${event.alarm}" ${stateWords(event.state)} at step ${event.step} of ${stepsOf(event.steps)}: rolled back`;
