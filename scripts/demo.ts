@@ -433,6 +433,11 @@ async function rolloutDemo(moto: MotoServer, production: AccountWorld, artifactC
       production.credentials,
       { remainingMs },
     );
+  const liveText = (view: FunctionView | null) =>
+    describeLive(view) +
+    Object.entries(view?.live?.weights ?? {})
+      .map(([fv, w]) => ` + ${Math.round(w * 10000) / 100}% v${fv}`)
+      .join("");
   const moves = (run: HandlerRun) => {
     for (const l of run.logs.filter((x) => x.message === "rollout")) out(`  ${String(l.detail)}`);
   };
@@ -452,20 +457,20 @@ async function rolloutDemo(moto: MotoServer, production: AccountWorld, artifactC
   const done = await invoke(good.key, 900_000);
   moves(done);
   const doneResult = result(done);
-  out(`  LIVE now: ${describeLive(await look(production, good.name))}`);
+  out(`  LIVE now: ${liveText(await look(production, good.name))}`);
 
   heading("Run 5: the same rollout for another function, and its alarm fires at 10%");
   const first = await invoke(bad.key, DEADLINE_RESERVE_MS + 1_500);
   moves(first);
   const token = result(first)?.body.continuationToken as string | undefined;
-  out(`  LIVE now: ${describeLive(await look(production, bad.name))}; the handler handed over before its deadline.`);
+  out(`  LIVE now: ${liveText(await look(production, bad.name))}; the handler handed over before its deadline.`);
   await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: bad.alarm, StateValue: "ALARM", StateReason: "5xx rate" }));
   out(`  ... ${bad.alarm} goes to ALARM; CodePipeline invokes the handler again with the token:`);
   const second = await invoke(bad.key, 900_000, token);
   moves(second);
   const secondResult = result(second);
   const after = await look(production, bad.name);
-  out(`  LIVE now: ${describeLive(after)}`);
+  out(`  LIVE now: ${liveText(after)}`);
   cloudwatch.destroy();
   out();
   out("Run 4: the rollout moved traffic in steps while its alarm was watched, and finished by itself.");
