@@ -14,6 +14,9 @@ import {
   PutMetricAlarmCommand,
   SetAlarmStateCommand,
 } from "@aws-sdk/client-cloudwatch";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import { DEADLINE_RESERVE_MS } from "../../reconciler/entry/handler.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
@@ -25,7 +28,9 @@ import {
   invokeHandler,
   putSourceArtifact,
   readAlias,
+  reconcilerEnv,
   repositoryFiles,
+  runCli,
 } from "../support/scenario.ts";
 import {
   type AccountWorld,
@@ -247,5 +252,34 @@ describe("progressive rollouts through the pipeline handler (moto)", function ()
     expect(tokenOf(run), "no waiting").to.equal(undefined);
     expect(await readAlias(production, name, "LIVE")).to.deep.equal({ functionVersion: "1", weights: {} });
     expect(updates(run, name)).to.have.length(1);
+  });
+
+  it("CLI apply --no-wait makes the next due move and exits; the next run continues from LIVE", async () => {
+    const name = "team-a-cron";
+    await seed(name);
+    await alarm("team-a-cron-5xx");
+    const dir = await mkdtemp(join(tmpdir(), "lambda-gitops-rollout-"));
+    try {
+      const definition = { rollout: { steps: [10], interval: "1h", alarms: ["team-a-cron-5xx"] }, lambdas: [{ name, version: "1.1.0" }] };
+      await writeFile(join(dir, "lambdas.json"), JSON.stringify(definition));
+      const apply = () =>
+        runCli(["apply", "lambdas.json", "--allowed-prefix", "team-a-", "--no-wait"], {
+          env: reconcilerEnv(moto, production.credentials),
+          cwd: dir,
+        });
+      const first = await apply();
+      expect(first.code, first.stderr).to.equal(0);
+      expect(first.stderr).to.match(/team-a-cron: shifted to 10% \(step 1 of 2\); next move at \d\d:\d\d:\d\dZ/);
+      expect(first.stdout).to.match(/rollout step 1 of 2, next shift at/);
+      expect(await readAlias(production, name, "LIVE")).to.deep.equal({ functionVersion: "1", weights: { "2": 0.1 } });
+
+      await moto.resetCalls();
+      const second = await apply();
+      expect(second.code, second.stderr).to.equal(0);
+      expect((await moto.calls()).filter((c) => c.operation === "UpdateAlias")).to.deep.equal([]);
+      expect(second.stdout).to.match(/rollout step 1 of 2, next shift at/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
