@@ -9,8 +9,8 @@
  *
  * Needs python3 with moto: pip install "moto[server]".
  */
-import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
 import { ListAliasesCommand, ResourceNotFoundException } from "@aws-sdk/client-lambda";
+import { cloudWatchFor, putAlarm, setAlarm } from "../test/support/alarms.ts";
 import { MotoMissingError, type MotoServer, startMoto } from "../test/support/moto.ts";
 import {
   ALLOWED_PREFIX,
@@ -391,7 +391,7 @@ async function main(): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 
 async function rolloutDemo(moto: MotoServer, production: AccountWorld, artifactCredentials: Credentials): Promise<boolean> {
-  const cloudwatch = new CloudWatchClient(production.clientConfig);
+  const cloudwatch = cloudWatchFor(production);
   const cases = [
     { name: "team-a-checkout", alarm: "team-a-checkout-5xx", key: "pipeline/SourceOutput/R0ll0ut1" },
     { name: "team-a-search", alarm: "team-a-search-5xx", key: "pipeline/SourceOutput/R0ll0ut2" },
@@ -399,19 +399,7 @@ async function rolloutDemo(moto: MotoServer, production: AccountWorld, artifactC
   for (const c of cases) {
     await seedFunction(production, { name: c.name, versions: [{ version: "1.0.0" }, { version: "1.1.0" }], live: "1.0.0" });
     await moto.defineInvokeAnswer({ functionName: c.name, qualifier: versionAlias("1.1.0"), payload: { ok: true } });
-    await cloudwatch.send(
-      new PutMetricAlarmCommand({
-        AlarmName: c.alarm,
-        MetricName: "Errors",
-        Namespace: "AWS/Lambda",
-        Statistic: "Sum",
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-      }),
-    );
-    await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: c.alarm, StateValue: "OK", StateReason: "demo" }));
+    await putAlarm(cloudwatch, c.alarm);
     const definition = {
       rollout: { steps: [10, 50], interval: "2s", bake: "2s", alarms: [c.alarm], smoke: { payload: { ping: true } } },
       lambdas: [{ name: c.name, version: "1.1.0" }],
@@ -464,7 +452,7 @@ async function rolloutDemo(moto: MotoServer, production: AccountWorld, artifactC
   moves(first);
   const token = result(first)?.body.continuationToken as string | undefined;
   out(`  LIVE now: ${liveText(await look(production, bad.name))}; the handler handed over before its deadline.`);
-  await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: bad.alarm, StateValue: "ALARM", StateReason: "5xx rate" }));
+  await setAlarm(cloudwatch, bad.alarm, "ALARM");
   out(`  ... ${bad.alarm} goes to ALARM; CodePipeline invokes the handler again with the token:`);
   const second = await invoke(bad.key, 900_000, token);
   moves(second);

@@ -3,15 +3,11 @@
  * HTTP: CloudWatch alarms (moto emulates them) and Lambda Invoke (answered by the launcher from a
  * table the test sets, because moto would need Docker to run the function).
  */
-import {
-  CloudWatchClient,
-  PutMetricAlarmCommand,
-  SetAlarmStateCommand,
-} from "@aws-sdk/client-cloudwatch";
 import { expect } from "chai";
 import { createCloudWatchAdapter } from "../../reconciler/aws/cloudwatch.ts";
 import { createLambdaAdapter } from "../../reconciler/aws/lambda.ts";
 import { AwsCallError } from "../../reconciler/core/errors.ts";
+import { cloudWatchFor, putAlarm, setAlarm } from "../support/alarms.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import { account, PRODUCTION, seedFunction, versionAlias } from "../support/seed.ts";
 
@@ -30,28 +26,15 @@ describe("moto harness for rollouts: alarms and Invoke", function () {
 
   it("DescribeAlarms reports each alarm's state by exact name, and a name with no alarm as missing", async () => {
     const world = await account(moto, PRODUCTION);
-    const cw = new CloudWatchClient(world.clientConfig);
-    for (const AlarmName of ["team-a-5xx", "team-a-5xx-old"]) {
-      await cw.send(
-        new PutMetricAlarmCommand({
-          AlarmName,
-          MetricName: "Errors",
-          Namespace: "AWS/Lambda",
-          Statistic: "Sum",
-          Period: 60,
-          EvaluationPeriods: 1,
-          Threshold: 1,
-          ComparisonOperator: "GreaterThanOrEqualToThreshold",
-        }),
-      );
-    }
-    await cw.send(new SetAlarmStateCommand({ AlarmName: "team-a-5xx-old", StateValue: "ALARM", StateReason: "t" }));
+    const cw = cloudWatchFor(world);
+    await putAlarm(cw, "team-a-5xx");
+    await putAlarm(cw, "team-a-5xx-old", "ALARM");
     const alarms = createCloudWatchAdapter(cw);
     expect(Object.fromEntries(await alarms.alarmStates(["team-a-5xx", "team-a-5x"]))).to.deep.equal({
       "team-a-5xx": "OK",
       "team-a-5x": "missing",
     });
-    await cw.send(new SetAlarmStateCommand({ AlarmName: "team-a-5xx", StateValue: "ALARM", StateReason: "t" }));
+    await setAlarm(cw, "team-a-5xx", "ALARM");
     expect((await alarms.alarmStates(["team-a-5xx"])).get("team-a-5xx")).to.equal("ALARM");
   });
 

@@ -9,16 +9,13 @@
  * seconds later; the next invocation (a new job id, the token in its event) continues from what
  * it observes in AWS.
  */
-import {
-  CloudWatchClient,
-  PutMetricAlarmCommand,
-  SetAlarmStateCommand,
-} from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { DEADLINE_RESERVE_MS } from "../../reconciler/entry/handler.ts";
+import { cloudWatchFor, putAlarm, setAlarm } from "../support/alarms.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import {
   codePipelineJobEvent,
@@ -60,7 +57,7 @@ describe("progressive rollouts through the pipeline handler (moto)", function ()
     production = await account(moto, PRODUCTION);
     artifactCredentials = await assumeInto(moto, PRODUCTION, "codepipeline-artifact-access");
     await createArtifactBucket(production, BUCKET);
-    cloudwatch = new CloudWatchClient(production.clientConfig);
+    cloudwatch = cloudWatchFor(production);
   });
 
   after(async () => {
@@ -74,21 +71,7 @@ describe("progressive rollouts through the pipeline handler (moto)", function ()
     await seedFunction(production, { name, versions: [{ version: "1.0.0" }, { version: "1.1.0" }], live: "1.0.0" });
   }
 
-  async function alarm(name: string, state: "OK" | "ALARM" = "OK"): Promise<void> {
-    await cloudwatch.send(
-      new PutMetricAlarmCommand({
-        AlarmName: name,
-        MetricName: "Errors",
-        Namespace: "AWS/Lambda",
-        Statistic: "Sum",
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: "GreaterThanOrEqualToThreshold",
-      }),
-    );
-    await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: state, StateReason: "test" }));
-  }
+  const alarm = (name: string, state: "OK" | "ALARM" = "OK") => putAlarm(cloudwatch, name, state);
 
   /** Commits a lambdas.json and returns its artifact key. */
   async function commit(definition: unknown): Promise<string> {
@@ -186,7 +169,7 @@ describe("progressive rollouts through the pipeline handler (moto)", function ()
     expect(token).to.be.a("string");
     expect(await readAlias(production, name, "LIVE")).to.deep.equal({ functionVersion: "1", weights: { "2": 0.25 } });
 
-    await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: "team-a-alarmed-5xx", StateValue: "ALARM", StateReason: "5xx" }));
+    await setAlarm(cloudwatch, "team-a-alarmed-5xx", "ALARM");
     const second = await invoke(key, token);
     const message = failureOf(second);
     expect(message).to.match(/team-a-alarmed/);
