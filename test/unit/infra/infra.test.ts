@@ -1066,6 +1066,8 @@ describe("infra/pr-plan.yaml", () => {
           ["codepipeline:GetPipeline"],
           [`arn:aws:codepipeline:${REGION}:${TARGET_ACCOUNT}:${pipelineName}`],
         ],
+        // Rollouts (issue 13): the plan reads alarm states.
+        ["Allow", ["cloudwatch:DescribeAlarms"], [`arn:aws:cloudwatch:${REGION}:${TARGET_ACCOUNT}:alarm:*`]],
       ]);
       const trust = policyStatements(t, ctx).filter((s) => s.kind === "trust");
       expect(trust.map((s) => [s.actions, s.raw.Principal])).to.deep.equal([
