@@ -36,6 +36,8 @@ export interface RolloutRunDeps {
   deadline?: () => number;
   /** Make the next due move only (CLI --no-wait). */
   noWait?: boolean;
+  /** false: continue rollouts only, never start one (a pipeline continuation after a rollout hand-over). */
+  mayStart?: boolean;
   signal?: AbortSignal;
   onEvent?: (functionName: string, event: RolloutEvent) => void;
 }
@@ -62,6 +64,7 @@ export async function rolloutStep(
     clock,
     ...(run.deadline !== undefined ? { deadline: run.deadline() } : {}),
     ...(run.noWait ? { noWait: true } : {}),
+    ...(run.mayStart === false ? { mayStart: false } : {}),
     ...(run.signal ? { signal: run.signal } : {}),
     onEvent: (event) => {
       log.info("rollout", { event: event.kind, detail: describeEvent(event) });

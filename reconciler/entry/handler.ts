@@ -231,7 +231,12 @@ async function runStages(
     sleep: deps.sleep,
     wait: deps.wait,
     // Rollouts wait between shifts while watching alarms, and hand over before the deadline.
-    rollouts: { deadline: () => Date.now() + context.getRemainingTimeInMillis() - reserve },
+    // After a rollout hand-over every function had started, so this round only continues rollouts:
+    // if LIVE no longer shows one (someone reverted it meanwhile), the job stops rather than restart it.
+    rollouts: {
+      deadline: () => Date.now() + context.getRemainingTimeInMillis() - reserve,
+      mayStart: !continuation.rolloutHandover,
+    },
   });
   return outcomeOf(report, continuation.token, parameters.maxRounds);
 }
@@ -239,11 +244,12 @@ async function runStages(
 function parseContinuation(
   raw: string | undefined,
   jobId: string,
-): { ok: true; token: Continuation } | { ok: false; message: string } {
-  if (raw === undefined) return { ok: true, token: { v: 1, round: 1, firstJobId: jobId } };
+): { ok: true; token: Continuation; rolloutHandover: boolean } | { ok: false; message: string } {
+  if (raw === undefined) return { ok: true, token: { v: 1, round: 1, firstJobId: jobId }, rolloutHandover: false };
   try {
     const { handover, ...previous } = tokenSchema.parse(JSON.parse(raw));
-    return { ok: true, token: { ...previous, round: previous.round + (handover === "rollout" ? 0 : 1) } };
+    const rolloutHandover = handover === "rollout";
+    return { ok: true, token: { ...previous, round: previous.round + (rolloutHandover ? 0 : 1) }, rolloutHandover };
   } catch {
     return {
       ok: false,

@@ -13,6 +13,7 @@ import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { expect } from "chai";
 import { DEADLINE_RESERVE_MS } from "../../reconciler/entry/handler.ts";
 import { cloudWatchFor, putAlarm, setAlarm } from "../support/alarms.ts";
@@ -235,6 +236,22 @@ describe("progressive rollouts through the pipeline handler (moto)", function ()
     expect(tokenOf(run), "no waiting").to.equal(undefined);
     expect(await readAlias(production, name, "LIVE")).to.deep.equal({ functionVersion: "1", weights: {} });
     expect(updates(run, name)).to.have.length(1);
+  });
+
+  it("a continuation never restarts a rollout that someone moved back meanwhile", async () => {
+    const name = "team-a-overridden";
+    await seed(name);
+    const key = await commit({ rollout: { steps: [50], interval: "10m" }, lambdas: [{ name, version: "1.1.0" }] });
+    const token = tokenOf(await invoke(key));
+    expect(token).to.be.a("string");
+    // An operator puts LIVE back on 1.0.0 by hand (or with the CLI from a reverted file).
+    await production.lambda.send(
+      new UpdateAliasCommand({ FunctionName: name, Name: "LIVE", FunctionVersion: "1", RoutingConfig: { AdditionalVersionWeights: {} } }),
+    );
+    const run = await invoke(key, token);
+    expect(failureOf(run)).to.match(/LIVE no longer shows the rollout this job started/);
+    expect(updates(run, name)).to.have.length(0);
+    expect(await readAlias(production, name, "LIVE")).to.deep.equal({ functionVersion: "1", weights: {} });
   });
 
   it("CLI apply --no-wait makes the next due move and exits; the next run continues from LIVE", async () => {
