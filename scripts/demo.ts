@@ -9,6 +9,9 @@
  *
  * Needs python3 with moto: pip install "moto[server]".
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ListAliasesCommand, ResourceNotFoundException } from "@aws-sdk/client-lambda";
 import { cloudWatchFor, putAlarm, setAlarm } from "../test/support/alarms.ts";
 import { MotoMissingError, type MotoServer, startMoto } from "../test/support/moto.ts";
@@ -21,9 +24,12 @@ import {
   ensureBuilt,
   type HandlerRun,
   invokeHandler,
+  lambdasJsonOf,
   mutatingCalls,
   putSourceArtifact,
+  reconcilerEnv,
   repositoryFiles,
+  runCli,
   type Scenario,
   seedScenario,
   sha256Hex,
@@ -36,6 +42,7 @@ import {
   STAGING,
   seedFunction,
   versionAlias,
+  zipOf,
 } from "../test/support/seed.ts";
 import { DEADLINE_RESERVE_MS } from "../reconciler/entry/handler.ts";
 
@@ -229,6 +236,63 @@ async function pipelineRun(moto: MotoServer, input: RunInput): Promise<HandlerRu
   return run;
 }
 
+/**
+ * From a zip to production: the build publishes a new version into staging with
+ * `lambda-gitops publish` (twice: the second run changes nothing), then a commit asks for it and the
+ * pipeline promotes those exact bytes. Returns whether everything went as described.
+ */
+async function fromZip(moto: MotoServer, scenario: Scenario, input: Omit<RunInput, "title" | "intro" | "scenario" | "names" | "objectKey" | "revision">): Promise<boolean> {
+  const target = scenario.byKind("promote");
+  const version = "1.2.0";
+  const dir = await mkdtemp(join(tmpdir(), "lambda-gitops-demo-"));
+  try {
+    const zip = join(dir, "invoices.zip");
+    await writeFile(
+      zip,
+      zipOf({ "index.js": `exports.handler = async () => ({ statusCode: 200, body: "${target.name} ${version}, built by CI" });\n` }),
+    );
+    heading(`Run 4: from a zip to production (${target.name} ${version})`);
+    out("A build produced invoices.zip. It publishes it into staging, the lowest account, with staging's credentials:");
+    const args = ["publish", "--function", target.name, "--version", version, "--zip", zip, "--allowed-prefix", ALLOWED_PREFIX];
+    out(`  lambda-gitops ${args.slice(0, 5).join(" ")} --zip invoices.zip --allowed-prefix ${ALLOWED_PREFIX} --description "commit 789abc" --format json`);
+    const env = reconcilerEnv(moto, scenario.staging.credentials);
+    const first = await runCli([...args, "--description", "commit 789abc", "--format", "json"], { env });
+    for (const line of first.stdout.trimEnd().split("\n")) out(`  ${line}`);
+    await moto.resetCalls();
+    const again = await runCli(args, { env });
+    const againWrites = mutatingCalls(await moto.calls());
+    out(`The same publish again: ${again.stdout.trim().split("\n")[0]} (${againWrites.length} write calls).`);
+
+    const definition = lambdasJsonOf([{ name: target.name, desired: { version } }]);
+    await putSourceArtifact(scenario.production, BUCKET, "pipeline/SourceOutput/Pub789z", repositoryFiles(definition));
+    const shown = { ...scenario, functions: scenario.functions.map((f) => (f.name === target.name ? { ...f, desired: { version } } : f)) };
+    const run = await pipelineRun(moto, {
+      ...input,
+      scenario: shown,
+      names: [target.name],
+      title: `Then a commit asks for ${target.name} ${version} in production`,
+      intro: [],
+      objectKey: "pipeline/SourceOutput/Pub789z",
+      revision: "789abc",
+    });
+    const published = await downloadCode(scenario.staging, target.name, versionAlias(version));
+    const live = await downloadCode(scenario.production, target.name, "LIVE");
+    const same = sha256Hex(published.bytes) === sha256Hex(live.bytes);
+    out(
+      `Code check: production's LIVE ${target.name} is ${same ? "byte for byte" : "NOT"} the zip published in staging (sha256 ${sha256Hex(live.bytes).slice(0, 16)}...).`,
+    );
+    return (
+      first.code === 0 &&
+      again.code === 0 &&
+      againWrites.length === 0 &&
+      run.jobResults[0]?.operation === "PutJobSuccessResult" &&
+      same
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<number> {
   // The SDK's documented opt-out of its "Node 20 support ends in 2027" notice, which would open the demo.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -345,6 +409,7 @@ async function main(): Promise<number> {
       revision: "def456",
     });
 
+    const published = await fromZip(moto, scenario, { artifactCredentials });
     const rolloutsOk = await rolloutDemo(moto, scenario.production, artifactCredentials);
 
     heading("In short");
@@ -368,10 +433,12 @@ async function main(): Promise<number> {
       mutatingCalls(second.calls).length === 0 &&
       third.jobResults[0]?.operation === "PutJobFailureResult" &&
       mutatingCalls(third.calls).length === 0 &&
-      same;
+      same &&
+      published;
     out(`Run 1: production now matches lambdas.json (${firstActions}; the rest was already live).`);
     out("Run 2: the same commit again changed nothing: running the reconciler twice is safe.");
     out("Run 3: a version nobody built was refused; the job failed with the reason and nothing changed.");
+    out("Run 4: a zip was published into staging (publishing it again changed nothing), then promoted to production byte for byte.");
     out("Every run reported exactly one job result to CodePipeline.");
     if (!ok) out("\nSomething did not go as described above: see the tables and job results.");
     out();
@@ -440,14 +507,14 @@ async function rolloutDemo(moto: MotoServer, production: AccountWorld, artifactC
   };
 
   const [good, bad] = cases as [(typeof cases)[0], (typeof cases)[0]];
-  heading("Run 4: a progressive rollout (10% -> 50% -> 100%, 2s apart, 2s bake, alarm watched)");
+  heading("Run 5: a progressive rollout (10% -> 50% -> 100%, 2s apart, 2s bake, alarm watched)");
   out(`lambdas.json adds a "rollout": a smoke invocation of ${good.name} 1.1.0, then traffic in steps.`);
   const done = await invoke(good.key, 900_000);
   moves(done);
   const doneResult = result(done);
   out(`  LIVE now: ${liveText(await look(production, good.name))}`);
 
-  heading("Run 5: the same rollout for another function, and its alarm fires at 10%");
+  heading("Run 6: the same rollout for another function, and its alarm fires at 10%");
   const first = await invoke(bad.key, DEADLINE_RESERVE_MS + 1_500);
   moves(first);
   const token = result(first)?.body.continuationToken as string | undefined;
@@ -461,8 +528,8 @@ async function rolloutDemo(moto: MotoServer, production: AccountWorld, artifactC
   out(`  LIVE now: ${liveText(after)}`);
   cloudwatch.destroy();
   out();
-  out("Run 4: the rollout moved traffic in steps while its alarm was watched, and finished by itself.");
-  out("Run 5: the alarm fired during the canary: LIVE went back to 1.0.0 at once and the job failed, naming it.");
+  out("Run 5: the rollout moved traffic in steps while its alarm was watched, and finished by itself.");
+  out("Run 6: the alarm fired during the canary: LIVE went back to 1.0.0 at once and the job failed, naming it.");
   return (
     doneResult?.operation === "PutJobSuccessResult" &&
     token !== undefined &&

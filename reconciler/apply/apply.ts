@@ -16,7 +16,7 @@ import type { FunctionKey } from "../observe/state.ts";
 import { type Plan, type PlanEntry, stepsOf, takesNoStep } from "../plan/plan.ts";
 import { type AliasRouting, primaryFunctionVersion } from "../plan/routing.ts";
 import type { LatestGuard } from "../plan/steps.ts";
-import { isConcurrentChange, StepFailure, type StepDeps } from "./execution.ts";
+import { replanOnce, StepFailure, type StepDeps } from "./execution.ts";
 import { describeOutcome } from "../report/rollout.ts";
 import { route } from "./route.ts";
 import { rolloutFailed, rolloutStep } from "./rollout.ts";
@@ -117,32 +117,20 @@ export async function applyFunction(entry: PlanEntry, deps: ApplyDeps): Promise<
   const progress = new Progress();
   if (deps.canStart && !deps.canStart() && !takesNoStep(entry.action)) return progress.result(entry, "skipped");
   const log = deps.logger.child({ function: entry.name, action: entry.action.kind });
-  try {
-    return await run(entry, deps, log, progress);
-  } catch (error) {
-    if (!isConcurrentChange(error)) return failed(entry, error, log, progress);
-    log.warn("changed concurrently; re-planning once", { error: describeError(error) });
-    progress.replanned = true;
-    let fresh: PlanEntry;
-    try {
-      fresh = await deps.replan(entry.key);
-    } catch (replanError) {
-      return failed(
-        entry,
-        new StepFailure(`re-plan after a concurrent change failed: ${describeError(replanError)}`),
-        log,
-        progress,
-      );
-    }
-    try {
-      return await run(fresh, deps, log.child({ action: fresh.action.kind, replanned: true }), progress);
-    } catch (second) {
-      const message = isConcurrentChange(second)
-        ? `"${entry.name}" was changed by someone else while this run applied it, twice in a row; re-run once the other deployment has finished (${describeError(second)})`
-        : describeError(second);
-      return failed(fresh, new StepFailure(message), log, progress);
-    }
-  }
+  return replanOnce(
+    entry,
+    {
+      name: entry.name,
+      log,
+      replan: (stale) => deps.replan(stale.key),
+      replannedLog: (fresh) => ({ action: fresh.action.kind }),
+      onReplan: () => {
+        progress.replanned = true;
+      },
+    },
+    (current, currentLog) => run(current, deps, currentLog, progress),
+    (current, error) => failed(current, error, log, progress),
+  );
 }
 
 function failed(entry: PlanEntry, error: unknown, log: Logger, progress: Progress): FunctionResult {

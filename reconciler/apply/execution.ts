@@ -6,10 +6,11 @@ import type { Downloader } from "../aws/download.ts";
 import type { LambdaWriter } from "../aws/lambda.ts";
 import { realSleep, type Sleep, UPDATE_IN_PROGRESS, withRetry } from "../aws/retry.ts";
 import { errorName } from "../core/errors.ts";
-import type { WaitOptions } from "../aws/wait.ts";
-import { LambdaGitopsError, toError } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
+import { DEFAULT_WAIT, type WaitOptions, waitForUpdate } from "../aws/wait.ts";
+import { describeError, LambdaGitopsError, toError } from "../core/errors.ts";
+import type { LogFields, Logger } from "../core/log.ts";
 import type { SourceAccount } from "../observe/observe.ts";
+import { isPublishedVersion } from "../observe/state.ts";
 import type { RolloutRunDeps } from "./rollout.ts";
 import type { TransferBudget } from "./transfer-budget.ts";
 
@@ -48,8 +49,11 @@ export function isConcurrentChange(error: unknown): boolean {
   return name === "InvalidParameterValueException" && /CodeSHA256/i.test(toError(error).message);
 }
 
+/** What a write needs beyond the call itself (the stage steps' and `publish`'s dependencies both fit). */
+export type WriteDeps = Pick<StepDeps, "target" | "sleep" | "wait">;
+
 /** One write, retried while an update is in progress or the account is throttled. */
-export const retry = <T>(deps: StepDeps, log: Logger, step: string, call: () => Promise<T>) =>
+export const retry = <T>(deps: Pick<StepDeps, "sleep">, log: Logger, step: string, call: () => Promise<T>) =>
   withRetry(UPDATE_IN_PROGRESS, call, {
     sleep: deps.sleep ?? realSleep,
     onRetry: (attempt, error, delayMs) =>
@@ -63,7 +67,11 @@ export const retry = <T>(deps: StepDeps, log: Logger, step: string, call: () => 
   });
 
 /** CreateAlias answers 409 when the alias exists: that is not "update in progress", so only throttles are retried. */
-export function retryThrottledCreate<T>(deps: StepDeps, log: Logger, call: () => Promise<T>): Promise<T> {
+export function retryThrottledCreate<T>(
+  deps: Pick<StepDeps, "sleep">,
+  log: Logger,
+  call: () => Promise<T>,
+): Promise<T> {
   return withRetry(
     { ...UPDATE_IN_PROGRESS, retryable: (e) => errorName(e) === "TooManyRequestsException" },
     call,
@@ -73,4 +81,107 @@ export function retryThrottledCreate<T>(deps: StepDeps, log: Logger, call: () =>
         log.warn("retrying", { step: "CreateAlias", attempt, error: errorName(error) }),
     },
   );
+}
+
+/**
+ * PublishVersion guarded by the CodeSha256 of the code meant and the RevisionId of $LATEST; the
+ * answer must be a published version with that code (waited for while Pending). Used by the stage
+ * step and by `publish`.
+ */
+export async function publishChecked(
+  name: string,
+  input: { codeSha256: string; revisionId: string; description: string },
+  deps: WriteDeps,
+  log: Logger,
+): Promise<string> {
+  const published = await retry(deps, log, "PublishVersion", () => deps.target.publishVersion(name, input));
+  if (published.codeSha256 !== input.codeSha256 || !isPublishedVersion(published.functionVersion)) {
+    throw new StepFailure(
+      `published version ${published.functionVersion} has CodeSha256 ${published.codeSha256}, expected ${input.codeSha256}`,
+    );
+  }
+  if (published.state === "Pending")
+    await waitForUpdate(deps.target, name, published.functionVersion, deps.wait ?? DEFAULT_WAIT);
+  return published.functionVersion;
+}
+
+/**
+ * Create the version alias of `version`; if it appeared meanwhile, accept it only when the version
+ * behind it serves the same code (semantic versions are immutable).
+ */
+export async function createVersionAlias(
+  name: string,
+  target: { version: string; alias: string; functionVersion: string; codeSha256: string },
+  deps: WriteDeps,
+  log: Logger,
+): Promise<{ functionVersion: string; reused: boolean }> {
+  const { alias, version, functionVersion, codeSha256 } = target;
+  try {
+    await retryThrottledCreate(deps, log, () =>
+      deps.target.createAlias(name, alias, {
+        functionVersion,
+        weights: {},
+        description: `lambda-gitops: semantic version ${version}`,
+      }),
+    );
+    return { functionVersion, reused: false };
+  } catch (error) {
+    if (errorName(error) !== "ResourceConflictException") throw error;
+  }
+  const existing = await deps.target.getAlias(name, alias);
+  if (!existing) throw new ConcurrentChange(`version alias "${alias}" conflicted but cannot be read`);
+  const behind = await deps.target.getFunction(name, existing.functionVersion);
+  if (behind?.codeSha256 !== codeSha256) {
+    throw new StepFailure(
+      `version alias "${alias}" already exists here and points at version ${existing.functionVersion} with different code (${behind?.codeSha256 ?? "unknown"}, not ${codeSha256}); semantic versions are immutable, so it is not used`,
+    );
+  }
+  log.info("version alias already existed with the same code; using it", {
+    functionVersion: existing.functionVersion,
+  });
+  return { functionVersion: existing.functionVersion, reused: true };
+}
+
+/**
+ * Runs one function's work; on a concurrent change, re-observes and re-plans once and runs the
+ * fresh entry; a second concurrent change (or any other error) becomes `failed(entry, error)`.
+ */
+export async function replanOnce<E, R>(
+  entry: E,
+  options: {
+    name: string;
+    log: Logger;
+    replan: (entry: E) => Promise<E>;
+    /** Fields for the log of the re-planned run. */
+    replannedLog?: (fresh: E) => LogFields;
+    onReplan?: () => void;
+  },
+  run: (entry: E, log: Logger) => Promise<R>,
+  failed: (entry: E, error: unknown) => R,
+): Promise<R> {
+  const { log } = options;
+  try {
+    return await run(entry, log);
+  } catch (error) {
+    if (!isConcurrentChange(error)) return failed(entry, error);
+    log.warn("changed concurrently; re-planning once", { error: describeError(error) });
+    options.onReplan?.();
+    let fresh: E;
+    try {
+      fresh = await options.replan(entry);
+    } catch (replanError) {
+      return failed(
+        entry,
+        new StepFailure(`re-plan after a concurrent change failed: ${describeError(replanError)}`),
+      );
+    }
+    try {
+      return await run(fresh, log.child({ ...options.replannedLog?.(fresh), replanned: true }));
+    } catch (second) {
+      const message = isConcurrentChange(second)
+        ? `"${options.name}" was changed by someone else while this run applied it, twice in a row; re-run once the other deployment has finished (${describeError(second)})`
+        : describeError(second);
+      return failed(fresh, new StepFailure(message));
+    }
+  }
 }

@@ -4,15 +4,15 @@
  * (skipped when it already has the code: crash recovery), publish guarded by CodeSha256 and
  * RevisionId, create the version alias (an existing one is accepted only with the same code).
  */
-import { errorName } from "../core/errors.ts";
 import { DEFAULT_WAIT, waitForUpdate } from "../aws/wait.ts";
 import type { Logger } from "../core/log.ts";
-import { type FunctionState, isPublishedVersion } from "../observe/state.ts";
+import type { FunctionState } from "../observe/state.ts";
 import type { LatestGuard, StageStep } from "../plan/steps.ts";
 import {
   ConcurrentChange,
+  createVersionAlias,
+  publishChecked,
   retry,
-  retryThrottledCreate,
   StepFailure,
   type StepDeps,
 } from "./execution.ts";
@@ -86,19 +86,20 @@ export async function stage(
       0,
       256,
     );
-  const revisionId = state.revisionId;
-  const published = await retry(deps, log, "PublishVersion", () =>
-    target.publishVersion(name, { codeSha256: src.codeSha256, revisionId, description }),
+  const functionVersion = await publishChecked(
+    name,
+    { codeSha256: src.codeSha256, revisionId: state.revisionId, description },
+    deps,
+    log,
   );
-  if (published.codeSha256 !== src.codeSha256 || !isPublishedVersion(published.functionVersion)) {
-    throw new StepFailure(
-      `published version ${published.functionVersion} has CodeSha256 ${published.codeSha256}, expected ${src.codeSha256}`,
-    );
-  }
-  if (published.state === "Pending") await waitForUpdate(target, name, published.functionVersion, wait);
-  log.info("version published", { version: step.version, functionVersion: published.functionVersion });
+  log.info("version published", { version: step.version, functionVersion });
 
-  const aliased = await createVersionAlias(name, step, published.functionVersion, src.codeSha256, deps, log);
+  const aliased = await createVersionAlias(
+    name,
+    { version: step.version, alias: step.alias, functionVersion, codeSha256: src.codeSha256 },
+    deps,
+    log,
+  );
   // $LATEST changed (new RevisionId): a second stage step of this function must read it again.
   const fresh = await target.getFunction(name);
   if (!fresh) throw new StepFailure(`${name} disappeared during the promotion`);
@@ -123,40 +124,4 @@ async function fetchCode(
     return { s3: await deps.stager.stage(name, src.codeSha256, downloaded.bytes) };
   }
   return { zipFile: downloaded.bytes };
-}
-
-/** Create the version alias; if it appeared meanwhile, accept it only when it serves the same code. */
-async function createVersionAlias(
-  name: string,
-  step: StageStep,
-  functionVersion: string,
-  codeSha256: string,
-  deps: StepDeps,
-  log: Logger,
-): Promise<{ functionVersion: string; reused: boolean }> {
-  const { target } = deps;
-  try {
-    await retryThrottledCreate(deps, log, () =>
-      target.createAlias(name, step.alias, {
-        functionVersion,
-        weights: {},
-        description: `lambda-gitops: semantic version ${step.version}`,
-      }),
-    );
-    return { functionVersion, reused: false };
-  } catch (error) {
-    if (errorName(error) !== "ResourceConflictException") throw error;
-  }
-  const existing = await target.getAlias(name, step.alias);
-  if (!existing) throw new ConcurrentChange(`version alias "${step.alias}" conflicted but cannot be read`);
-  const behind = await target.getFunction(name, existing.functionVersion);
-  if (behind?.codeSha256 !== codeSha256) {
-    throw new StepFailure(
-      `version alias "${step.alias}" already exists here and points at version ${existing.functionVersion} with different code (${behind?.codeSha256 ?? "unknown"}); refusing to repoint LIVE to it`,
-    );
-  }
-  log.info("version alias already existed with the same code; using it", {
-    functionVersion: existing.functionVersion,
-  });
-  return { functionVersion: existing.functionVersion, reused: true };
 }

@@ -31,6 +31,8 @@ export type CodeUpdate = ({ zipFile: Uint8Array } | { s3: { bucket: string; key:
 export interface ConfigUpdate {
   runtime: string | undefined;
   handler: string | undefined;
+  /** Layer version ARNs; undefined leaves the layers as they are, [] removes them. */
+  layers?: string[];
   revisionId: string;
 }
 
@@ -137,6 +139,7 @@ export function toFunctionState(config: FunctionConfiguration, codeLocation?: st
     lastUpdateStatus: config.LastUpdateStatus,
     lastUpdateStatusReason: config.LastUpdateStatusReason,
     codeLocation,
+    layers: (config.Layers ?? []).map((layer) => layer.Arn ?? ""),
   };
 }
 
@@ -193,6 +196,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
               FunctionName: functionName,
               Runtime: update.runtime as Runtime | undefined,
               Handler: update.handler,
+              ...(update.layers === undefined ? {} : { Layers: update.layers }),
               RevisionId: update.revisionId,
             }),
           ),

@@ -16,6 +16,7 @@ import { type JobParameters, validateParameters } from "../input/parameters.ts";
 import { hasChanges, type Plan } from "../plan/plan.ts";
 import { applyDefinition, makePlan } from "../apply/reconcile.ts";
 import { describeEvent } from "../report/rollout.ts";
+import { runPublish } from "./commands/publish.ts";
 import { applyToJson, planToJson, renderApplyTable, renderPlanMarkdown, renderPlanTable } from "../report/report.ts";
 
 export const EXIT_OK = 0;
@@ -37,6 +38,7 @@ Commands:
   validate [FILE]   check the definition file and the prefix policy offline
   plan [FILE]       show what apply would do (read-only)
   apply [FILE]      make LIVE match the definition file
+  publish ...       publish a build (zip or S3) as a version here (see publish --help)
 
 FILE defaults to lambdas.json (YAML: lambdas.yaml / lambdas.yml).
 
@@ -77,6 +79,7 @@ const OPTIONS = {
 type Format = "table" | "json" | "markdown";
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  if (argv[0] === "publish") return runPublish(argv.slice(1), io);
   let parsed: ReturnType<
     typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; args: string[] }>
   >;

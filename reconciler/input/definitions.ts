@@ -61,6 +61,7 @@ export type ParseResult =
   | { ok: true; definition: Definition }
   | { ok: false; problems: Problem[]; named: NamedEntry[] };
 
+/** .yaml / .yml is YAML; anything else must be strict JSON. */
 export function definitionFormat(file: string): "json" | "yaml" {
   return /\.ya?ml$/i.test(file) ? "yaml" : "json";
 }
@@ -176,7 +177,8 @@ function describeValue(value: unknown): string {
   }
 }
 
-function unknownKeyMessage(key: string, allowed: readonly string[]): string {
+/** "unknown key X: did you mean Y?" (or the allowed keys): shared by every positioned input file. */
+export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
   const suggestion = closestKey(key, allowed);
   if (suggestion !== undefined)
     return `unknown key ${quoteValue(key)}: did you mean ${JSON.stringify(suggestion)}?`;

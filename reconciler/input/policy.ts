@@ -16,6 +16,8 @@ export function isAllowed(name: string, allowedPrefixes: readonly string[]): boo
 export function checkPolicy(
   definition: { file: string; functions: readonly NamedEntry[] },
   allowedPrefixes: readonly string[],
+  /** The field that names the function, for an entry's index (publish manifests differ). */
+  pathOf: (index: number) => string = (index) => `lambdas[${index}].name`,
 ): Problem[] {
   const allowed = allowedPrefixes.map((p) => `"${p}"`).join(", ");
   return definition.functions
@@ -24,7 +26,7 @@ export function checkPolicy(
       file: definition.file,
       line: fn.at.line,
       column: fn.at.column,
-      path: `lambdas[${fn.index}].name`,
+      path: pathOf(fn.index),
       message:
         allowedPrefixes.length === 0
           ? `function "${fn.name}" is refused: no prefixes are allowed`

@@ -30,6 +30,8 @@ export interface FunctionState {
   lastUpdateStatusReason: string | undefined;
   /** Presigned download URL, valid 10 minutes. Never log or store it. */
   codeLocation: string | undefined;
+  /** Layer version ARNs, in order (read by `publish`; absent in hand-built states). */
+  layers?: string[];
 }
 
 /**

@@ -41,3 +41,8 @@ export function fnState(overrides: Partial<FunctionState> = {}): FunctionState {
     ...overrides,
   };
 }
+
+/** An error as the AWS SDK throws it: the service's error name and the HTTP status. */
+export function awsError(name: string, message = name, status = 400): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+}

@@ -16,15 +16,11 @@ import { type ApplyDeps, applyFunction, applyPlan, fails } from "../../../reconc
 import { decodeMarker, encodeMarker } from "../../../reconciler/plan/marker.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
 import { type PlanEntry, planFunction, stepsOf } from "../../../reconciler/plan/plan.ts";
-import { alias, fnState, spec } from "../../support/fixtures.ts";
+import { alias, awsError, fnState, spec } from "../../support/fixtures.ts";
 
 const NAME = "team-a-orders";
 const SRC_SHA = "c3JjLXNoYQ==";
 const BYTES = new Uint8Array([80, 75, 5, 6]);
-
-function awsError(name: string, message = name, status = 400) {
-  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
-}
 
 const SCOPE = { account: "target", region: "us-east-1" };
 

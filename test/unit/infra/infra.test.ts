@@ -39,10 +39,26 @@ const RECONCILER_ROLE_ARNS = [
   "arn:aws:iam::333333333333:role/other-reconciler",
 ];
 
-type TemplateName = "reconciler" | "source-role" | "pipeline" | "pr-plan";
+/** The commit-to-production pipeline lives in the lowest account (staging = SOURCE_ACCOUNT). */
+const PIPELINE_ACCOUNT = SOURCE_ACCOUNT;
+const PRODUCTION_ACTION_ROLE = `arn:aws:iam::${TARGET_ACCOUNT}:role/lambda-gitops-pipeline-action`;
+const PIPELINE_ROLE_ARN = `arn:aws:iam::${PIPELINE_ACCOUNT}:role/lambda-gitops-full-pipeline`;
+const ARTIFACT_KEY_ARN = `arn:aws:kms:${REGION}:${PIPELINE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const CONNECTION_ARN = `arn:aws:codeconnections:${REGION}:${PIPELINE_ACCOUNT}:connection/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee`;
+
+type TemplateName =
+  | "reconciler"
+  | "source-role"
+  | "pipeline"
+  | "pr-plan"
+  | "pipeline-full"
+  | "pipeline-production-role"
+  | "github-oidc";
 
 interface Sample {
   accountId: string;
+  /** Other accounts the template may name in ARNs (a cross-account resource it is granted), if any. */
+  otherAccounts?: string[];
   /** Parameters every variant gets (required ones have no Default). */
   base: Record<string, ParameterValue>;
   /** Extra parameter sets, each merged over base, to exercise every condition branch. */
@@ -106,7 +122,43 @@ const SAMPLES: Record<TemplateName, Sample> = {
       },
     ],
   },
+  "pipeline-full": {
+    accountId: PIPELINE_ACCOUNT,
+    base: {
+      AllowedPrefixes: PREFIXES.join(","),
+      CliBucket: "deploy-artifacts-222222222222",
+      CliKey: "lambda-gitops/0.1.0/cli.mjs",
+      ProductionAccountId: TARGET_ACCOUNT,
+      SourceRoleArn: SOURCE_ROLE_ARN,
+    },
+    variants: [
+      { RepositoryName: "orders-service" },
+      { SourceProvider: "CodeConnections", ConnectionArn: CONNECTION_ARN, FullRepositoryId: "acme/orders-service" },
+    ],
+  },
+  "pipeline-production-role": {
+    accountId: TARGET_ACCOUNT,
+    otherAccounts: [PIPELINE_ACCOUNT],
+    base: {
+      PipelineRoleArn: PIPELINE_ROLE_ARN,
+      ArtifactBucketName: `lambda-gitops-full-artifacts-${PIPELINE_ACCOUNT}`,
+      ArtifactKeyArn: ARTIFACT_KEY_ARN,
+    },
+    variants: [{}, { RoleName: "team-a-pipeline-action", ReconcilerFunctionName: "team-a-reconciler" }],
+  },
+  "github-oidc": {
+    accountId: TARGET_ACCOUNT,
+    base: {
+      GitHubRepository: "acme/lambda-definitions",
+      AllowedPrefixes: PREFIXES.join(","),
+      SourceRoleArn: SOURCE_ROLE_ARN,
+      CliBucket: "deploy-artifacts-111111111111",
+      CliKey: "lambda-gitops/0.1.0/cli.mjs",
+    },
+    variants: [{}, { CreateProvider: "false" }],
+  },
 };
+
 
 /**
  * The only statements allowed to use `Resource: "*"`, per template, each with why.
@@ -127,6 +179,19 @@ const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason:
     },
   ],
   "pr-plan": [],
+  "pipeline-full": [
+    {
+      actions: ["lambda:ListFunctions"],
+      reason: "the CodePipeline Lambda Invoke action needs ListFunctions, which supports only '*'",
+    },
+  ],
+  "pipeline-production-role": [
+    {
+      actions: ["lambda:ListFunctions"],
+      reason: "the cross-account Lambda Invoke action needs ListFunctions, which supports only '*'",
+    },
+  ],
+  "github-oidc": [],
 };
 
 const RECONCILER_LAMBDA_ACTIONS = [
@@ -468,7 +533,15 @@ describe("infra: CloudFormation loader and evaluator (test/support/cfn.ts)", () 
   });
 });
 
-for (const name of ["reconciler", "source-role", "pipeline", "pr-plan"] as const) {
+for (const name of [
+  "reconciler",
+  "source-role",
+  "pipeline",
+  "pr-plan",
+  "pipeline-full",
+  "pipeline-production-role",
+  "github-oidc",
+] as const) {
   describe(`infra/${name}.yaml: structure`, () => {
     it("parses, with format version and a Description", () => {
       const t = template(name);
@@ -607,7 +680,10 @@ for (const name of ["reconciler", "source-role", "pipeline", "pr-plan"] as const
             expect(partition, `${label} ${arn}`).to.equal("aws");
             if (service === "s3" || service === "iam") continue; // global ARNs; iam names its own account
             expect(region, `${label} ${arn}`).to.equal(REGION);
-            expect(account, `${label} ${arn}`).to.equal(SAMPLES[name].accountId);
+            expect(account, `${label} ${arn}`).to.be.oneOf([
+              SAMPLES[name].accountId,
+              ...(SAMPLES[name].otherAccounts ?? []),
+            ]);
           }
         }
       });
@@ -1169,5 +1245,206 @@ describe("infra: the UserParameters evaluator is honest", () => {
     expect(() => JSON.parse(String(evaluate(configuration, ctx)))).to.throw();
     expect(() => stack("pipeline", { LiveAlias: 'LI"VE' })).to.throw(/LiveAlias/);
     expect(() => stack("pipeline", { LiveAlias: "123" })).to.throw(/LiveAlias/);
+  });
+});
+
+describe("infra/pipeline-full.yaml (commit to production)", () => {
+  const CODECOMMIT = SAMPLES["pipeline-full"].variants[0]!;
+  const CONNECTION = SAMPLES["pipeline-full"].variants[1]!;
+
+  function stages(variant: Record<string, ParameterValue>): JsonObject[] {
+    const { template: t, ctx } = stack("pipeline-full", variant);
+    const pipeline = evaluateJson(t.Resources.Pipeline!, ctx) as JsonObject;
+    return (pipeline.Properties as JsonObject).Stages as JsonObject[];
+  }
+  const onlyAction = (stage: JsonObject) => (stage.Actions as JsonObject[])[0]!;
+
+  it("runs source, build (test + publish), staging, a manual approval, then production, in that order", () => {
+    const list = stages(CODECOMMIT);
+    expect(list.map((s) => s.Name)).to.deep.equal([
+      "Source",
+      "Build",
+      "ReconcileStaging",
+      "ApproveProduction",
+      "ReconcileProduction",
+    ]);
+    expect(onlyAction(list[1]!).ActionTypeId).to.deep.include({ Category: "Build", Provider: "CodeBuild" });
+    expect(onlyAction(list[3]!).ActionTypeId).to.deep.include({ Category: "Approval", Provider: "Manual" });
+    for (const stage of [list[2]!, list[4]!]) {
+      expect(onlyAction(stage).ActionTypeId).to.deep.include({ Category: "Invoke", Provider: "Lambda" });
+      expect(onlyAction(stage).InputArtifacts).to.deep.equal([{ Name: "Source" }]);
+    }
+  });
+
+  it("reconciles staging here without a source role, and production through the production action role", () => {
+    const list = stages(CODECOMMIT);
+    const staging = onlyAction(list[2]!);
+    expect(staging).to.not.have.property("RoleArn");
+    const stagingParameters = parseUserParameters(String((staging.Configuration as JsonObject).UserParameters));
+    expect(stagingParameters.ok && stagingParameters.parameters).to.deep.include({
+      allowedPrefixes: PREFIXES,
+      definitionFile: "environments/staging/lambdas.json",
+    });
+    expect(stagingParameters.ok && stagingParameters.parameters).to.not.have.property("sourceRoleArn");
+    const production = onlyAction(list[4]!);
+    expect(production.RoleArn).to.equal(PRODUCTION_ACTION_ROLE);
+    const productionParameters = parseUserParameters(
+      String((production.Configuration as JsonObject).UserParameters),
+    );
+    expect(productionParameters.ok && productionParameters.parameters).to.deep.include({
+      allowedPrefixes: PREFIXES,
+      definitionFile: "environments/production/lambdas.json",
+      sourceRoleArn: SOURCE_ROLE_ARN,
+    });
+  });
+
+  it("sources from CodeCommit (started by EventBridge) or from a CodeConnections connection (detects changes itself)", () => {
+    expect(onlyAction(stages(CODECOMMIT)[0]!)).to.deep.include({
+      ActionTypeId: { Category: "Source", Owner: "AWS", Provider: "CodeCommit", Version: "1" },
+      Configuration: { RepositoryName: "orders-service", BranchName: "main", PollForSourceChanges: false },
+    });
+    expect(onlyAction(stages(CONNECTION)[0]!)).to.deep.include({
+      ActionTypeId: { Category: "Source", Owner: "AWS", Provider: "CodeStarSourceConnection", Version: "1" },
+      Configuration: {
+        ConnectionArn: CONNECTION_ARN,
+        FullRepositoryId: "acme/orders-service",
+        BranchName: "main",
+        DetectChanges: true,
+      },
+    });
+    expect(stack("pipeline-full", CODECOMMIT).ctx.conditions.UseCodeCommit).to.equal(true);
+    expect(stack("pipeline-full", CONNECTION).ctx.conditions.UseCodeCommit).to.equal(false);
+    const { template: t, ctx } = stack("pipeline-full", CONNECTION);
+    const role = policyStatements(t, ctx).filter((s) => s.resource.startsWith("PipelineRole/"));
+    const use = role.find((s) => s.actions.includes("codeconnections:UseConnection"));
+    expect(use?.resources).to.deep.equal([CONNECTION_ARN]);
+    expect(role.some((s) => s.actions.some((a) => a.startsWith("codecommit:")))).to.equal(false);
+  });
+
+  it("lets the build publish (and only publish) into this account, on the prefix functions only", () => {
+    const { template: t, ctx } = stack("pipeline-full", CODECOMMIT);
+    const statements = policyStatements(t, ctx).filter((s) => s.kind === "identity");
+    const lambda = statements.filter((s) => s.actions.some((a) => a.startsWith("lambda:")) && s.resource.startsWith("PublishPolicy"));
+    expect(lambda).to.have.length(PREFIXES.length);
+    for (const s of lambda) {
+      expect(sorted(s.actions)).to.deep.equal(
+        sorted([
+          "lambda:GetFunction",
+          "lambda:GetAlias",
+          "lambda:UpdateFunctionCode",
+          "lambda:UpdateFunctionConfiguration",
+          "lambda:PublishVersion",
+          "lambda:CreateAlias",
+        ]),
+      );
+    }
+    expect(sorted(lambda.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(PIPELINE_ACCOUNT)));
+    // The build can never move LIVE (no UpdateAlias) nor invoke anything.
+    const buildActions = statements
+      .filter((s) => s.resource.startsWith("BuildRole/") || s.resource.startsWith("PublishPolicy"))
+      .flatMap((s) => s.actions);
+    expect(buildActions).to.not.include.members(["lambda:UpdateAlias", "lambda:InvokeFunction"]);
+  });
+
+  it("encrypts artifacts with its own KMS key, shared with exactly the production action role", () => {
+    const { template: t, ctx } = stack("pipeline-full", CODECOMMIT);
+    const key = (evaluateJson(t.Resources.ArtifactKey!, ctx) as JsonObject).Properties as JsonObject;
+    const keyStatements = (key.KeyPolicy as JsonObject).Statement as JsonObject[];
+    const production = keyStatements.find((s) => s.Sid === "ProductionActionRoleDecrypts")!;
+    expect(production.Action).to.deep.equal(["kms:Decrypt", "kms:DescribeKey"]);
+    expect(production.Condition).to.deep.equal({ ArnEquals: { "aws:PrincipalArn": PRODUCTION_ACTION_ROLE } });
+    const bucketPolicy = policyStatements(t, ctx).filter((s) => s.kind === "resource-policy");
+    const read = bucketPolicy.find((s) => s.effect === "Allow")!;
+    expect(read.actions).to.deep.equal(["s3:GetObject", "s3:GetObjectVersion"]);
+    expect(read.raw.Condition).to.deep.equal({ ArnEquals: { "aws:PrincipalArn": PRODUCTION_ACTION_ROLE } });
+    const pipeline = (evaluateJson(t.Resources.Pipeline!, ctx) as JsonObject).Properties as JsonObject;
+    expect((pipeline.ArtifactStore as JsonObject).EncryptionKey).to.deep.equal({ Id: "<ArtifactKey.Arn>", Type: "KMS" });
+  });
+});
+
+describe("infra/pipeline-production-role.yaml", () => {
+  it("is trusted by exactly the pipeline role, and may only invoke the reconciler and read the artifacts", () => {
+    everyVariant("pipeline-production-role", ({ template: t, ctx }, label) => {
+      const statements = policyStatements(t, ctx);
+      const trust = statements.filter((s) => s.kind === "trust");
+      expect(trust.map((s) => [s.actions, s.raw.Principal]), label).to.deep.equal([
+        [["sts:AssumeRole"], { AWS: PIPELINE_ROLE_ARN }],
+      ]);
+      const reconciler = String(ctx.parameters.ReconcilerFunctionName);
+      const byAction = new Map(
+        statements.filter((s) => s.kind === "identity").flatMap((s) => s.actions.map((a) => [a, s.resources])),
+      );
+      expect(Object.fromEntries(byAction), label).to.deep.equal({
+        "lambda:InvokeFunction": [`arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:${reconciler}`],
+        "lambda:ListFunctions": ["*"],
+        "s3:GetObject": [`arn:aws:s3:::lambda-gitops-full-artifacts-${PIPELINE_ACCOUNT}/*`],
+        "s3:GetObjectVersion": [`arn:aws:s3:::lambda-gitops-full-artifacts-${PIPELINE_ACCOUNT}/*`],
+        "kms:Decrypt": [ARTIFACT_KEY_ARN],
+        "kms:DescribeKey": [ARTIFACT_KEY_ARN],
+      });
+    });
+  });
+
+  it("rejects an account root or a wildcard as the trusted pipeline role", () => {
+    const t = template("pipeline-production-role");
+    const base = SAMPLES["pipeline-production-role"].base;
+    for (const bad of [`arn:aws:iam::${PIPELINE_ACCOUNT}:root`, "*", `arn:aws:iam::${PIPELINE_ACCOUNT}:role/*`]) {
+      expect(() => resolveParameters(t, { ...base, PipelineRoleArn: bad }), bad).to.throw();
+    }
+  });
+});
+
+describe("infra/github-oidc.yaml", () => {
+  const PROVIDER = `arn:aws:iam::${TARGET_ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
+
+  it("trusts only pull_request workflows of the one repository, through GitHub's OIDC provider", () => {
+    everyVariant("github-oidc", ({ template: t, ctx }, label) => {
+      const trust = policyStatements(t, ctx).filter((s) => s.kind === "trust");
+      expect(trust, label).to.have.length(1);
+      const [statement] = trust;
+      expect(statement!.actions).to.deep.equal(["sts:AssumeRoleWithWebIdentity"]);
+      const federated = (statement!.raw.Principal as JsonObject).Federated;
+      expect(federated, label).to.equal(ctx.conditions.MakeProvider ? "<GitHubProvider>" : PROVIDER);
+      expect(statement!.raw.Condition, label).to.deep.equal({
+        StringEquals: {
+          "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+          "token.actions.githubusercontent.com:sub": "repo:acme/lambda-definitions:pull_request",
+        },
+      });
+    });
+    const provider = stack("github-oidc");
+    expect(provider.ctx.conditions.MakeProvider).to.equal(true);
+    const props = (evaluateJson(provider.template.Resources.GitHubProvider!, provider.ctx) as JsonObject)
+      .Properties as JsonObject;
+    expect(props).to.deep.equal({
+      Url: "https://token.actions.githubusercontent.com",
+      ClientIdList: ["sts.amazonaws.com"],
+    });
+  });
+
+  it("rejects a repository pattern that would widen the trust", () => {
+    const t = template("github-oidc");
+    const base = SAMPLES["github-oidc"].base;
+    for (const bad of ["acme/*", "*", "acme", "acme/repo:ref:refs/heads/main"]) {
+      expect(() => resolveParameters(t, { ...base, GitHubRepository: bad }), bad).to.throw();
+    }
+  });
+
+  it("is read-only: Lambda read actions on the prefix functions, the source role, the CLI bundle", () => {
+    everyVariant("github-oidc", ({ template: t, ctx }, label) => {
+      const identity = policyStatements(t, ctx).filter((s) => s.kind === "identity");
+      const lambda = identity.filter((s) => s.actions.some((a) => a.startsWith("lambda:")));
+      for (const s of lambda) {
+        expect(sorted(s.actions), label).to.deep.equal(
+          sorted(["lambda:GetFunction", "lambda:GetAlias", "lambda:ListAliases", "lambda:GetFunctionConfiguration"]),
+        );
+      }
+      expect(sorted(lambda.flatMap((s) => s.resources))).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT)));
+      const others = identity.filter((s) => !lambda.includes(s)).map((s) => [s.actions, s.resources]);
+      expect(others, label).to.deep.equal([
+        [["sts:AssumeRole"], [SOURCE_ROLE_ARN]],
+        [["s3:GetObject"], ["arn:aws:s3:::deploy-artifacts-111111111111/lambda-gitops/0.1.0/cli.mjs"]],
+      ]);
+    });
   });
 });
