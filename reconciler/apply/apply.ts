@@ -16,7 +16,7 @@ import type { FunctionKey } from "../observe/state.ts";
 import { type Plan, type PlanEntry, stepsOf, takesNoStep } from "../plan/plan.ts";
 import { type AliasRouting, primaryFunctionVersion } from "../plan/routing.ts";
 import type { LatestGuard } from "../plan/steps.ts";
-import { replanOnce, StepFailure, type StepDeps } from "./execution.ts";
+import { HandOver, replanOnce, StepFailure, type StepDeps } from "./execution.ts";
 import { describeOutcome } from "../report/rollout.ts";
 import { route } from "./route.ts";
 import { rolloutFailed, rolloutStep } from "./rollout.ts";
@@ -24,7 +24,7 @@ import type { RolloutOutcome } from "./rollout-runner.ts";
 import { stage } from "./stage.ts";
 
 export type { Stager } from "./execution.ts";
-export { DIRECT_UPLOAD_LIMIT, STAGED_UPLOAD_LIMIT } from "./stage.ts";
+export { STAGED_UPLOAD_LIMIT } from "./stage.ts";
 
 /** `blocked`: the plan said the function cannot be reconciled (no call made); it fails the run like `failed`. */
 export type ApplyStatus = "unchanged" | "applied" | "failed" | "skipped" | "blocked";
@@ -129,8 +129,17 @@ export async function applyFunction(entry: PlanEntry, deps: ApplyDeps): Promise<
       },
     },
     (current, currentLog) => run(current, deps, currentLog, progress),
-    (current, error) => failed(current, error, log, progress),
+    (current, error) =>
+      error instanceof HandOver
+        ? handedOver(current, error, log, progress)
+        : failed(current, error, log, progress),
   );
+}
+
+/** Not enough time for the next step: skipped now, finished by the next round (continuation token). */
+function handedOver(entry: PlanEntry, error: HandOver, log: Logger, progress: Progress): FunctionResult {
+  log.warn("handed over to the next round", { reason: error.message });
+  return progress.result(entry, "skipped", error.message);
 }
 
 function failed(entry: PlanEntry, error: unknown, log: Logger, progress: Progress): FunctionResult {

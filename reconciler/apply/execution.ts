@@ -10,7 +10,7 @@ import { DEFAULT_WAIT, type WaitOptions, waitForUpdate } from "../aws/wait.ts";
 import { describeError, LambdaGitopsError, toError } from "../core/errors.ts";
 import type { LogFields, Logger } from "../core/log.ts";
 import type { SourceAccount } from "../observe/observe.ts";
-import { isPublishedVersion } from "../observe/state.ts";
+import { type FunctionState, isPublishedVersion } from "../observe/state.ts";
 import type { RolloutRunDeps } from "./rollout.ts";
 import type { TransferBudget } from "./transfer-budget.ts";
 
@@ -34,6 +34,28 @@ export interface StepDeps {
   transfer?: TransferBudget;
   /** How rollout steps run (clock, alarms, deadline, --no-wait); defaults: real clock, no alarms reader. */
   rollouts?: RolloutRunDeps;
+  /** Milliseconds left before the invocation must report (absent: no deadline, e.g. the CLI). */
+  timeLeftMs?: () => number;
+}
+
+/** Time a step needs before it starts: a wait for an update, a package download. */
+export const TIME_NEEDED_MS = { wait: 60_000, download: 120_000 } as const;
+
+/**
+ * The next step could not finish before the deadline: the function is handed over to the next
+ * round (continuation token) instead of being cut off mid-step. Safe because every step is
+ * idempotent and the next round re-observes (a run stopped half-way converges on re-run).
+ */
+export class HandOver extends LambdaGitopsError {}
+
+/** Throws HandOver when less than `neededMs` is left before the deadline. */
+export function ensureTime(deps: Pick<StepDeps, "timeLeftMs">, neededMs: number, what: string): void {
+  const left = deps.timeLeftMs?.();
+  if (left !== undefined && left < neededMs) {
+    throw new HandOver(
+      `handed over to the next round before ${what}: ${Math.max(0, Math.round(left / 1000))} s left, ${neededMs / 1000} s needed`,
+    );
+  }
 }
 
 /** Someone changed the function (or the source version) since it was observed. */
@@ -50,7 +72,7 @@ export function isConcurrentChange(error: unknown): boolean {
 }
 
 /** What a write needs beyond the call itself (the stage steps' and `publish`'s dependencies both fit). */
-export type WriteDeps = Pick<StepDeps, "target" | "sleep" | "wait">;
+export type WriteDeps = Pick<StepDeps, "target" | "sleep" | "wait" | "timeLeftMs">;
 
 /** One write, retried while an update is in progress or the account is throttled. */
 export const retry = <T>(deps: Pick<StepDeps, "sleep">, log: Logger, step: string, call: () => Promise<T>) =>
@@ -100,9 +122,21 @@ export async function publishChecked(
       `published version ${published.functionVersion} has CodeSha256 ${published.codeSha256}, expected ${input.codeSha256}`,
     );
   }
-  if (published.state === "Pending")
-    await waitForUpdate(deps.target, name, published.functionVersion, deps.wait ?? DEFAULT_WAIT);
+  // Active before LIVE may point at it: also a version PublishVersion handed back unchanged.
+  await untilActive(name, published, deps);
   return published.functionVersion;
+}
+
+/** A version may be pointed at only once Active: wait on Pending, fail on Failed. */
+export async function untilActive(name: string, version: FunctionState, deps: WriteDeps): Promise<FunctionState> {
+  if (version.state === "Failed") {
+    throw new StepFailure(
+      `version ${version.functionVersion} is Failed: ${version.lastUpdateStatusReason ?? "no reason given"}; LIVE is not moved to it`,
+    );
+  }
+  if (version.state === "Active" || version.state === undefined) return version;
+  ensureTime(deps, TIME_NEEDED_MS.wait, `waiting for version ${version.functionVersion} to become Active`);
+  return waitForUpdate(deps.target, name, version.functionVersion, deps.wait ?? DEFAULT_WAIT);
 }
 
 /**
@@ -136,6 +170,7 @@ export async function createVersionAlias(
       `version alias "${alias}" already exists here and points at version ${existing.functionVersion} with different code (${behind?.codeSha256 ?? "unknown"}, not ${codeSha256}); semantic versions are immutable, so it is not used`,
     );
   }
+  await untilActive(name, behind, deps);
   log.info("version alias already existed with the same code; using it", {
     functionVersion: existing.functionVersion,
   });
@@ -178,9 +213,8 @@ export async function replanOnce<E, R>(
     try {
       return await run(fresh, log.child({ ...options.replannedLog?.(fresh), replanned: true }));
     } catch (second) {
-      const message = isConcurrentChange(second)
-        ? `"${options.name}" was changed by someone else while this run applied it, twice in a row; re-run once the other deployment has finished (${describeError(second)})`
-        : describeError(second);
+      if (!isConcurrentChange(second)) return failed(fresh, second);
+      const message = `"${options.name}" was changed by someone else while this run applied it, twice in a row; re-run once the other deployment has finished (${describeError(second)})`;
       return failed(fresh, new StepFailure(message));
     }
   }

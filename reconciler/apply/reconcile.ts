@@ -77,6 +77,8 @@ export interface ReconcileOptions {
   logger: Logger;
   stager?: Stager;
   canStart?: () => boolean;
+  /** Milliseconds left before the invocation must report: waits and downloads hand over below their need. */
+  timeLeftMs?: () => number;
   sleep?: Sleep;
   wait?: WaitOptions;
   transfer?: TransferBudget;
@@ -116,6 +118,7 @@ export async function applyDefinition(
     replan,
     stager: options.stager,
     canStart: options.canStart,
+    timeLeftMs: options.timeLeftMs,
     logger: options.logger,
     sleep: options.sleep,
     wait: options.wait,

@@ -7,9 +7,13 @@
  */
 import { errorName } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
+import type { AliasState } from "../observe/state.ts";
+import { realSleep } from "../aws/retry.ts";
+import { DEFAULT_WAIT, pollDelay } from "../aws/wait.ts";
 import {
   type AliasRouting,
   describeRouting,
+  type Routing,
   primaryFunctionVersion,
   resolveRouting,
   routingOfAlias,
@@ -17,7 +21,15 @@ import {
   toAliasRouting,
 } from "../plan/routing.ts";
 import { routeDescription, type RouteStep } from "../plan/steps.ts";
-import { ConcurrentChange, retry, retryThrottledCreate, StepFailure, type StepDeps } from "./execution.ts";
+import {
+  ConcurrentChange,
+  ensureTime,
+  retry,
+  retryThrottledCreate,
+  StepFailure,
+  type StepDeps,
+  TIME_NEEDED_MS,
+} from "./execution.ts";
 
 export interface RouteOutcome {
   /** The routing LIVE has now, every version known. */
@@ -60,6 +72,12 @@ export async function route(
       throw error;
     }
   }
+  if (!sameRouting(routingOfAlias(written), to) && isTransientShift(written, routing, step)) {
+    // Provisioned concurrency: Lambda moves the alias gradually, reporting transient weights on
+    // the previous version; wait for them to clear instead of failing (and never "fix" them).
+    log.info("waiting for Lambda's transient routing weights to clear", { weights: JSON.stringify(written.weights) });
+    written = await untilShifted(name, step.alias, to, deps);
+  }
   if (!sameRouting(routingOfAlias(written), to)) {
     throw new StepFailure(
       `${step.alias} reads back as v${written.functionVersion} ${JSON.stringify(written.weights)}, expected v${routing.functionVersion} ${JSON.stringify(routing.weights)}`,
@@ -72,4 +90,37 @@ export async function route(
     toVersion: step.declared.version,
   });
   return { routing, description, changed: true };
+}
+
+/**
+ * The answer has the new primary and extra weights only on the version LIVE served before: the
+ * transient split Lambda reports while it shifts an alias with provisioned concurrency.
+ */
+function isTransientShift(written: AliasState, routing: AliasRouting, step: RouteStep): boolean {
+  const previous = step.from ? primaryFunctionVersion(step.from) : null;
+  if (previous === null || written.functionVersion !== routing.functionVersion) return false;
+  const extra = Object.keys(written.weights).filter((v) => !(v in routing.weights));
+  return extra.length > 0 && extra.every((v) => v === previous);
+}
+
+/** Polls the alias (GetAlias) until it has exactly `routing`, within the wait options and the time left. */
+async function untilShifted(name: string, alias: string, to: Routing, deps: StepDeps): Promise<AliasState> {
+  const options = deps.wait ?? DEFAULT_WAIT;
+  const sleep = options.sleep ?? deps.sleep ?? realSleep;
+  let waited = 0;
+  for (let poll = 1; waited < options.maxWaitTime * 1000; poll++) {
+    ensureTime(deps, TIME_NEEDED_MS.wait, `waiting for ${alias}'s transient routing weights to clear`);
+    const delay = pollDelay(poll, waited, options);
+    await sleep(delay);
+    waited += delay;
+    const now = await deps.target.getAlias(name, alias);
+    if (!now) throw new ConcurrentChange(`the ${alias} alias disappeared while Lambda shifted it`);
+    if (now.functionVersion !== primaryFunctionVersion(to)) {
+      throw new ConcurrentChange(`the ${alias} alias was moved to v${now.functionVersion} by someone else meanwhile`);
+    }
+    if (sameRouting(routingOfAlias(now), to)) return now;
+  }
+  throw new StepFailure(
+    `${alias} still carried transient routing weights after ${options.maxWaitTime} s (provisioned concurrency shifting); the next run waits again, it never rewrites them`,
+  );
 }

@@ -1,9 +1,15 @@
 /**
  * Executes a stage step: copy one version from the source account. Fresh GetFunction there (the
- * source alias must still serve the planned CodeSha256), download and verify, update $LATEST here
- * (skipped when it already has the code: crash recovery), publish guarded by CodeSha256 and
- * RevisionId, create the version alias (an existing one is accepted only with the same code).
+ * source alias must still serve the planned CodeSha256); runtime and handler first when they differ
+ * (UpdateFunctionConfiguration guarded by RevisionId, then wait: Lambda refuses code updates on a
+ * deprecated runtime, while the configuration can still move it to a supported one); then download
+ * and verify, update $LATEST here with the code and its architectures (skipped when it already has
+ * them: crash recovery), wait; publish guarded by CodeSha256 and RevisionId and wait until the
+ * version is Active (also when PublishVersion hands back an existing version); create the version
+ * alias (an existing one is accepted only with the same code, once Active).
  */
+import { downloadWithFreshLink } from "../aws/download.ts";
+import { fitsDirectUpload, MAX_DIRECT_ZIP_BYTES } from "../aws/request-size.ts";
 import { DEFAULT_WAIT, waitForUpdate } from "../aws/wait.ts";
 import type { Logger } from "../core/log.ts";
 import type { FunctionState } from "../observe/state.ts";
@@ -11,15 +17,15 @@ import type { LatestGuard, StageStep } from "../plan/steps.ts";
 import {
   ConcurrentChange,
   createVersionAlias,
+  ensureTime,
   publishChecked,
   retry,
   StepFailure,
   type StepDeps,
+  TIME_NEEDED_MS,
 } from "./execution.ts";
 import { transferWeight } from "./transfer-budget.ts";
 
-/** Direct upload (ZipFile) limit of UpdateFunctionCode; larger packages go through S3. */
-export const DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024;
 /** Lambda's unzipped limit bounds any zipped package too. */
 export const STAGED_UPLOAD_LIMIT = 250 * 1024 * 1024;
 
@@ -52,33 +58,36 @@ export async function stage(
     throw new StepFailure(`version ${step.version} is image-packaged in the source account`);
 
   let state: LatestGuard = latest;
-  const sameArchitecture = latest.architectures.join() === src.architectures.join();
-  if (latest.codeSha256 !== src.codeSha256 || !sameArchitecture) {
+  // Configuration first: on a deprecated runtime Lambda refuses the code, not the configuration.
+  if (state.runtime !== src.runtime || state.handler !== src.handler) {
+    const revisionId = state.revisionId;
+    await retry(deps, log, "UpdateFunctionConfiguration", () =>
+      target.updateFunctionConfiguration(name, { runtime: src.runtime, handler: src.handler, revisionId }),
+    );
+    log.info("runtime and handler updated before the code", { runtime: src.runtime, handler: src.handler });
+    ensureTime(deps, TIME_NEEDED_MS.wait, "waiting for the configuration update");
+    state = await waitForUpdate(target, name, undefined, wait);
+  }
+  const sameArchitecture = state.architectures.join() === src.architectures.join();
+  if (state.codeSha256 !== src.codeSha256 || !sameArchitecture) {
+    const revisionId = state.revisionId;
+    const fetchedAt = Date.now();
     // Download -> upload holds the package in memory: within the transfer budget.
     const transfer = async () => {
-      const code = await fetchCode(name, src, deps);
+      ensureTime(deps, TIME_NEEDED_MS.download, "downloading the code");
+      const code = await fetchCode(name, step, src, fetchedAt, deps, log);
       return retry(deps, log, "UpdateFunctionCode", () =>
-        target.updateFunctionCode(name, {
-          ...code,
-          architectures: src.architectures,
-          revisionId: latest.revisionId,
-        }),
+        target.updateFunctionCode(name, { ...code, architectures: src.architectures, revisionId }),
       );
     };
     const updated = deps.transfer
       ? await deps.transfer.run(transferWeight(src.codeSize), transfer)
       : await transfer();
     log.info("code updated", { version: step.version, codeSha256: updated.codeSha256 });
+    ensureTime(deps, TIME_NEEDED_MS.wait, "waiting for the code update");
     state = await waitForUpdate(target, name, undefined, wait);
   } else {
     log.info("code already on $LATEST; not uploading again", { version: step.version });
-  }
-  if (state.runtime !== src.runtime || state.handler !== src.handler) {
-    const revisionId = state.revisionId;
-    await retry(deps, log, "UpdateFunctionConfiguration", () =>
-      target.updateFunctionConfiguration(name, { runtime: src.runtime, handler: src.handler, revisionId }),
-    );
-    state = await waitForUpdate(target, name, undefined, wait);
   }
 
   const description =
@@ -106,21 +115,42 @@ export async function stage(
   return { ...aliased, latest: fresh };
 }
 
+/** A code link older than this when the transfer starts is fetched again (it is valid 10 minutes). */
+export const CODE_LINK_REUSE_MS = 60_000;
+
 async function fetchCode(
   name: string,
+  step: StageStep,
   src: FunctionState,
+  fetchedAt: number,
   deps: StepDeps,
+  log: Logger,
 ): Promise<{ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }> {
-  if (src.codeSize > DIRECT_UPLOAD_LIMIT && !deps.stager) {
+  // Lambda limits the request (the zip base64-encoded), not the zip's bytes (request-size.ts).
+  if (!fitsDirectUpload(src.codeSize) && !deps.stager) {
     throw new StepFailure(
-      `package is ${src.codeSize} bytes, over the ${DIRECT_UPLOAD_LIMIT}-byte direct upload limit; configure a stagingBucket to promote it through S3`,
+      `package is ${src.codeSize} bytes, over the direct upload limit (${MAX_DIRECT_ZIP_BYTES} bytes: UpdateFunctionCode's request carries it base64-encoded); configure a stagingBucket to promote it through S3`,
     );
   }
-  if (!src.codeLocation) throw new StepFailure("the source account returned no code location");
-  const maxBytes = deps.stager ? STAGED_UPLOAD_LIMIT : DIRECT_UPLOAD_LIMIT;
-  const downloaded = await deps.download(src.codeLocation, { codeSha256: src.codeSha256, maxBytes });
+  const maxBytes = deps.stager ? STAGED_UPLOAD_LIMIT : MAX_DIRECT_ZIP_BYTES;
+  // The link is fetched when the transfer starts (a queued transfer must not hold an old one) and
+  // once more on 403 (expired meanwhile); the source version must still serve the same code.
+  let first = Date.now() - fetchedAt < CODE_LINK_REUSE_MS ? src.codeLocation : undefined;
+  const fetchLink = async () => {
+    if (first !== undefined) {
+      const link = first;
+      first = undefined;
+      return link;
+    }
+    const fresh = await retry(deps, log, "source:GetFunction", () => deps.source!.reader.getFunction(name, step.alias));
+    if (!fresh || fresh.codeSha256 !== src.codeSha256) {
+      throw new ConcurrentChange(`version alias "${step.alias}" in the source account now points at different code`);
+    }
+    return fresh.codeLocation;
+  };
+  const downloaded = await downloadWithFreshLink(fetchLink, deps.download, { codeSha256: src.codeSha256, maxBytes });
   if (!downloaded.ok) throw new StepFailure(downloaded.message);
-  if (downloaded.bytes.byteLength > DIRECT_UPLOAD_LIMIT && deps.stager) {
+  if (!fitsDirectUpload(downloaded.bytes.byteLength) && deps.stager) {
     return { s3: await deps.stager.stage(name, src.codeSha256, downloaded.bytes) };
   }
   return { zipFile: downloaded.bytes };

@@ -7,13 +7,18 @@
  *   denied, throttling past the SDK's retries, KMS, unknown commit) is thrown as an AwsCallError,
  *   so it can never read as "the file is not there".
  * - `postComment`: the caller passes a deterministic `clientRequestToken`. Repeating an identical
- *   request returns the original comment (success, no second comment); reusing the token with
- *   different parameters is thrown as a CommentTokenConflictError. Every other error is thrown.
+ *   request returns the original comment (success, no second comment). CodeCommit's
+ *   IdempotencyParameterMismatchException means "the token is not valid: either not in a valid
+ *   format, or used in a previous request", so it is not proof of an earlier comment: the adapter
+ *   looks for a comment with that token on the revision (GetCommentsForPullRequest). Found: a
+ *   CommentTokenConflictError (already commented). Not found: an AwsCallError (a real failure).
+ *   Every other error is thrown.
  */
 import {
   CodeCommitClient,
   GetFileCommand,
   PostCommentForPullRequestCommand,
+  paginateGetCommentsForPullRequest,
 } from "@aws-sdk/client-codecommit";
 import { AwsCallError, errorName, LambdaGitopsError } from "../core/errors.ts";
 import { decodeUtf8 } from "../core/text.ts";
@@ -112,10 +117,40 @@ export function createCodeCommitAdapter(
         return { commentId: out.comment?.commentId ?? "" };
       } catch (error) {
         if (errorName(error) === "IdempotencyParameterMismatchException") {
-          throw new CommentTokenConflictError(request.clientRequestToken, error);
+          if (await commentWithToken(client, request)) {
+            throw new CommentTokenConflictError(request.clientRequestToken, error);
+          }
+          // Not an earlier comment of ours: the token itself was refused.
+          throw new AwsCallError(
+            "PostCommentForPullRequest (no comment with this clientRequestToken exists on the revision)",
+            error,
+          );
         }
         throw new AwsCallError("PostCommentForPullRequest", error);
       }
     },
   };
+}
+
+/** Is there a comment on this pull-request revision that was posted with the request's token? */
+async function commentWithToken(client: CodeCommitClient, request: CommentRequest): Promise<boolean> {
+  try {
+    const pages = paginateGetCommentsForPullRequest(
+      { client },
+      {
+        pullRequestId: request.pullRequestId,
+        repositoryName: request.repositoryName,
+        beforeCommitId: request.beforeCommitId,
+        afterCommitId: request.afterCommitId,
+      },
+    );
+    for await (const page of pages) {
+      for (const thread of page.commentsForPullRequestData ?? []) {
+        if ((thread.comments ?? []).some((c) => c.clientRequestToken === request.clientRequestToken)) return true;
+      }
+    }
+    return false;
+  } catch (error) {
+    throw new AwsCallError("GetCommentsForPullRequest", error);
+  }
 }

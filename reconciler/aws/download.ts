@@ -6,7 +6,13 @@
 import { createHash } from "node:crypto";
 import { errorName } from "../core/errors.ts";
 
-export type DownloadResult = { ok: true; bytes: Uint8Array } | { ok: false; message: string };
+/**
+ * A failed download says why: `httpStatus` when the server answered with an error status (a 403
+ * from a presigned `Code.Location` usually means the 10-minute link expired: fetch a new one).
+ */
+export type DownloadResult =
+  | { ok: true; bytes: Uint8Array }
+  | { ok: false; message: string; httpStatus?: number };
 
 export type Downloader = (
   url: string,
@@ -25,7 +31,7 @@ export const downloadPackage: Downloader = async (url, expected) => {
     return { ok: false, message: `code download failed: ${errorName(error)}` };
   }
   if (!response.ok || !response.body)
-    return { ok: false, message: `code download failed: HTTP ${response.status}` };
+    return { ok: false, message: `code download failed: HTTP ${response.status}`, httpStatus: response.status };
   const declared = Number(response.headers.get("content-length") ?? "0");
   if (declared > expected.maxBytes) {
     await response.body.cancel();
@@ -59,3 +65,25 @@ export const downloadPackage: Downloader = async (url, expected) => {
   }
   return { ok: true, bytes: Buffer.concat(chunks) };
 };
+
+/**
+ * Downloads from a link fetched when the transfer actually starts (`fetchLink`, e.g. a fresh
+ * GetFunction: a link read earlier and queued behind other transfers may have expired), and fetches
+ * a new link once when the download answers 403 (the 10-minute link expired meanwhile).
+ */
+export async function downloadWithFreshLink(
+  fetchLink: () => Promise<string | undefined>,
+  download: Downloader,
+  expected: { codeSha256: string; maxBytes: number },
+): Promise<DownloadResult> {
+  for (let attempt = 1; ; attempt++) {
+    const url = await fetchLink();
+    if (url === undefined) return { ok: false, message: "the source version has no code location to download" };
+    const result = await download(url, expected);
+    if (result.ok || result.httpStatus !== 403 || attempt >= 2) {
+      return !result.ok && result.httpStatus === 403
+        ? { ...result, message: `${result.message} (also with a freshly fetched code link)` }
+        : result;
+    }
+  }
+}

@@ -9,6 +9,8 @@ import {
   CreateAliasCommand,
   type FunctionConfiguration,
   GetAliasCommand,
+  GetCodeSigningConfigCommand,
+  GetFunctionCodeSigningConfigCommand,
   GetFunctionCommand,
   InvokeCommand,
   type LambdaClient,
@@ -20,7 +22,7 @@ import {
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
 import { AwsCallError, errorName } from "../core/errors.ts";
-import type { AliasState, FunctionState } from "../observe/state.ts";
+import type { AliasState, CodeSigning, FunctionState } from "../observe/state.ts";
 
 /** New code for $LATEST: the bytes themselves (up to 50 MB) or an object staged in S3. */
 export type CodeUpdate = ({ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }) & {
@@ -49,6 +51,12 @@ export interface LambdaReader {
   /** undefined when the function (or the qualifier) does not exist. */
   getFunction(functionName: string, qualifier?: string): Promise<FunctionState | undefined>;
   getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
+  /**
+   * The function's code-signing configuration and its deployment policy; undefined when it has
+   * none (GetFunctionCodeSigningConfig, then GetCodeSigningConfig). Control-plane calls: read only
+   * when code is about to be promoted.
+   */
+  getCodeSigning(functionName: string): Promise<CodeSigning | undefined>;
 }
 
 /**
@@ -247,6 +255,19 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
           ),
         ),
       );
+    },
+    async getCodeSigning(functionName) {
+      const arn = await wrap("GetFunctionCodeSigningConfig", async () => {
+        const out = await client.send(new GetFunctionCodeSigningConfigCommand({ FunctionName: functionName }));
+        return out?.CodeSigningConfigArn || undefined;
+      });
+      if (arn === undefined) return undefined;
+      return wrap("GetCodeSigningConfig", async () => {
+        const out = await client.send(new GetCodeSigningConfigCommand({ CodeSigningConfigArn: arn }));
+        // Lambda's default policy is Warn.
+        const policy = out?.CodeSigningConfig?.CodeSigningPolicies?.UntrustedArtifactOnDeployment ?? "Warn";
+        return { configArn: arn, untrustedArtifactOnDeployment: policy === "Enforce" ? "Enforce" : "Warn" };
+      });
     },
     async invoke(functionName, qualifier, payload) {
       return wrap("Invoke", async () => {

@@ -1,12 +1,25 @@
 /**
  * The CodePipeline job handler: a short pipeline of named stages,
- *   event -> parameters -> artifact -> definition -> plan -> apply -> job result.
- * Every invocation that carries a job id reports exactly one job result, whatever went wrong:
- * throwing instead would make Lambda retry the asynchronous invocation and leave the pipeline
- * waiting. Only a failure to report the result itself surfaces as the invocation's error.
+ *   event (a job id) -> job (GetJobDetails) -> pin -> parameters -> artifact -> definition -> plan
+ *   -> apply -> job result.
+ * Trust: the invocation event is only a job id. Everything else (UserParameters, input artifact,
+ * artifact credentials, continuation token, pipeline) is read from CodePipeline with GetJobDetails,
+ * and checked against the stack's pin (input/pin.ts). A job CodePipeline does not know makes no
+ * other call at all (no result can be reported to it); a job of another pipeline or action is
+ * refused with a failure result, before any Lambda call.
+ * Every invocation for a job CodePipeline knows reports exactly one job result, whatever went
+ * wrong: throwing instead would make Lambda retry the asynchronous invocation and leave the
+ * pipeline waiting. Only a failure to report the result itself surfaces as the invocation's error.
  */
 import { z } from "zod";
-import { createJobReporter, type JobReporter, type ReportOutcome } from "../aws/codepipeline.ts";
+import {
+  createJobReader,
+  createJobReporter,
+  type JobReader,
+  type JobReporter,
+  type ReportOutcome,
+} from "../aws/codepipeline.ts";
+import { checkActionTarget, checkPipeline, narrowPrefixes, type Pin, readPin } from "../input/pin.ts";
 import { type Downloader, downloadPackage } from "../aws/download.ts";
 import {
   type ArtifactCredentials,
@@ -35,6 +48,8 @@ import { truncate } from "../report/text.ts";
 import type { Sleep } from "../aws/retry.ts";
 import type { WaitOptions } from "../aws/wait.ts";
 
+/** Kept back for reporting the job result when a step checks the time left. */
+export const REPORT_RESERVE_MS = 15_000;
 /** Stop starting new functions when less than this remains before the Lambda deadline. */
 export const DEADLINE_RESERVE_MS = 120_000;
 
@@ -51,23 +66,33 @@ const artifactSchema = z.object({
   }),
 });
 
-const jobSchema = z.object({
-  id: z.string().min(1).max(128),
-  data: z.object({
-    actionConfiguration: z.object({
-      configuration: z.object({ UserParameters: z.string().optional() }).loose(),
-    }),
-    inputArtifacts: z
-      .array(artifactSchema)
-      .min(1, "the action has no input artifact: give it the source output"),
-    artifactCredentials: z.object({
-      accessKeyId: z.string().min(1),
-      secretAccessKey: z.string().min(1),
-      sessionToken: z.string().optional(),
-    }),
-    continuationToken: z.string().max(2048).optional(),
+/** GetJobDetails' `jobDetails.data` (the event's copy is never read). */
+const jobDataSchema = z.object({
+  actionConfiguration: z.object({
+    configuration: z
+      .object({ UserParameters: z.string().optional(), FunctionName: z.string().optional() })
+      .loose(),
   }),
+  pipelineContext: z
+    .object({
+      pipelineName: z.string().optional(),
+      pipelineExecutionId: z.string().optional(),
+      stage: z.object({ name: z.string().optional() }).loose().optional(),
+      action: z.object({ name: z.string().optional() }).loose().optional(),
+    })
+    .loose()
+    .optional(),
+  inputArtifacts: z
+    .array(artifactSchema)
+    .min(1, "the action has no input artifact: give it the source output"),
+  artifactCredentials: z.object({
+    accessKeyId: z.string().min(1),
+    secretAccessKey: z.string().min(1),
+    sessionToken: z.string().optional(),
+  }),
+  continuationToken: z.string().max(2048).optional(),
 });
+type JobData = z.infer<typeof jobDataSchema>;
 
 /**
  * The continuation token: only bookkeeping, never state (where a rollout stands is read from AWS).
@@ -84,6 +109,10 @@ type Continuation = z.infer<typeof tokenSchema>;
 
 export interface HandlerDeps {
   reporter: JobReporter;
+  /** Reads the job from CodePipeline (GetJobDetails): the only source of the job's settings. */
+  jobs: JobReader;
+  /** The stack's pin (PIPELINE_NAMES, ALLOWED_PREFIXES, ...); default process.env. */
+  env?: Record<string, string | undefined>;
   artifacts: (credentials: ArtifactCredentials, parameters: JobParameters) => ArtifactStore;
   aws: (parameters: JobParameters, runId: string) => AwsContext;
   stager: (parameters: JobParameters) => Stager | undefined;
@@ -97,6 +126,7 @@ export interface HandlerDeps {
 export function defaultDeps(): HandlerDeps {
   return {
     reporter: createJobReporter(),
+    jobs: createJobReader(),
     artifacts: (credentials, parameters) =>
       createArtifactStore(s3Client({ credentials, region: parameters.region })),
     aws: (parameters, runId) => createAwsContext(parameters, { runId }),
@@ -125,7 +155,27 @@ export async function runJob(event: unknown, context: LambdaContext, deps: Handl
   }
   let outcome: Outcome;
   try {
-    outcome = await runStages(event, context, deps, log);
+    const admitted = await admit(jobId, deps, log);
+    if (admitted.kind === "unknown") {
+      // Nothing to report to: CodePipeline refuses results for jobs it does not know. Not thrown
+      // either, so Lambda does not retry a forged invocation.
+      log.error("refused: not a job CodePipeline knows; no call made, no result reported", {
+        refused: true,
+        reason: admitted.reason,
+      });
+      return;
+    }
+    if (admitted.kind === "refused") {
+      log.error("refused: the job is not one this reconciler serves; no Lambda call made", {
+        refused: true,
+        reason: admitted.message,
+      });
+      outcome = fail(`lambda-gitops refused this job: ${admitted.message}`);
+    } else if (admitted.kind === "invalid") {
+      outcome = fail(admitted.message);
+    } else {
+      outcome = await runStages(admitted.data, admitted.pin, jobId, context, deps, log);
+    }
   } catch (error) {
     log.error("unexpected error", { error: describeError(error) });
     outcome = { kind: "failure", message: `lambda-gitops failed unexpectedly: ${describeError(error)}` };
@@ -154,6 +204,9 @@ export async function runJob(event: unknown, context: LambdaContext, deps: Handl
 }
 
 function noteFinished(outcome: ReportOutcome, log: Logger): void {
+  if (outcome === "reported-without-variables") {
+    log.warn("CodePipeline refused the output variables; the success was reported without them");
+  }
   if (outcome === "already-finished") {
     log.warn(
       "CodePipeline says the job is already finished (a retried result call whose first answer was lost); not failing the invocation",
@@ -171,27 +224,63 @@ const fail = (message: string): Outcome => ({ kind: "failure", message });
 const problemsText = (lead: string, problems: readonly Problem[]) =>
   [lead, ...problems.map(formatProblem)].join("\n");
 
+type Admission =
+  | { kind: "unknown"; reason: string }
+  | { kind: "refused"; message: string }
+  | { kind: "invalid"; message: string }
+  | { kind: "admitted"; data: JobData; pin: Pin };
+
+/**
+ * Stage: job id -> the job as CodePipeline reports it, checked against the stack's pin. Makes no
+ * Lambda call; an invalid pin fails closed (the stack is misconfigured).
+ */
+async function admit(jobId: string, deps: HandlerDeps, log: Logger): Promise<Admission> {
+  const read = await deps.jobs.getJob(jobId);
+  if (read.kind === "unknown") return read;
+  const pinned = readPin(deps.env ?? process.env);
+  if (!pinned.ok) {
+    return { kind: "refused", message: `the stack's settings are invalid:\n${pinned.problems.join("\n")}` };
+  }
+  const pin = pinned.pin;
+  const parsed = jobDataSchema.safeParse(read.job.data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `jobDetails.data.${renderPath(i.path)}: ${i.message}`);
+    return { kind: "invalid", message: `invalid CodePipeline job (GetJobDetails):\n${issues.join("\n")}` };
+  }
+  const data = parsed.data;
+  const pipelineName = data.pipelineContext?.pipelineName;
+  log.info("job read from CodePipeline", {
+    pipeline: pipelineName ?? null,
+    stage: data.pipelineContext?.stage?.name ?? null,
+    action: data.pipelineContext?.action?.name ?? null,
+    pipelineExecutionId: data.pipelineContext?.pipelineExecutionId ?? null,
+  });
+  const checks = [
+    checkPipeline(pin, pipelineName),
+    checkActionTarget(pin, data.actionConfiguration.configuration.FunctionName),
+  ];
+  const refused = checks.find((check) => !check.ok);
+  if (refused && !refused.ok) return { kind: "refused", message: refused.reason };
+  return { kind: "admitted", data, pin };
+}
+
 async function runStages(
-  event: unknown,
+  data: JobData,
+  pin: Pin,
+  jobId: string,
   context: LambdaContext,
   deps: HandlerDeps,
   log: Logger,
 ): Promise<Outcome> {
-  // event
-  const parsedJob = jobSchema.safeParse((event as Record<string, unknown>)["CodePipeline.job"]);
-  if (!parsedJob.success) {
-    const issues = parsedJob.error.issues.map((i) => `CodePipeline.job.${renderPath(i.path)}: ${i.message}`);
-    return fail(`invalid CodePipeline job event:\n${issues.join("\n")}`);
-  }
-  const job = parsedJob.data;
-
-  // parameters
-  const params = parseUserParameters(job.data.actionConfiguration.configuration.UserParameters);
+  // parameters, narrowed to the stack's prefixes
+  const params = parseUserParameters(data.actionConfiguration.configuration.UserParameters);
   if (!params.ok) return fail(problemsText("invalid UserParameters:", params.problems));
+  const narrowed = narrowPrefixes(pin, params.parameters.allowedPrefixes);
+  if (!narrowed.ok) return fail(problemsText("UserParameters widen the stack's prefixes:", narrowed.problems));
   const parameters = params.parameters;
 
   // continuation
-  const continuation = parseContinuation(job.data.continuationToken, job.id);
+  const continuation = parseContinuation(data.continuationToken, jobId);
   if (!continuation.ok) return fail(continuation.message);
   if (continuation.token.round > parameters.maxRounds) {
     return fail(
@@ -200,9 +289,9 @@ async function runStages(
   }
 
   // artifact -> definition text
-  const artifact = job.data.inputArtifacts[0]!;
+  const artifact = data.inputArtifacts[0]!;
   const { bucketName, objectKey } = artifact.location.s3Location;
-  const store = deps.artifacts(job.data.artifactCredentials, parameters);
+  const store = deps.artifacts(data.artifactCredentials, parameters);
   const zip = await store.get(bucketName, objectKey, DEFAULT_ZIP_LIMITS.maxZipBytes);
   if (!zip.ok) return fail(zip.message);
   const extracted = await extractFile(zip.bytes, parameters.definitionFile, DEFAULT_ZIP_LIMITS);
@@ -212,14 +301,14 @@ async function runStages(
   const text = decoded.text;
 
   // definition + policy (nothing has touched AWS besides reading the artifact)
-  const desired = loadDesired(text, parameters.definitionFile, parameters.allowedPrefixes);
+  const desired = loadDesired(text, parameters.definitionFile, parameters.allowedPrefixes, pin.protectedFunctions);
   if (!desired.ok)
     return fail(
       problemsText(`${parameters.definitionFile} is invalid; nothing was changed:`, desired.problems),
     );
 
   // observe -> plan -> apply
-  const aws = deps.aws(parameters, job.id);
+  const aws = deps.aws(parameters, jobId);
   const plan = await makePlan(desired.definition, parameters, aws);
   logPlan(plan, log);
   const reserve = deps.deadlineReserveMs ?? DEADLINE_RESERVE_MS;
@@ -228,6 +317,8 @@ async function runStages(
     logger: log,
     stager: deps.stager(parameters),
     canStart: () => context.getRemainingTimeInMillis() > reserve,
+    // Waits and downloads check the time too, keeping enough to report the result.
+    timeLeftMs: () => context.getRemainingTimeInMillis() - REPORT_RESERVE_MS,
     sleep: deps.sleep,
     wait: deps.wait,
     // Rollouts wait between shifts while watching alarms, and hand over before the deadline.

@@ -26,7 +26,14 @@ import { loadDesired } from "../input/desired.ts";
 import { describeError, type Problem, renderPath } from "../core/errors.ts";
 import type { LambdaContext } from "./handler.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
-import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
+import {
+  accountOfRoleArn,
+  type JobParameters,
+  jobParametersSchema,
+  parseUserParameters,
+} from "../input/parameters.ts";
+import { redactAwsText } from "../report/redact.ts";
+import { narrowPrefixes, type Pin, readPin } from "../input/pin.ts";
 import type { Plan } from "../plan/plan.ts";
 import { logPlan, makePlan } from "../apply/reconcile.ts";
 import {
@@ -69,6 +76,8 @@ const eventSchema = z.object({
       destinationReference: z.string().optional(),
     })
     .loose(),
+  /** The account the event (and the pipeline) belongs to. */
+  account: z.string().regex(/^\d{12}$/).optional(),
 });
 
 export interface PullRequest {
@@ -78,6 +87,8 @@ export interface PullRequest {
   destinationCommit: string;
   sourceReference: string | undefined;
   destinationReference: string | undefined;
+  /** The pipeline's account (the EventBridge event's `account`), when the event says. */
+  account?: string | undefined;
 }
 
 export type ParsedEvent =
@@ -120,6 +131,7 @@ export function parsePullRequestEvent(event: unknown): ParsedEvent {
       destinationCommit: d.destinationCommit,
       sourceReference: d.sourceReference,
       destinationReference: d.destinationReference,
+      account: parsed.data.account,
     },
   };
 }
@@ -150,6 +162,8 @@ export interface Settings {
   pipelineName: string;
   actionName: string;
   definitionFile: string | undefined;
+  /** The stack's pin (ALLOWED_PREFIXES, PROTECTED_FUNCTIONS, this function's own name). */
+  pin: Pin;
 }
 
 /** Stage 2: this function's own settings (environment variables set by infra/pr-plan.yaml). */
@@ -157,8 +171,15 @@ export function readSettings(
   env: Record<string, string | undefined>,
 ): { ok: true; settings: Settings } | { ok: false; problems: string[] } {
   const parsed = settingsSchema.safeParse(env);
-  if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `\`${renderPath(i.path)}\`: ${i.message}`) };
+  const pinned = readPin(env);
+  if (!parsed.success || !pinned.ok) {
+    return {
+      ok: false,
+      problems: [
+        ...(parsed.success ? [] : parsed.error.issues.map((i) => `\`${renderPath(i.path)}\`: ${i.message}`)),
+        ...(pinned.ok ? [] : pinned.problems.map((p) => `\`${p.replace(/^([A-Z_]+): /, "$1`: ")}`)),
+      ],
+    };
   }
   const { PIPELINE_NAME, ACTION_NAME, DEFINITION_FILE } = parsed.data;
   return {
@@ -167,6 +188,7 @@ export function readSettings(
       pipelineName: PIPELINE_NAME,
       actionName: ACTION_NAME,
       definitionFile: DEFINITION_FILE || undefined,
+      pin: pinned.pin,
     },
   };
 }
@@ -296,8 +318,9 @@ export async function runPrPlan(event: unknown, deps: PrPlanDeps): Promise<PrPla
     destinationCommit: pr.destinationCommit,
   });
   try {
-    const body = await planStages(pr, deps, log);
-    return await post(pr, body, deps, log);
+    const { body, sourceAccount } = await planStages(pr, deps, log);
+    const keep = [pr.account, sourceAccount].filter((a): a is string => a !== undefined);
+    return await post(pr, body, keep, deps, log);
   } catch (error) {
     // AWS errors (and bugs) surface: the invocation fails and Lambda retries it; the token keeps
     // the retry from posting a second comment.
@@ -306,7 +329,25 @@ export async function runPrPlan(event: unknown, deps: PrPlanDeps): Promise<PrPla
   }
 }
 
-async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promise<CommentBody> {
+/** The comment's body, and the source account the pipeline's parameters name (kept in the comment). */
+async function planStages(
+  pr: PullRequest,
+  deps: PrPlanDeps,
+  log: Logger,
+): Promise<{ body: CommentBody; sourceAccount?: string }> {
+  let sourceAccount: string | undefined;
+  const body = await planBody(pr, deps, log, (account) => {
+    sourceAccount = account;
+  });
+  return { body, sourceAccount };
+}
+
+async function planBody(
+  pr: PullRequest,
+  deps: PrPlanDeps,
+  log: Logger,
+  nameSource: (account: string | undefined) => void,
+): Promise<CommentBody> {
   // settings
   const settings = readSettings(deps.env);
   if (!settings.ok) return { kind: "settings", problems: settings.problems };
@@ -317,7 +358,11 @@ async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promi
   if (!action.ok) return { kind: "pipeline", pipelineName, actionName, message: action.message };
   const params = parseUserParameters(action.userParameters);
   if (!params.ok) return { kind: "parameters", pipelineName, actionName, problems: params.problems };
+  const { pin } = settings.settings;
+  const narrowed = narrowPrefixes(pin, params.parameters.allowedPrefixes);
+  if (!narrowed.ok) return { kind: "parameters", pipelineName, actionName, problems: narrowed.problems };
   const parameters = params.parameters;
+  nameSource(parameters.sourceRoleArn ? accountOfRoleArn(parameters.sourceRoleArn) : undefined);
   const file = settings.settings.definitionFile ?? parameters.definitionFile;
 
   // definition file at the source commit (always the configured path, whatever the PR changed)
@@ -333,7 +378,7 @@ async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promi
   if (read.kind === "error") return { kind: "file", file, pipelineName, message: read.message };
 
   // definition + policy
-  const desired = loadDesired(read.text, file, parameters.allowedPrefixes);
+  const desired = loadDesired(read.text, file, parameters.allowedPrefixes, pin.protectedFunctions);
   if (!desired.ok) return { kind: "definition", file, problems: desired.problems, pipelineName };
 
   // observe -> plan (read-only)
@@ -346,11 +391,13 @@ async function planStages(pr: PullRequest, deps: PrPlanDeps, log: Logger): Promi
 async function post(
   pr: PullRequest,
   body: CommentBody,
+  keep: readonly string[],
   deps: PrPlanDeps,
   log: Logger,
 ): Promise<PrPlanResult> {
   if (body.kind !== "plan") log.warn("not planned; reporting on the pull request", { reason: body.kind });
-  const content = renderComment(pr, body);
+  // AWS error text quotes ARNs and account ids: keep only the accounts this deployment names.
+  const content = redactAwsText(renderComment(pr, body), keep);
   const clientRequestToken = commentToken(pr.pullRequestId, pr.sourceCommit, pr.destinationCommit);
   try {
     const posted = await deps.codecommit.postComment({

@@ -14,7 +14,11 @@ import { aliasToVersion } from "./versions.ts";
 /** CodePipeline caps each action configuration value at 1000 characters. */
 export const MAX_USER_PARAMETERS_LENGTH = 1000;
 
-const PREFIX = /^[A-Za-z0-9_-]{1,63}$/;
+/**
+ * A prefix ends with '-' or '_' and has at least one character before it: "team-a" would also
+ * match "team-admin", and "-" alone would match every hyphenated name.
+ */
+export const PREFIX = /^[A-Za-z0-9_-]{1,62}[-_]$/;
 const ALIAS = /^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$/;
 const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
@@ -25,7 +29,7 @@ const prefix = z
   .string()
   .regex(
     PREFIX,
-    "a prefix is 1-63 characters of letters, digits, '-' or '_' (an empty prefix would allow every function)",
+    "a prefix is 2-63 characters of letters, digits, '-' or '_' and ends with '-' or '_' (\"team-a\" would also match \"team-admin\"; an empty prefix would allow every function)",
   );
 
 const liveAlias = z

@@ -33,3 +33,23 @@ export function checkPolicy(
           : `function "${fn.name}" is outside the allowed prefixes (${allowed}): the reconciler may not touch it`,
     }));
 }
+
+/**
+ * Problems for every function lambda-gitops must never touch (its own function, the stack's other
+ * lambda-gitops functions), whatever the prefixes say: defence in depth next to IAM's explicit Deny,
+ * refused before any AWS call.
+ */
+export function checkProtected(
+  definition: { file: string; functions: readonly NamedEntry[] },
+  protectedFunctions: readonly string[],
+): Problem[] {
+  return definition.functions
+    .filter((fn) => protectedFunctions.includes(fn.name))
+    .map((fn) => ({
+      file: definition.file,
+      line: fn.at.line,
+      column: fn.at.column,
+      path: `lambdas[${fn.index}].name`,
+      message: `function "${fn.name}" is lambda-gitops itself (AWS_LAMBDA_FUNCTION_NAME / PROTECTED_FUNCTIONS): it never changes its own functions, even when a prefix matches`,
+    }));
+}

@@ -5,12 +5,14 @@
  * - source: GetFunction on the version alias (GetFunction has its own 100/s quota), only when the
  *   target lacks the version alias; it also tells the package type and the code hash;
  * - target $LATEST (GetFunction) only when something must be promoted, and the configuration of
- *   existing versions only when a canary needs the role / dead-letter check.
+ *   existing versions only when a canary needs the role / dead-letter check;
+ * - the target's code-signing configuration only when something must be promoted (an Enforce
+ *   policy blocks the promotion in the plan).
  * A read failure becomes that function's "failed" observation; it never looks like "absent".
  */
 import pLimit from "p-limit";
 import type { LambdaReader } from "../aws/lambda.ts";
-import { type AliasState, type FunctionState, isPublishedVersion } from "./state.ts";
+import { type AliasState, type CodeSigning, type FunctionState, isPublishedVersion } from "./state.ts";
 import type { Definition, FunctionSpec } from "../input/definitions.ts";
 import { describeError } from "../core/errors.ts";
 import { versionToAlias } from "../input/versions.ts";
@@ -36,6 +38,8 @@ export type Observation =
       versions: Record<string, VersionSighting>;
       /** Target $LATEST, read when a promote or a canary check needs it. */
       latest: FunctionState | undefined;
+      /** The target's code-signing configuration, read only when code would be promoted. */
+      codeSigning?: CodeSigning | undefined;
     };
 
 export interface SourceAccount {
@@ -93,11 +97,13 @@ export async function observeFunction(spec: FunctionSpec, options: ObserveOption
 
   const needsPromote = Object.values(versions).some((v) => v.where === "source");
   let latest: FunctionState | undefined;
+  let codeSigning: CodeSigning | undefined;
   try {
     if (needsPromote || spec.canary) {
       latest = await target.getFunction(spec.name);
       if (latest === undefined) return { kind: "missing-function" };
     }
+    if (needsPromote) codeSigning = await target.getCodeSigning(spec.name);
     if (spec.canary) {
       for (const sighting of Object.values(versions)) {
         if (sighting.where === "target" && isPublishedVersion(sighting.alias.functionVersion)) {
@@ -111,7 +117,7 @@ export async function observeFunction(spec: FunctionSpec, options: ObserveOption
       message: `could not read the function in the target account: ${describeError(error)}`,
     };
   }
-  return { kind: "observed", live: byName.get(options.liveAlias), aliases, versions, latest };
+  return { kind: "observed", live: byName.get(options.liveAlias), aliases, versions, latest, codeSigning };
 }
 
 async function sightInSource(

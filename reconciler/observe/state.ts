@@ -30,8 +30,17 @@ export interface FunctionState {
   lastUpdateStatusReason: string | undefined;
   /** Presigned download URL, valid 10 minutes. Never log or store it. */
   codeLocation: string | undefined;
-  /** Layer version ARNs, in order (read by `publish`; absent in hand-built states). */
+  /** Layer version ARNs, in order (part of what a version runs); absent when not read. */
   layers?: string[];
+}
+
+/**
+ * A function's code-signing configuration: with `Enforce`, Lambda refuses code not signed by one of
+ * its allowed publishers, so copied bytes fail late with a generic error unless the plan blocks.
+ */
+export interface CodeSigning {
+  configArn: string;
+  untrustedArtifactOnDeployment: "Enforce" | "Warn";
 }
 
 /**

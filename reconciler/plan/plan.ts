@@ -25,6 +25,7 @@ import {
   type FunctionState,
   isPublishedVersion,
   TARGET_ACCOUNT,
+  type CodeSigning,
 } from "../observe/state.ts";
 import { aliasToVersion, compareVersions, versionToAlias } from "../input/versions.ts";
 import { decodeMarker, type Marker } from "./marker.ts";
@@ -53,6 +54,8 @@ export type BlockCode =
   | "image-package"
   | "unpublished-alias"
   | "canary-incompatible"
+  | "code-signing"
+  | "layers"
   | RolloutBlock;
 
 export type PlannedAction =
@@ -194,6 +197,10 @@ export function planFunction(
 
   const imageProblem = packageProblem(spec.name, observation.latest, sightings);
   if (imageProblem) return entry(live, imageProblem);
+  const signingProblem = codeSigningProblem(spec.name, observation.codeSigning, sightings);
+  if (signingProblem) return entry(live, signingProblem);
+  const layerProblem = layersProblem(spec.name, observation.latest, sightings);
+  if (layerProblem) return entry(live, layerProblem);
 
   if (spec.canary) {
     const canaryProblem = canaryCompatibility(sightings, observation.latest);
@@ -339,6 +346,50 @@ function sightingProblem(
         `could not read version ${version} of "${name}" in the source account: ${sighting.message}`,
       );
   }
+}
+
+/**
+ * Layers are part of what a version runs: a promoted version must run on the layers it was built
+ * with. Carried when the target's $LATEST already has the same layer ARNs (in order); otherwise
+ * blocked, naming the layer, rather than publishing new code on other layers silently.
+ */
+function layersProblem(
+  name: string,
+  latest: FunctionState | undefined,
+  sightings: readonly DeclaredSighting[],
+): PlannedAction | undefined {
+  const here = latest?.layers ?? [];
+  for (const { version, sighting } of sightings) {
+    if (sighting.where !== "source") continue;
+    const there = sighting.source.layers ?? [];
+    if (there.join("\n") === here.join("\n")) continue;
+    const missing = there.find((arn) => !here.includes(arn));
+    const extra = here.find((arn) => !there.includes(arn));
+    const which = missing
+      ? `layer ${missing} of version ${version} in the source account is not on "${name}" here`
+      : extra
+        ? `"${name}" here runs layer ${extra}, which version ${version} in the source account does not`
+        : `"${name}" here has the layers of version ${version} in another order`;
+    return blocked(
+      "layers",
+      `${which}: lambda-gitops does not publish code on other layers; give the target the same layer versions (${there.join(", ") || "none"}) first`,
+    );
+  }
+  return undefined;
+}
+
+/** Promoting code into a function whose code-signing policy is Enforce: blocked, saying why. */
+function codeSigningProblem(
+  name: string,
+  codeSigning: CodeSigning | undefined,
+  sightings: readonly DeclaredSighting[],
+): PlannedAction | undefined {
+  if (codeSigning?.untrustedArtifactOnDeployment !== "Enforce") return undefined;
+  if (!sightings.some((s) => s.sighting.where === "source")) return undefined;
+  return blocked(
+    "code-signing",
+    `"${name}" has code-signing configuration ${codeSigning.configArn} with policy Enforce: Lambda refuses code not signed by its allowed publishers, and lambda-gitops copies the source's .zip as it is; promote signed code through the signing pipeline, or set the policy to Warn`,
+  );
 }
 
 function packageProblem(

@@ -48,7 +48,7 @@ import {
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import {
   type ChildResult,
-  codePipelineJobEvent,
+  startPipelineJob,
   createArtifactBucket,
   ensureBuilt,
   putSourceArtifact,
@@ -169,18 +169,12 @@ describe("concurrent runs: two reconcilers applying the same file at once", func
       const key = "pipeline/SourceOutput/c0ncurr";
       await putSourceArtifact(fleet.production, BUCKET, key, repositoryFiles(fleet.definition));
       const env = cliEnv(moto, fleet, proxy.endpoint, { LAMBDA_GITOPS_RATE_LIMIT: "off", LOG_LEVEL: "info" });
-      const runs = jobIds.map((jobId) =>
-        spawnHandler(
-          codePipelineJobEvent({
-            jobId,
-            accountId: PRODUCTION,
-            bucket: BUCKET,
-            objectKey: key,
-            artifactCredentials,
-          }),
-          { env, requestId: randomUUID() },
+      const events = await Promise.all(
+        jobIds.map((jobId) =>
+          startPipelineJob(moto, { jobId, accountId: PRODUCTION, bucket: BUCKET, objectKey: key, artifactCredentials }),
         ),
       );
+      const runs = events.map((event) => spawnHandler(event, { env, requestId: randomUUID() }));
       ({ results, samples } = await observe(fleet, runs));
     });
     after(() => fleet?.destroy());

@@ -16,6 +16,8 @@ import { type JobResultRecord, type MotoServer, startMoto } from "../support/mot
 import {
   type CaseKind,
   codePipelineJobEvent,
+  startPipelineJob,
+  userParameters,
   createArtifactBucket,
   describeCalls,
   downloadCode,
@@ -78,7 +80,7 @@ describe("CodePipeline handler (dist/handler.mjs) against moto: staging -> produ
       await putSourceArtifact(scenario.production, BUCKET, keys[name], repositoryFiles(commits[name]));
     }
     const job = (key: string, revision: string) =>
-      codePipelineJobEvent({
+      startPipelineJob(moto, {
         jobId: crypto.randomUUID(),
         accountId: PRODUCTION,
         bucket: BUCKET,
@@ -87,10 +89,10 @@ describe("CodePipeline handler (dist/handler.mjs) against moto: staging -> produ
         revision,
       });
     const credentials: Credentials = scenario.production.credentials;
-    runs.denied = await invokeHandler(moto, job(keys.denied, "d3n13d0"), credentials);
-    runs.deploy = await invokeHandler(moto, job(keys.deploy, "abc123"), credentials);
-    runs.rerun = await invokeHandler(moto, job(keys.deploy, "abc123"), credentials);
-    runs.missing = await invokeHandler(moto, job(keys.missing, "m1551ng"), credentials);
+    runs.denied = await invokeHandler(moto, await job(keys.denied, "d3n13d0"), credentials);
+    runs.deploy = await invokeHandler(moto, await job(keys.deploy, "abc123"), credentials);
+    runs.rerun = await invokeHandler(moto, await job(keys.deploy, "abc123"), credentials);
+    runs.missing = await invokeHandler(moto, await job(keys.missing, "m1551ng"), credentials);
   });
 
   after(async () => {
@@ -129,10 +131,11 @@ describe("CodePipeline handler (dist/handler.mjs) against moto: staging -> produ
     expect(describeCalls(mutatingCalls(run.calls))).to.deep.equal([]);
     // The policy stops the run before any Lambda or STS call: it read the artifact and reported.
     expect(run.calls.map((c) => `${c.account} ${c.service}:${c.operation}`)).to.deep.equal([
+      `${PRODUCTION} codepipeline:GetJobDetails`,
       `${PRODUCTION} s3:GetObject`,
       `${PRODUCTION} codepipeline:PutJobFailureResult`,
     ]);
-    expect(run.calls[0]?.path).to.equal(`/${BUCKET}/pipeline/SourceOutput/Dn13dQx`);
+    expect(run.calls[1]?.path).to.equal(`/${BUCKET}/pipeline/SourceOutput/Dn13dQx`);
   });
 
   it("deploys noop, rollback, rollforward and promote, and reports success with output variables", async () => {
@@ -228,6 +231,22 @@ describe("CodePipeline handler (dist/handler.mjs) against moto: staging -> produ
     expect((await readAlias(scenario.production, missing.name, "LIVE"))?.functionVersion).to.equal(
       missing.expectedPlan.liveFunctionVersion,
     );
+  });
+
+  it("a forged event (a job CodePipeline never started) makes no call but GetJobDetails and reports nothing", async () => {
+    const forged = codePipelineJobEvent({
+      jobId: crypto.randomUUID(),
+      accountId: PRODUCTION,
+      bucket: BUCKET,
+      objectKey: "pipeline/SourceOutput/AbC12xy",
+      artifactCredentials: scenario.production.credentials,
+      userParameters: userParameters({ allowedPrefixes: ["team-"] }),
+    });
+    const run = await invokeHandler(moto, forged, scenario.production.credentials);
+    expect(run.code, explain(run)).to.equal(0);
+    expect(run.jobResults, "nothing to report to").to.deep.equal([]);
+    expect(run.calls.map((c) => `${c.service}:${c.operation}`)).to.deep.equal(["codepipeline:GetJobDetails"]);
+    expect(run.logs.some((l) => l.refused === true && l.jobId === run.jobId), explain(run)).to.equal(true);
   });
 
   it("reports exactly one job result per invocation, in order", async () => {

@@ -27,6 +27,7 @@ import {
   ResourceNotFoundException,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { expect } from "chai";
@@ -253,6 +254,78 @@ describe("moto harness", function () {
     for (const v of versions.Versions ?? []) expect(v.RevisionId, `version ${v.Version}`).to.be.a("string");
   });
 
+  describe("Lambda's update window and deprecated runtimes (opt-in, as real Lambda)", () => {
+    const WINDOW = 1;
+    before(() => moto.lambdaBehaviour({ updateWindowSeconds: WINDOW, deprecatedRuntimes: ["nodejs12.x", "python3.6"] }));
+    after(() => moto.lambdaBehaviour({}));
+
+    const create = (name: string, runtime: string) =>
+      production.lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: name,
+          Role: production.roleArn,
+          Runtime: runtime as never,
+          Handler: "index.handler",
+          Code: { ZipFile: zipOf({ "index.js": "// one\n" }) },
+        }),
+      );
+
+    /** Polls GetFunction until $LATEST's update has settled (bounded; no timing asserted). */
+    async function settled(name: string): Promise<string | undefined> {
+      for (let i = 0; i < 50; i++) {
+        const out = await production.lambda.send(new GetFunctionCommand({ FunctionName: name }));
+        if (out.Configuration?.LastUpdateStatus !== "InProgress") return out.Configuration?.LastUpdateStatus;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return "InProgress";
+    }
+
+    it("reports InProgress after an update and refuses a second write meanwhile with ResourceConflictException", async () => {
+      const { lambda } = production;
+      await create("windowed", "nodejs20.x");
+      const updated = await lambda.send(
+        new UpdateFunctionCodeCommand({ FunctionName: "windowed", ZipFile: zipOf({ "index.js": "// two\n" }) }),
+      );
+      expect(updated.LastUpdateStatus).to.equal("InProgress");
+      const during = await lambda.send(new GetFunctionCommand({ FunctionName: "windowed" }));
+      expect(during.Configuration?.LastUpdateStatus).to.equal("InProgress");
+      for (const write of [
+        new UpdateFunctionConfigurationCommand({ FunctionName: "windowed", Handler: "other.handler" }),
+        new PublishVersionCommand({ FunctionName: "windowed" }),
+      ]) {
+        const error = await rejection(lambda.send(write as never));
+        expect(error.name).to.equal("ResourceConflictException");
+        expect(error.$metadata?.httpStatusCode).to.equal(409);
+        expect(error.message).to.equal(
+          `The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:${PRODUCTION}:function:windowed`,
+        );
+      }
+      expect(await settled("windowed")).to.equal("Successful");
+      const published = await lambda.send(new PublishVersionCommand({ FunctionName: "windowed" }));
+      expect(published.Version).to.equal("1");
+    });
+
+    it("refuses code on a deprecated runtime, accepts moving it to a supported runtime, then accepts the code", async () => {
+      const { lambda } = production;
+      await create("old-runtime", "nodejs12.x");
+      const refused = await rejection(
+        lambda.send(new UpdateFunctionCodeCommand({ FunctionName: "old-runtime", ZipFile: zipOf({ "index.js": "// 2\n" }) })),
+      );
+      expect(refused.name).to.equal("InvalidParameterValueException");
+      expect(refused.$metadata?.httpStatusCode).to.equal(400);
+      expect(refused.message).to.match(/^The runtime parameter of nodejs12\.x is no longer supported for creating or updating AWS Lambda functions/);
+      const moved = await lambda.send(
+        new UpdateFunctionConfigurationCommand({ FunctionName: "old-runtime", Runtime: "nodejs22.x" }),
+      );
+      expect(moved.Runtime).to.equal("nodejs22.x");
+      expect(await settled("old-runtime")).to.equal("Successful");
+      const code = await lambda.send(
+        new UpdateFunctionCodeCommand({ FunctionName: "old-runtime", ZipFile: zipOf({ "index.js": "// 2\n" }) }),
+      );
+      expect(code.Runtime).to.equal("nodejs22.x");
+    });
+  });
+
   it("surfaces a duplicate CreateAlias as ResourceConflictException (HTTP 409)", async () => {
     await seedFunction(production, { name: "conflict", versions: [{ version: "1.0.0" }], live: "1.0.0" });
     const error = await rejection(
@@ -363,6 +436,14 @@ describe("moto harness", function () {
         '{"definition":"lambdas.json"}',
       );
       expect(ack.status).to.equal("InProgress");
+    });
+
+    it("answers GetJobDetails for a job it never started with JobNotFoundException, as CodePipeline does", async () => {
+      const client = pipeline(1);
+      const error = await rejection(client.send(new GetJobDetailsCommand({ jobId: "never-started" })));
+      client.destroy();
+      expect(error.name).to.equal("JobNotFoundException");
+      expect(error.$metadata?.httpStatusCode).to.equal(400);
     });
 
     it("fails the next N job-result calls with HTTP 500 when asked", async () => {

@@ -12,7 +12,7 @@ import { expect } from "chai";
 import { unzipSync } from "fflate";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import {
-  codePipelineJobEvent,
+  startPipelineJob,
   createArtifactBucket,
   putSourceArtifact,
   reconcilerEnv,
@@ -68,7 +68,7 @@ describe("the Lambda package (npm run package)", function () {
     await createArtifactBucket(scenario.production, bucket);
     await putSourceArtifact(scenario.production, bucket, key, repositoryFiles(scenario.convergentJson));
     const jobId = "8a1f7b9e-3c2d-4e5f-9a8b-7c6d5e4f3a2b";
-    const event = codePipelineJobEvent({
+    const event = await startPipelineJob(moto, {
       jobId,
       accountId: PRODUCTION,
       bucket,

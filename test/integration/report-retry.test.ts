@@ -15,7 +15,7 @@ import { expect } from "chai";
 import { REPORT_MAX_ATTEMPTS } from "../../reconciler/aws/codepipeline.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import {
-  codePipelineJobEvent,
+  startPipelineJob,
   createArtifactBucket,
   ensureBuilt,
   type HandlerRun,
@@ -74,7 +74,7 @@ describe("job result reporting when the CodePipeline API fails (dist/handler.mjs
 
   async function invoke(kind: keyof typeof KEYS, failures: number): Promise<HandlerRun & { ms: number }> {
     await moto.failNextJobResults(failures);
-    const event = codePipelineJobEvent({
+    const event = await startPipelineJob(moto, {
       jobId: crypto.randomUUID(),
       accountId: PRODUCTION,
       bucket: BUCKET,

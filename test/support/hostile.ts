@@ -16,6 +16,7 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import {
   CodePipelineClient,
+  GetJobDetailsCommand,
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from "@aws-sdk/client-codepipeline";
@@ -24,7 +25,7 @@ import { GetObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-
 import { sdkStreamMixin } from "@smithy/core/serde";
 import { mockClient } from "aws-sdk-client-mock";
 import { zipSync } from "fflate";
-import { createJobReporter } from "../../reconciler/aws/codepipeline.ts";
+import { createJobReader, createJobReporter } from "../../reconciler/aws/codepipeline.ts";
 import { createLambdaAdapter } from "../../reconciler/aws/lambda.ts";
 import { createArtifactStore } from "../../reconciler/aws/s3.ts";
 import { MAX_DEFINITION_BYTES } from "../../reconciler/input/definitions.ts";
@@ -304,6 +305,15 @@ export async function runCase(c: HostileCase): Promise<CaseRun> {
   source.reset();
   codePipeline.on(PutJobSuccessResultCommand).resolves({});
   codePipeline.on(PutJobFailureResultCommand).resolves({});
+  // CodePipeline knows the job as the case's event describes it (the handler reads it from there).
+  const job = (event as { "CodePipeline.job"?: { id?: unknown; data?: Record<string, unknown> } } | null)?.[
+    "CodePipeline.job"
+  ];
+  if (typeof job?.id === "string") {
+    codePipeline.on(GetJobDetailsCommand, { jobId: job.id }).resolves({
+      jobDetails: { id: job.id, data: { ...job.data, pipelineContext: { pipelineName: "lambda-gitops" } } as never },
+    });
+  }
   // Any Lambda call is answered, so that a missing guard shows up as a recorded call, not a crash.
   target.onAnyCommand().resolves({});
   source.onAnyCommand().resolves({});
@@ -329,6 +339,8 @@ export async function runCase(c: HostileCase): Promise<CaseRun> {
   let stagers = 0;
   const deps: HandlerDeps = {
     reporter: createJobReporter(codePipelineClient),
+    jobs: createJobReader(codePipelineClient),
+    env: {},
     artifacts: () => createArtifactStore(s3Client),
     aws: () => {
       awsContexts += 1;
@@ -354,7 +366,10 @@ export async function runCase(c: HostileCase): Promise<CaseRun> {
     threw = error ?? new Error("rejected with nothing");
   }
   const ms = performance.now() - started;
-  const results = codePipeline.calls().map((call) => {
+  const results = codePipeline
+    .calls()
+    .filter((call) => commandName(call) !== "GetJobDetails")
+    .map((call) => {
     const input = (call.args[0] as unknown as { input: Record<string, unknown> }).input;
     if (commandName(call) === "PutJobSuccessResult")
       return { kind: "success" as const, jobId: String(input.jobId) };

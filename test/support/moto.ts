@@ -98,8 +98,14 @@ export interface MotoServer {
   failNextJobResults(count: number): Promise<void>;
   /** The next `count` job results are recorded but answered with a 500, as if the answer was lost. */
   loseNextJobResultAnswers(count: number): Promise<void>;
-  /** What GetJobDetails answers as `jobDetails.data` for this job id. */
+  /** What GetJobDetails answers as `jobDetails.data` for this job id (others: JobNotFoundException). */
   defineJob(jobId: string, data: Record<string, unknown>): Promise<void>;
+  /**
+   * Teach Lambda's real behaviour (off by default, to keep the suite fast): the update window
+   * (LastUpdateStatus InProgress and ResourceConflictException for a second write, for
+   * `updateWindowSeconds`) and deprecated runtimes (UpdateFunctionCode refused).
+   */
+  lambdaBehaviour(behaviour: { updateWindowSeconds?: number; deprecatedRuntimes?: string[] }): Promise<void>;
   codeDownloads(): Promise<CodeDownload[]>;
   /** Serve `content` from CodeCommit GetFile for exactly this repository, commit and path. */
   putCodeCommitFile(file: CodeCommitFile): Promise<void>;
@@ -321,6 +327,9 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     },
     defineJob: async (jobId, data) => {
       await api("POST", "/_moto/jobs/define", { jobId, data });
+    },
+    lambdaBehaviour: async (behaviour) => {
+      await api("POST", "/_moto/lambda/behaviour", behaviour);
     },
     codeDownloads: () => api<CodeDownload[]>("GET", "/_moto/downloads"),
     putCodeCommitFile: async (file) => {

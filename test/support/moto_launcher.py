@@ -21,9 +21,19 @@ without any test-only branch in production code:
 6. CodeCommit      - moto has no GetFile or pull-request comments: GetFile is served from an in-memory store
                      (files put through /_moto/codecommit/files), PostCommentForPullRequest is recorded and is
                      idempotent by clientRequestToken like AWS (same token + same parameters -> the original
-                     comment, nothing recorded; same token + other parameters -> IdempotencyParameterMismatchException).
+                     comment, nothing recorded; same token + other parameters -> IdempotencyParameterMismatchException);
+                     GetCommentsForPullRequest lists a revision's comments (tokened ones) with their tokens.
 7. Timestamps      - CodePipeline GetPipeline/ListPipelines timestamps become epoch seconds, as AWS sends them.
-8. Lambda Invoke   - answered from a table the test sets (moto would need Docker to run the function); recorded.
+8. Lambda updates  - opt-in (POST /_moto/lambda/behaviour), as real Lambda behaves and moto does not:
+                     * update window: after UpdateFunctionCode/UpdateFunctionConfiguration, $LATEST reports
+                       LastUpdateStatus InProgress for `updateWindowSeconds`, and a second UpdateFunctionCode,
+                       UpdateFunctionConfiguration or PublishVersion meanwhile gets ResourceConflictException (409,
+                       "The operation cannot be performed at this time. An update is in progress for resource: <arn>");
+                     * deprecated runtimes: UpdateFunctionCode on a function whose runtime is in `deprecatedRuntimes`
+                       gets InvalidParameterValueException (400, "The runtime parameter of <runtime> is no longer
+                       supported for creating or updating AWS Lambda functions..."), while UpdateFunctionConfiguration
+                       (e.g. to a supported runtime) works.
+9. Lambda Invoke   - answered from a table the test sets (moto would need Docker to run the function); recorded.
 
 Launcher-owned routes (never forwarded to moto, never in the call log):
 
@@ -31,11 +41,12 @@ Launcher-owned routes (never forwarded to moto, never in the call log):
   GET  /_moto/calls                   -> [call, ...]        POST /_moto/calls/reset
   GET  /_moto/jobs                    -> [job result, ...]  POST /_moto/jobs/fail-next {"count": N}
   POST /_moto/jobs/lose-next-answer {"count": N}  (record the result, then answer 500: a lost answer)
-  POST /_moto/jobs/define {"jobId", "data"}  (what GetJobDetails answers for that job)
+  POST /_moto/jobs/define {"jobId", "data"}  (what GetJobDetails answers for that job; others: JobNotFoundException)
   GET  /_moto/code/<account>/<region>/<function>/<version>  -> the version's zip bytes
   GET  /_moto/downloads               -> [{"account","region","functionName","version","status"}, ...]
   POST /_moto/codecommit/files {"repositoryName","commitSpecifier","filePath","content"}  (what GetFile serves)
   GET  /_moto/codecommit/comments     -> [comment, ...]     (PostCommentForPullRequest calls that created one)
+  POST /_moto/lambda/behaviour {"updateWindowSeconds": 1.5, "deprecatedRuntimes": ["nodejs12.x"]}  (concern 8; reset-all turns it off)
   POST /_moto/reset-all               -> resets moto's backends and every launcher log
   POST /_moto/lambda/invoke-answers {"functionName","qualifier"?,"statusCode"?,"functionError"?,"payload"?}
   GET  /_moto/lambda/invocations      -> [invocation, ...]  (Invoke calls answered from that table)
@@ -109,6 +120,11 @@ class HarnessState:
             # Comments created by PostCommentForPullRequest, in order; and token -> (parameters, response).
             self.codecommit_comments: list[dict[str, Any]] = []
             self.comment_tokens: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+            # Concern 8 (opt-in): Lambda's update window and deprecated runtimes.
+            self.update_window_seconds = 0.0
+            self.deprecated_runtimes: set[str] = set()
+            # (account, region, function) -> time.monotonic() until which $LATEST is InProgress.
+            self.updating_until: dict[tuple[str, str, str], float] = {}
 
 
 STATE = HarnessState()
@@ -423,7 +439,11 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
     if operation == "AcknowledgeJob":
         return json_response(start_response, 200, {"status": "InProgress"}, AMZ_JSON_11)
     with STATE.lock:
-        data = STATE.job_definitions.get(job_id, {})
+        data = STATE.job_definitions.get(job_id)
+    if data is None:
+        # Like CodePipeline: a job it never started is not found (the reconciler must then make no call).
+        error = {"__type": "JobNotFoundException", "message": f"Job {job_id} not found"}
+        return json_response(start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "JobNotFoundException")])
     details = {"id": job_id, "accountId": account_for(environ), "data": data}
     return json_response(start_response, 200, {"jobDetails": details}, AMZ_JSON_11)
 
@@ -433,7 +453,7 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
 # --------------------------------------------------------------------------------------------------
 
 CODECOMMIT_TARGET_PREFIX = "CodeCommit_20150413."
-CODECOMMIT_OPERATIONS = {"GetFile", "PostCommentForPullRequest"}
+CODECOMMIT_OPERATIONS = {"GetFile", "PostCommentForPullRequest", "GetCommentsForPullRequest"}
 # CodeCommit's limit for one comment (CommentContentSizeLimitExceededException beyond it).
 MAX_COMMENT_LENGTH = 10240
 COMMENT_PARAMETERS = ("pullRequestId", "repositoryName", "beforeCommitId", "afterCommitId", "content", "location")
@@ -458,7 +478,30 @@ def handle_codecommit(environ: dict[str, Any], start_response: StartResponse, op
     body = json_body(environ)
     if operation == "GetFile":
         return codecommit_get_file(start_response, body)
+    if operation == "GetCommentsForPullRequest":
+        return codecommit_get_comments(start_response, body)
     return codecommit_post_comment(environ, start_response, body)
+
+
+def codecommit_get_comments(start_response: StartResponse, body: dict[str, Any]) -> list[bytes]:
+    """The comments posted on one pull-request revision (one page), each with its clientRequestToken."""
+    key = tuple(str(body.get(k, "")) for k in ("pullRequestId", "beforeCommitId", "afterCommitId"))
+    with STATE.lock:
+        comments = [
+            response["comment"]
+            for _, response in STATE.comment_tokens.values()
+            if (response["pullRequestId"], response["beforeCommitId"], response["afterCommitId"]) == key
+        ]
+    data = [
+        {
+            "pullRequestId": key[0],
+            "repositoryName": body.get("repositoryName"),
+            "beforeCommitId": key[1],
+            "afterCommitId": key[2],
+            "comments": comments,
+        }
+    ] if comments else []
+    return json_response(start_response, 200, {"commentsForPullRequestData": data}, AMZ_JSON_11)
 
 
 def codecommit_get_file(start_response: StartResponse, body: dict[str, Any]) -> list[bytes]:
@@ -727,7 +770,7 @@ def rewrite_error_name(headers: list[tuple[str, str]], body: bytes) -> tuple[lis
 
 
 # --------------------------------------------------------------------------------------------------
-# Concern 8: Lambda Invoke (rollout smoke tests; moto runs functions in Docker, which tests do not have)
+# Concern 9: Lambda Invoke (rollout smoke tests; moto runs functions in Docker, which tests do not have)
 # --------------------------------------------------------------------------------------------------
 # Invoke is answered here from a table the test sets (POST /_moto/lambda/invoke-answers): per function
 # name and qualifier ("*" = any qualifier), the status code, FunctionError and payload to answer. An
@@ -843,7 +886,9 @@ def patch_lambda_response(
         return headers, body
     if operation in LATEST_UPDATING_OPERATIONS and payload.get("FunctionArn"):
         bump_latest_generation(payload)
+        start_update_window(payload)
     inject_revision_ids(operation, payload)
+    apply_update_status(operation, payload)
     if operation == "GetFunction":
         rewrite_code_location(payload)
     return headers, json.dumps(payload).encode("utf-8")
@@ -851,6 +896,86 @@ def patch_lambda_response(
 
 def with_content_length(headers: list[tuple[str, str]], length: int) -> list[tuple[str, str]]:
     return [(k, v) for k, v in headers if k.lower() != "content-length"] + [("Content-Length", str(length))]
+
+
+# --------------------------------------------------------------------------------------------------
+# Concern 8: Lambda's update window and deprecated runtimes (opt-in)
+# --------------------------------------------------------------------------------------------------
+
+WINDOW_GUARDED_OPERATIONS = {"UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion"}
+
+
+def function_key(environ: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(account, region, function name) of a /<api>/functions/<name-or-arn>/... request."""
+    segments = path_segments(environ)
+    if len(segments) < 3 or segments[1] != "functions":
+        return None
+    name = segments[2]
+    if name.startswith("arn:"):
+        return arn_parts(name)
+    _, region, _ = credential_scope(environ)
+    return account_for(environ), region or "us-east-1", name.split(":")[0]
+
+
+def function_arn(key: tuple[str, str, str]) -> str:
+    account, region, name = key
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+def lambda_refusal(environ: dict[str, Any], operation: str) -> tuple[int, str, str] | None:
+    """What real Lambda refuses and moto accepts: a write during an update; code on a deprecated runtime."""
+    if operation not in WINDOW_GUARDED_OPERATIONS:
+        return None
+    key = function_key(environ)
+    if key is None:
+        return None
+    with STATE.lock:
+        updating = STATE.updating_until.get(key, 0.0) > time.monotonic()
+        deprecated = set(STATE.deprecated_runtimes)
+    if updating:
+        return (
+            409,
+            "ResourceConflictException",
+            f"The operation cannot be performed at this time. An update is in progress for resource: {function_arn(key)}",
+        )
+    if operation == "UpdateFunctionCode" and deprecated:
+        from moto.awslambda.models import lambda_backends
+
+        try:
+            runtime = lambda_backends[key[0]][key[1]].get_function(key[2]).run_time
+        except Exception:  # not found: moto answers that itself
+            return None
+        if runtime in deprecated:
+            return (
+                400,
+                "InvalidParameterValueException",
+                f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
+                "functions. We recommend you use a supported runtime while creating or updating functions.",
+            )
+    return None
+
+
+def start_update_window(payload: dict[str, Any]) -> None:
+    with STATE.lock:
+        if STATE.update_window_seconds > 0:
+            STATE.updating_until[arn_parts(payload["FunctionArn"])] = time.monotonic() + STATE.update_window_seconds
+
+
+def apply_update_status(operation: str, payload: dict[str, Any]) -> None:
+    """$LATEST reports LastUpdateStatus InProgress while its update window is open."""
+    config = payload.get("Configuration") if operation == "GetFunction" else payload
+    if not isinstance(config, dict) or not config.get("FunctionArn") or config.get("Version", "$LATEST") != "$LATEST":
+        return
+    with STATE.lock:
+        until = STATE.updating_until.get(arn_parts(config["FunctionArn"]))
+    if until is not None and until > time.monotonic():
+        config["LastUpdateStatus"] = "InProgress"
+        config["LastUpdateStatusReason"] = "The function is being updated."
+        config["LastUpdateStatusReasonCode"] = "Updating"
+    elif until is not None:
+        config["LastUpdateStatus"] = "Successful"
+        config.pop("LastUpdateStatusReason", None)
+        config.pop("LastUpdateStatusReasonCode", None)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -916,6 +1041,13 @@ def handle_launcher_route(environ: dict[str, Any], start_response: StartResponse
     if method == "GET" and route == "codecommit/comments":
         with STATE.lock:
             return json_response(start_response, 200, list(STATE.codecommit_comments))
+    if method == "POST" and route == "lambda/behaviour":
+        body = json_body(environ)
+        with STATE.lock:
+            STATE.update_window_seconds = max(0.0, float(body.get("updateWindowSeconds", 0) or 0))
+            STATE.deprecated_runtimes = {str(r) for r in body.get("deprecatedRuntimes", []) or []}
+            STATE.updating_until.clear()
+        return json_response(start_response, 200, {})
     if method == "POST" and route == "reset-all":
         reset_everything()
         return json_response(start_response, 200, {})
@@ -958,7 +1090,14 @@ class HarnessMiddleware:
         return wrapped
 
     def call_lambda(self, environ: dict[str, Any], start_response: StartResponse, entry: dict[str, Any]) -> list[bytes]:
-        """Run moto, buffer the (small, JSON) Lambda response, patch it, then send it."""
+        """Run moto, buffer the (small, JSON) Lambda response, patch it, then send it (after concern 8's
+        refusals, which never reach moto)."""
+        refusal = lambda_refusal(environ, entry["operation"])
+        if refusal is not None:
+            status, name, message = refusal
+            entry["status"] = status
+            body = {"Type": "User", "message": message}
+            return json_response(start_response, status, body, "application/json", [("X-Amzn-ErrorType", name)])
         return self.call_patched(environ, start_response, entry, patch_lambda_response)
 
     def call_patched(

@@ -615,6 +615,27 @@ export function codePipelineJobEvent(
   return jobEvent({ ...input, userParameters: input.userParameters ?? userParameters() });
 }
 
+/** The pipeline the integration scenarios' jobs belong to (GetJobDetails' pipelineContext). */
+export const PIPELINE_NAME = "lambda-gitops";
+
+/**
+ * CodePipeline starts a job: the launcher answers GetJobDetails for it with the job's data (and
+ * pipeline context), as CodePipeline would; returns the event Lambda receives for it. The handler
+ * trusts only GetJobDetails, so a job never started this way is unknown to it.
+ */
+export async function startPipelineJob(
+  server: MotoServer,
+  input: Omit<JobEventInput, "userParameters"> & { userParameters?: string },
+  pipelineName = PIPELINE_NAME,
+): Promise<Record<string, unknown>> {
+  const event = codePipelineJobEvent(input);
+  const data = (event["CodePipeline.job"] as { data: Record<string, unknown> }).data;
+  await server.defineJob(input.jobId, {
+    ...data,
+    pipelineContext: { pipelineName, stage: { name: "Deploy" }, action: { name: "Reconcile" } },
+  });
+  return event;
+}
 
 export interface HandlerRun extends ChildResult {
   jobId: string;

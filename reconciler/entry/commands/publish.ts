@@ -9,7 +9,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pLimit from "p-limit";
-import { DIRECT_UPLOAD_LIMIT, STAGED_UPLOAD_LIMIT } from "../../apply/apply.ts";
+import { STAGED_UPLOAD_LIMIT } from "../../apply/apply.ts";
+import { fitsDirectUpload, MAX_DIRECT_ZIP_BYTES } from "../../aws/request-size.ts";
 import { applyPublishPlan, type UploadCode } from "../../apply/publish.ts";
 import { createAwsContext } from "../../aws/context.ts";
 import { sha256Base64 } from "../../aws/download.ts";
@@ -228,10 +229,10 @@ async function readZip(path: string): Promise<{ ok: true; bytes: Uint8Array } | 
   try {
     const info = await stat(path);
     if (!info.isFile()) return { ok: false, message: `${path} is not a file` };
-    if (info.size > DIRECT_UPLOAD_LIMIT) {
+    if (!fitsDirectUpload(info.size)) {
       return {
         ok: false,
-        message: `${path} is ${info.size} bytes, over Lambda's ${DIRECT_UPLOAD_LIMIT}-byte direct upload limit: upload it to S3 and use --s3`,
+        message: `${path} is ${info.size} bytes, over the direct upload limit (${MAX_DIRECT_ZIP_BYTES} bytes: UpdateFunctionCode's request carries the zip base64-encoded): upload it to S3 and use --s3`,
       };
     }
     return { ok: true, bytes: await readFile(path) };

@@ -187,6 +187,26 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       ]);
     });
 
+    it("waits for provisioned concurrency's transient weights on the previous version to clear, without rewriting them", async () => {
+      target.on(UpdateAliasCommand, { Name: "LIVE" }).resolves(liveAnswer("2", { "3": 0.8 }));
+      target
+        .on(GetAliasCommand, { Name: "LIVE" })
+        .resolvesOnce(liveAnswer("2", { "3": 0.3 }))
+        .resolves(liveAnswer("2"));
+      const result = await applyFunction(repointEntry(), deps());
+      expect(result.status, result.error).to.equal("applied");
+      expect(commandsOf(target)).to.deep.equal(["UpdateAliasCommand", "GetAliasCommand", "GetAliasCommand"]);
+      expect(sleeps.length, "one delay per poll").to.equal(2);
+    });
+
+    it("still fails on weights that are not a shift from the previous version", async () => {
+      target.on(UpdateAliasCommand, { Name: "LIVE" }).resolves(liveAnswer("2", { "7": 0.5 }));
+      const result = await applyFunction(repointEntry(), deps());
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/reads back as v2/);
+      expect(target.commandCalls(GetAliasCommand)).to.have.length(0);
+    });
+
     it("creates LIVE when it does not exist yet", async () => {
       const result = await applyFunction(repointEntry(null), deps());
       expect(result.status).to.equal("applied");
@@ -381,28 +401,135 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       );
     });
 
-    it("brings runtime and handler along with the code", async () => {
+    it("updates runtime and handler BEFORE the code (guarded, then waits), then the code, then publishes", async () => {
       source.on(GetFunctionCommand).resolves({
         Configuration: config({ Version: "9", Runtime: "nodejs24.x", Handler: "main.handler" }),
         Code: { Location: "https://code.example/pkg" },
       });
-      target.on(UpdateFunctionConfigurationCommand).resolves(config());
-      await applyFunction(promoteEntry(), deps());
+      target.on(UpdateFunctionConfigurationCommand).resolves(
+        config({ CodeSha256: "old-sha", RevisionId: "cfg-rev-1", LastUpdateStatus: "InProgress" }),
+      );
+      target
+        .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: undefined })
+        .resolvesOnce({ Configuration: config({ CodeSha256: "old-sha", RevisionId: "cfg-rev-1", LastUpdateStatus: "InProgress" }) })
+        .resolvesOnce({
+          Configuration: config({ CodeSha256: "old-sha", RevisionId: "cfg-rev-2", Runtime: "nodejs24.x", Handler: "main.handler" }),
+        })
+        .resolves({ Configuration: config({ RevisionId: "latest-rev-3", Runtime: "nodejs24.x", Handler: "main.handler" }) });
+      const result = await applyFunction(promoteEntry(), deps());
+      expect(result.status, result.error).to.equal("applied");
+      expect(commandsOf(target).slice(0, 6)).to.deep.equal([
+        "UpdateFunctionConfigurationCommand",
+        "GetFunctionCommand",
+        "GetFunctionCommand",
+        "UpdateFunctionCodeCommand",
+        "GetFunctionCommand",
+        "PublishVersionCommand",
+      ]);
       const update = target.commandCalls(UpdateFunctionConfigurationCommand)[0]!.args[0].input;
       expect(update).to.deep.equal({
         FunctionName: NAME,
         Runtime: "nodejs24.x",
         Handler: "main.handler",
-        RevisionId: "latest-rev-3",
+        RevisionId: "latest-rev-1",
       });
-      expect(update).to.not.have.any.keys(
-        "Environment",
-        "Role",
-        "MemorySize",
-        "Timeout",
-        "VpcConfig",
-        "Layers",
+      expect(update).to.not.have.any.keys("Environment", "Role", "MemorySize", "Timeout", "VpcConfig", "Layers");
+      // The code update is guarded by the RevisionId the configuration update left.
+      expect(target.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input.RevisionId).to.equal("cfg-rev-2");
+      expect(target.commandCalls(PublishVersionCommand)[0]!.args[0].input.RevisionId).to.equal("latest-rev-3");
+    });
+
+    it("waits until a published version is Active before LIVE points at it (an existing version too)", async () => {
+      target.on(PublishVersionCommand).resolves(config({ Version: "12", RevisionId: "v12-rev", State: "Pending" }));
+      target
+        .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: "12" })
+        .resolvesOnce({ Configuration: config({ Version: "12", State: "Pending" }) })
+        .resolves({ Configuration: config({ Version: "12", State: "Active" }) });
+      const result = await applyFunction(promoteEntry(), deps());
+      expect(result.status, result.error).to.equal("applied");
+      const versionPolls = target
+        .commandCalls(GetFunctionCommand)
+        .filter((c) => c.args[0].input.Qualifier === "12");
+      expect(versionPolls).to.have.length(2);
+      const order = commandsOf(target);
+      expect(order.indexOf("UpdateAliasCommand")).to.be.above(order.lastIndexOf("PublishVersionCommand"));
+    });
+
+    it("does not point LIVE at a published version that is Failed", async () => {
+      target
+        .on(PublishVersionCommand)
+        .resolves(config({ Version: "12", State: "Failed", LastUpdateStatusReason: "InsufficientRolePermissions" }));
+      const result = await applyFunction(promoteEntry(), deps());
+      expect(result.status).to.equal("failed");
+      expect(result.error).to.match(/version 12 is Failed: InsufficientRolePermissions; LIVE is not moved/);
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
+      expect(target.commandCalls(CreateAliasCommand)).to.have.length(0);
+    });
+
+    it("fetches a new code link once when the download answers 403 (the 10-minute link expired)", async () => {
+      let issued = 0;
+      source.on(GetFunctionCommand).callsFake(() => ({
+        Configuration: config({ Version: "9" }),
+        Code: { Location: `https://code.example/pkg-${++issued}` },
+      }));
+      const result = await applyFunction(
+        promoteEntry(),
+        deps({
+          download: async (url) => {
+            downloads.push(url);
+            return url.endsWith("-1")
+              ? { ok: false, message: "code download failed: HTTP 403", httpStatus: 403 }
+              : { ok: true, bytes: BYTES };
+          },
+        }),
       );
+      expect(result.status, result.error).to.equal("applied");
+      expect(downloads).to.deep.equal(["https://code.example/pkg-1", "https://code.example/pkg-2"]);
+      expect(source.commandCalls(GetFunctionCommand)).to.have.length(2);
+    });
+
+    it("stages a package whose base64 request would exceed Lambda's limit even under 50 MiB of bytes", async () => {
+      const size = 50 * 1024 * 1024 - 100;
+      source.on(GetFunctionCommand).resolves({
+        Configuration: config({ Version: "9", CodeSize: size }),
+        Code: { Location: "https://code.example/pkg" },
+      });
+      const staged: number[] = [];
+      const result = await applyFunction(
+        promoteEntry(),
+        deps({
+          download: async () => ({ ok: true, bytes: new Uint8Array(size) }),
+          stager: {
+            stage: async (_name, _sha, bytes) => {
+              staged.push(bytes.byteLength);
+              return { bucket: "staging", key: "lambda-gitops/x.zip" };
+            },
+          },
+        }),
+      );
+      expect(result.status, result.error).to.equal("applied");
+      expect(staged).to.deep.equal([size]);
+      const code = target.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input;
+      expect(code.ZipFile).to.equal(undefined);
+      expect([code.S3Bucket, code.S3Key]).to.deep.equal(["staging", "lambda-gitops/x.zip"]);
+    });
+
+    it("hands over to the next round before a download that could not finish in time (no write)", async () => {
+      const result = await applyFunction(promoteEntry(), deps({ timeLeftMs: () => 30_000 }));
+      expect(result.status).to.equal("skipped");
+      expect(result.error).to.match(/handed over to the next round before downloading the code: 30 s left, 120 s needed/);
+      expect(downloads).to.deep.equal([]);
+      expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(0);
+    });
+
+    it("hands over before waiting when time ran short after the code update; publishes nothing", async () => {
+      const left = [300_000, 30_000];
+      const result = await applyFunction(promoteEntry(), deps({ timeLeftMs: () => left.shift() ?? 30_000 }));
+      expect(result.status).to.equal("skipped");
+      expect(result.error).to.match(/before waiting for the code update/);
+      expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(1);
+      expect(target.commandCalls(PublishVersionCommand)).to.have.length(0);
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
     });
 
     it("re-plans when the source version alias moved since planning", async () => {
@@ -514,7 +641,7 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       });
       const result = await applyFunction(promoteEntry(), deps());
       expect(result.status).to.equal("failed");
-      expect(result.error).to.match(/direct upload limit; configure a stagingBucket/);
+      expect(result.error).to.match(/over the direct upload limit \(\d+ bytes: UpdateFunctionCode's request carries it base64-encoded\); configure a stagingBucket/);
       expect(downloads).to.deep.equal([]);
     });
   });

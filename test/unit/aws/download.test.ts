@@ -1,7 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
-import { downloadPackage, sha256Base64 } from "../../../reconciler/aws/download.ts";
+import {
+  type Downloader,
+  downloadPackage,
+  downloadWithFreshLink,
+  sha256Base64,
+} from "../../../reconciler/aws/download.ts";
 
 describe("package download (real HTTP on loopback)", () => {
   let server: Server;
@@ -57,6 +62,67 @@ describe("package download (real HTTP on loopback)", () => {
   it("reports HTTP errors without echoing the presigned URL", async () => {
     const url = `${base}/expired?X-Amz-Signature=secret`;
     const result = await downloadPackage(url, { codeSha256: "x", maxBytes: 4096 });
-    expect(result).to.deep.equal({ ok: false, message: "code download failed: HTTP 403" });
+    expect(result).to.deep.equal({ ok: false, message: "code download failed: HTTP 403", httpStatus: 403 });
+  });
+});
+
+describe("downloadWithFreshLink: the 10-minute code link", () => {
+  const expected = { codeSha256: "sha", maxBytes: 10 };
+  /** A downloader that answers 403 for links issued before `validFrom`. */
+  function recording(validFrom: number) {
+    const urls: string[] = [];
+    const download: Downloader = async (url) => {
+      urls.push(url);
+      return Number(url.split("#")[1]) >= validFrom
+        ? { ok: true, bytes: new Uint8Array([1]) }
+        : { ok: false, message: "code download failed: HTTP 403", httpStatus: 403 };
+    };
+    return { urls, download };
+  }
+
+  it("fetches the link when the transfer starts, not before", async () => {
+    const order: string[] = [];
+    const { download } = recording(0);
+    const result = await downloadWithFreshLink(
+      async () => {
+        order.push("link");
+        return "https://code#1";
+      },
+      async (url, e) => {
+        order.push("download");
+        return download(url, e);
+      },
+      expected,
+    );
+    expect(result.ok).to.equal(true);
+    expect(order).to.deep.equal(["link", "download"]);
+  });
+
+  it("refetches the link once on 403 and succeeds with the fresh one", async () => {
+    let issued = 0;
+    const { urls, download } = recording(2);
+    const result = await downloadWithFreshLink(async () => `https://code#${++issued}`, download, expected);
+    expect(result.ok).to.equal(true);
+    expect(urls).to.deep.equal(["https://code#1", "https://code#2"]);
+  });
+
+  it("gives up after the second 403, saying so", async () => {
+    let issued = 0;
+    const { urls, download } = recording(99);
+    const result = await downloadWithFreshLink(async () => `https://code#${++issued}`, download, expected);
+    expect(urls).to.have.length(2);
+    expect(result).to.deep.include({ ok: false, httpStatus: 403 });
+    if (!result.ok) expect(result.message).to.match(/also with a freshly fetched code link/);
+  });
+
+  it("does not refetch for other failures (a hash mismatch is not an expired link)", async () => {
+    let issued = 0;
+    const result = await downloadWithFreshLink(
+      async () => `https://code#${++issued}`,
+      async () => ({ ok: false, message: "hash mismatch" }),
+      expected,
+    );
+    expect(issued).to.equal(1);
+    expect(result).to.deep.equal({ ok: false, message: "hash mismatch" });
   });
 });

@@ -525,6 +525,7 @@ describe("transfer byte budget", () => {
       listAliases: async () => [],
       getFunction: async () => fn(),
       getAlias: async (_name, a) => alias(a, "2"),
+      getCodeSigning: async () => undefined,
       updateFunctionCode: async () => {
         await new Promise((r) => setImmediate(r));
         held -= 1; // uploaded: the bytes are let go

@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import {
   CodePipelineClient,
   CodePipelineServiceException,
+  GetJobDetailsCommand,
   PutJobFailureResultCommand,
   type PutJobFailureResultCommandInput,
   PutJobSuccessResultCommand,
@@ -32,7 +33,7 @@ import { sdkStreamMixin } from "@smithy/core/serde";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { strToU8, zipSync } from "fflate";
-import { createJobReporter } from "../../../reconciler/aws/codepipeline.ts";
+import { createJobReader, createJobReporter } from "../../../reconciler/aws/codepipeline.ts";
 import { codePipelineJobEvent } from "../../support/events.ts";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
 import { type ArtifactCredentials, createArtifactStore } from "../../../reconciler/aws/s3.ts";
@@ -41,7 +42,7 @@ import {
   DEADLINE_RESERVE_MS,
   type HandlerDeps,
   type LambdaContext,
-  runJob,
+  runJob as runJobOf,
 } from "../../../reconciler/entry/handler.ts";
 import { createLogger, silentLogger } from "../../../reconciler/core/log.ts";
 import type { JobParameters } from "../../../reconciler/input/parameters.ts";
@@ -194,6 +195,8 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
   function deps(over: Partial<HandlerDeps> = {}): HandlerDeps {
     return {
       reporter: createJobReporter(codePipelineClient),
+      jobs: createJobReader(codePipelineClient),
+      env: {},
       artifacts: (credentials: ArtifactCredentials, _parameters: JobParameters) => {
         artifactCredentials.push(credentials);
         return createArtifactStore(s3Client);
@@ -231,13 +234,33 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
       },
     });
 
+  /**
+   * CodePipeline knows the job exactly as the event describes it (GetJobDetails answers the event's
+   * `data`, with the pipeline context CodePipeline adds), then the handler runs. The trust tests
+   * below answer GetJobDetails differently from the event.
+   */
+  async function runJob(event: unknown, context: LambdaContext, handlerDeps: HandlerDeps): Promise<void> {
+    const job = (event as { "CodePipeline.job"?: { id?: string; data?: Json } } | null)?.["CodePipeline.job"];
+    if (job?.id) {
+      codePipeline.on(GetJobDetailsCommand, { jobId: job.id }).resolves({
+        jobDetails: {
+          id: job.id,
+          accountId: "222222222222",
+          data: { ...job.data, pipelineContext: { pipelineName: "lambda-gitops" } } as never,
+        },
+      });
+    }
+    await runJobOf(event, context, handlerDeps);
+  }
+
   const lambdaCalls = () => [...target.calls(), ...source.calls()];
   const successCalls = () => codePipeline.commandCalls(PutJobSuccessResultCommand);
   const failureCalls = () => codePipeline.commandCalls(PutJobFailureResultCommand);
+  const resultCalls = () => [...successCalls(), ...failureCalls()];
 
   /** Exactly one job result, a failure for this job and request; returns its message. */
   function theFailure(): string {
-    expect(codePipeline.calls(), "exactly one CodePipeline call").to.have.length(1);
+    expect(resultCalls(), "exactly one job result").to.have.length(1);
     expect(successCalls()).to.have.length(0);
     const input: PutJobFailureResultCommandInput = failureCalls()[0]!.args[0].input;
     expect(input.jobId).to.equal(JOB_ID);
@@ -249,7 +272,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
 
   /** Exactly one job result, a success for this job and request. */
   function theSuccess(): PutJobSuccessResultCommandInput {
-    expect(codePipeline.calls(), "exactly one CodePipeline call").to.have.length(1);
+    expect(resultCalls(), "exactly one job result").to.have.length(1);
     expect(failureCalls(), failureCalls()[0]?.args[0].input.failureDetails?.message).to.have.length(0);
     const input: PutJobSuccessResultCommandInput = successCalls()[0]!.args[0].input;
     expect(input.jobId).to.equal(JOB_ID);
@@ -274,27 +297,157 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
     target.on(CreateAliasCommand, { Name: "LIVE" }).callsFake(aliasAsWritten);
   });
 
+  describe("trust: the event is a job id only; the job is what CodePipeline reports", () => {
+    /** CodePipeline answers GetJobDetails for JOB_ID with `data` (not what the event says). */
+    function pipelineKnows(data: Json, pipelineName = "lambda-gitops"): void {
+      codePipeline.on(GetJobDetailsCommand, { jobId: JOB_ID }).resolves({
+        jobDetails: {
+          id: JOB_ID,
+          accountId: "222222222222",
+          data: { ...(jobEvent(data)["CodePipeline.job"] as { data: Json }).data, pipelineContext: { pipelineName } } as never,
+        },
+      });
+    }
+    const refusedLogged = () =>
+      lines.some((l) => {
+        const entry = JSON.parse(l) as { refused?: boolean; jobId?: string };
+        return entry.refused === true && entry.jobId === JOB_ID;
+      });
+
+    for (const name of ["JobNotFoundException", "ValidationException"]) {
+      it(`makes no call at all and reports nothing for a job CodePipeline does not know (${name})`, async () => {
+        serveDefinition([{ name: ORDERS, version: "1.0.0" }]);
+        codePipeline
+          .on(GetJobDetailsCommand)
+          .rejects(new CodePipelineServiceException({ name, message: "no such job", $fault: "client", $metadata: { httpStatusCode: 400 } }));
+        await runJobOf(jobEvent(), plentyOfTime(), deps({ logger: capturingLogger() }));
+        expect(resultCalls(), "no result: CodePipeline would refuse it").to.have.length(0);
+        expect(lambdaCalls(), "no Lambda call, not even a read").to.have.length(0);
+        expect(s3.calls(), "no artifact read").to.have.length(0);
+        expect(refusedLogged(), "logged as refused").to.equal(true);
+      });
+    }
+
+    it("deploys what GetJobDetails says, not what a tampered event says (prefixes, artifact, credentials)", async () => {
+      serveDefinition([{ name: ORDERS, version: "1.0.0" }]);
+      pipelineKnows({});
+      const tampered = jobEvent({
+        actionConfiguration: { configuration: { UserParameters: userParameters({ allowedPrefixes: ["team-"] }) } },
+        inputArtifacts: [
+          { name: "x", location: { type: "S3", s3Location: { bucketName: "attacker-bucket", objectKey: "evil" } } },
+        ],
+        artifactCredentials: { accessKeyId: "ATTACKER", secretAccessKey: "attacker-secret" },
+      });
+      await runJobOf(tampered, plentyOfTime(), deps());
+      theSuccess();
+      const read = s3.commandCalls(GetObjectCommand)[0]!.args[0].input;
+      expect([read.Bucket, read.Key]).to.deep.equal([BUCKET, OBJECT_KEY]);
+      expect(artifactCredentials.map((c) => c.accessKeyId)).to.deep.equal(["ASIAARTIFACTKEY"]);
+    });
+
+    it("refuses a job of a pipeline the stack does not serve: a failure naming it, no Lambda call, no artifact read", async () => {
+      serveDefinition([{ name: ORDERS, version: "1.0.0" }]);
+      pipelineKnows({}, "someone-elses-pipeline");
+      await runJobOf(jobEvent(), plentyOfTime(), deps({ env: { PIPELINE_NAMES: "lambda-gitops" }, logger: capturingLogger() }));
+      expect(theFailure()).to.match(
+        /refused this job: the job belongs to pipeline "someone-elses-pipeline"; this reconciler serves only "lambda-gitops" \(PIPELINE_NAMES\)/,
+      );
+      expect(lambdaCalls()).to.have.length(0);
+      expect(s3.calls()).to.have.length(0);
+      expect(refusedLogged()).to.equal(true);
+    });
+
+    it("refuses a job of another function's Invoke action", async () => {
+      serveDefinition([{ name: ORDERS, version: "1.0.0" }]);
+      pipelineKnows({
+        actionConfiguration: { configuration: { FunctionName: "other-function", UserParameters: userParameters() } },
+      });
+      await runJobOf(jobEvent(), plentyOfTime(), deps({ env: { AWS_LAMBDA_FUNCTION_NAME: "lambda-gitops" } }));
+      expect(theFailure()).to.match(/the job's action invokes function "other-function", not this one \("lambda-gitops"\)/);
+      expect(lambdaCalls()).to.have.length(0);
+    });
+
+    it("serves a job of a pinned pipeline whose action invokes this function (by ARN)", async () => {
+      serveDefinition([{ name: ORDERS, version: "1.1.1" }]);
+      pipelineKnows({
+        actionConfiguration: {
+          configuration: {
+            FunctionName: "arn:aws:lambda:eu-west-1:222222222222:function:lambda-gitops",
+            UserParameters: userParameters({ allowedPrefixes: ["team-a-orders-", "team-a-"] }),
+          },
+        },
+      });
+      const env = { PIPELINE_NAMES: "other,lambda-gitops", ALLOWED_PREFIXES: "team-a-", AWS_LAMBDA_FUNCTION_NAME: "lambda-gitops" };
+      await runJobOf(jobEvent(), plentyOfTime(), deps({ env }));
+      theSuccess();
+    });
+
+    it("refuses UserParameters that widen the stack's prefixes, naming the prefix, before reading the artifact", async () => {
+      serveDefinition([{ name: ORDERS, version: "1.0.0" }]);
+      pipelineKnows({
+        actionConfiguration: { configuration: { UserParameters: userParameters({ allowedPrefixes: ["team-a-", "team-"] }) } },
+      });
+      await runJobOf(jobEvent(), plentyOfTime(), deps({ env: { ALLOWED_PREFIXES: "team-a-,team-c-" } }));
+      expect(theFailure()).to.equal(
+          'UserParameters widen the stack\'s prefixes:\nUserParameters:1:1: allowedPrefixes[1]: prefix "team-" is not allowed by the stack (ALLOWED_PREFIXES: "team-a-", "team-c-"); UserParameters may narrow the stack\'s prefixes, never widen them',
+      );
+      expect(s3.calls()).to.have.length(0);
+      expect(lambdaCalls()).to.have.length(0);
+    });
+
+    it("fails closed when the stack's pin is set but invalid", async () => {
+      serveDefinition([{ name: ORDERS, version: "1.0.0" }]);
+      pipelineKnows({});
+      await runJobOf(jobEvent(), plentyOfTime(), deps({ env: { ALLOWED_PREFIXES: "team-a" } }));
+      expect(theFailure()).to.match(/the stack's settings are invalid:\nALLOWED_PREFIXES: "team-a" is not an allowed prefix/);
+      expect(lambdaCalls()).to.have.length(0);
+    });
+
+    it("refuses to touch its own function even when a prefix matches it, before any Lambda call", async () => {
+      serveDefinition([
+        { name: ORDERS, version: "1.0.0" },
+        { name: "team-a-gitops", version: "1.0.0" },
+      ]);
+      pipelineKnows({
+        actionConfiguration: { configuration: { FunctionName: "team-a-gitops", UserParameters: userParameters() } },
+      });
+      await runJobOf(jobEvent(), plentyOfTime(), deps({ env: { AWS_LAMBDA_FUNCTION_NAME: "team-a-gitops" } }));
+      expect(theFailure()).to.match(
+        /lambdas\.json:\d+:\d+: lambdas\[1\]\.name: function "team-a-gitops" is lambda-gitops itself .*never changes its own functions, even when a prefix matches/,
+      );
+      expect(lambdaCalls()).to.have.length(0);
+    });
+
+    it("refuses the stack's other lambda-gitops functions (PROTECTED_FUNCTIONS)", async () => {
+      serveDefinition([{ name: "team-a-pr-plan", version: "1.0.0" }]);
+      pipelineKnows({});
+      await runJobOf(jobEvent(), plentyOfTime(), deps({ env: { PROTECTED_FUNCTIONS: "team-a-pr-plan" } }));
+      expect(theFailure()).to.match(/function "team-a-pr-plan" is lambda-gitops itself/);
+      expect(lambdaCalls()).to.have.length(0);
+    });
+  });
+
   describe("input failures: one failure result, no Lambda call at all", () => {
     const cases: { title: string; event: () => Json; cause: RegExp }[] = [
       {
         title: "the event has no data",
         event: () => ({ "CodePipeline.job": { id: JOB_ID, accountId: "222222222222" } }),
-        cause: /invalid CodePipeline job event:\nCodePipeline\.job\.data: /,
+        cause: /invalid CodePipeline job \(GetJobDetails\):\njobDetails\.data\.actionConfiguration: /,
       },
       {
         title: "the event has no inputArtifacts",
         event: () => jobEvent({ inputArtifacts: undefined }),
-        cause: /invalid CodePipeline job event:\nCodePipeline\.job\.data\.inputArtifacts: /,
+        cause: /invalid CodePipeline job \(GetJobDetails\):\njobDetails\.data\.inputArtifacts: /,
       },
       {
         title: "the action has no input artifact (empty list)",
         event: () => jobEvent({ inputArtifacts: [] }),
-        cause: /CodePipeline\.job\.data\.inputArtifacts: the action has no input artifact/,
+        cause: /jobDetails\.data\.inputArtifacts: the action has no input artifact/,
       },
       {
         title: "the event has no artifactCredentials",
         event: () => jobEvent({ artifactCredentials: undefined }),
-        cause: /invalid CodePipeline job event:\nCodePipeline\.job\.data\.artifactCredentials: /,
+        cause: /invalid CodePipeline job \(GetJobDetails\):\njobDetails\.data\.artifactCredentials: /,
       },
       {
         title: "UserParameters is missing",

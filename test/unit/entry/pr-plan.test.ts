@@ -14,6 +14,7 @@ import {
   FileDoesNotExistException,
   FileTooLargeException,
   GetFileCommand,
+  GetCommentsForPullRequestCommand,
   IdempotencyParameterMismatchException,
   PathDoesNotExistException,
   PostCommentForPullRequestCommand,
@@ -25,6 +26,7 @@ import {
   PipelineNotFoundException,
   type StageDeclaration,
 } from "@aws-sdk/client-codepipeline";
+import { LambdaServiceException } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { pullRequestEvent } from "../../support/events.ts";
 import { expect } from "chai";
@@ -41,6 +43,7 @@ import { renderPlan } from "../../../reconciler/entry/cli.ts";
 import { AwsCallError } from "../../../reconciler/core/errors.ts";
 import { createLogger, type Logger } from "../../../reconciler/core/log.ts";
 import type { JobParameters } from "../../../reconciler/input/parameters.ts";
+import { OPEN_PIN } from "../../../reconciler/input/pin.ts";
 import type { Plan } from "../../../reconciler/plan/plan.ts";
 import {
   commentToken,
@@ -111,6 +114,7 @@ const PR: PullRequest = {
   destinationCommit: DESTINATION_COMMIT,
   sourceReference: "refs/heads/promote-orders",
   destinationReference: "refs/heads/main",
+  account: TARGET,
 };
 
 const USER_PARAMETERS = JSON.stringify({
@@ -193,6 +197,9 @@ function fakeAccount(functions: Record<string, FakeFunction>, reads: string[] = 
     async getAlias(name, aliasName) {
       reads.push(`GetAlias ${name}:${aliasName}`);
       return functions[name]?.aliases.find((a) => a.name === aliasName);
+    },
+    async getCodeSigning() {
+      return undefined;
     },
     updateFunctionCode: refuse("UpdateFunctionCode"),
     updateFunctionConfiguration: refuse("UpdateFunctionConfiguration"),
@@ -349,12 +356,12 @@ describe("pr-plan: settings", () => {
   it("needs PIPELINE_NAME and ACTION_NAME; DEFINITION_FILE is an optional override", () => {
     expect(readSettings(ENV)).to.deep.equal({
       ok: true,
-      settings: { pipelineName: PIPELINE, actionName: ACTION, definitionFile: undefined },
+      settings: { pipelineName: PIPELINE, actionName: ACTION, definitionFile: undefined, pin: OPEN_PIN },
     });
     expect(readSettings({ ...ENV, DEFINITION_FILE: "" })).to.deep.include({ ok: true });
     expect(readSettings({ ...ENV, DEFINITION_FILE: "prod/lambdas.yaml" })).to.deep.equal({
       ok: true,
-      settings: { pipelineName: PIPELINE, actionName: ACTION, definitionFile: "prod/lambdas.yaml" },
+      settings: { pipelineName: PIPELINE, actionName: ACTION, definitionFile: "prod/lambdas.yaml", pin: OPEN_PIN },
     });
     const missing = readSettings({});
     expect(missing.ok).to.equal(false);
@@ -365,6 +372,19 @@ describe("pr-plan: settings", () => {
       expect(readSettings({ ...ENV, DEFINITION_FILE: bad }), bad).to.deep.include({ ok: false });
     }
     expect(readSettings({ ...ENV, PIPELINE_NAME: "has space" })).to.deep.include({ ok: false });
+  });
+
+  it("reads the stack's pin (ALLOWED_PREFIXES, its own name) and fails closed on an invalid one", () => {
+    const pinned = readSettings({ ...ENV, ALLOWED_PREFIXES: "team-a-", AWS_LAMBDA_FUNCTION_NAME: "team-a-plan" });
+    expect(pinned.ok && pinned.settings.pin).to.deep.equal({
+      pipelineNames: undefined,
+      allowedPrefixes: ["team-a-"],
+      protectedFunctions: ["team-a-plan"],
+      self: "team-a-plan",
+    });
+    const bad = readSettings({ ...ENV, ALLOWED_PREFIXES: "team-a" });
+    expect(bad.ok).to.equal(false);
+    if (!bad.ok) expect(bad.problems.join("\n")).to.match(/^`ALLOWED_PREFIXES`: "team-a" is not an allowed prefix/);
   });
 });
 
@@ -582,7 +602,34 @@ describe("pr-plan: CodeCommit adapter (adapters/codecommit.ts)", () => {
     );
   });
 
+  /** GetCommentsForPullRequest answers the revision's comments, posted with these tokens. */
+  const commentsWithTokens = (...tokens: string[]) =>
+    codeCommit.on(GetCommentsForPullRequestCommand).resolves({
+      commentsForPullRequestData: [
+        { comments: tokens.map((clientRequestToken, i) => ({ commentId: `c-${i}`, clientRequestToken })) },
+      ],
+    });
+
+  it("PostCommentForPullRequest: IdempotencyParameterMismatch is not proof of an earlier comment: without one it is an AwsCallError", async () => {
+    codeCommit
+      .on(PostCommentForPullRequestCommand)
+      .rejects(new IdempotencyParameterMismatchException({ message: "token not valid", $metadata: {} }));
+    commentsWithTokens("someone-elses-token");
+    const thrown = await adapter.postComment(request).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(thrown).to.be.instanceOf(AwsCallError).and.not.instanceOf(CommentTokenConflictError);
+    expect((thrown as Error).message).to.match(/no comment with this clientRequestToken exists/);
+    expect(codeCommit.commandCalls(GetCommentsForPullRequestCommand)[0]!.args[0].input).to.deep.include({
+      pullRequestId: request.pullRequestId,
+      beforeCommitId: DESTINATION_COMMIT,
+      afterCommitId: SOURCE_COMMIT,
+    });
+  });
+
   it("PostCommentForPullRequest: a reused token with other parameters is a CommentTokenConflictError", async () => {
+    commentsWithTokens(request.clientRequestToken);
     codeCommit
       .on(PostCommentForPullRequestCommand)
       .rejectsOnce(new IdempotencyParameterMismatchException({ message: "mismatch", $metadata: {} }))
@@ -724,6 +771,11 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
     codeCommit
       .on(PostCommentForPullRequestCommand)
       .rejects(new IdempotencyParameterMismatchException({ message: "mismatch", $metadata: {} }));
+    codeCommit.on(GetCommentsForPullRequestCommand).resolves({
+      commentsForPullRequestData: [
+        { comments: [{ commentId: "c-0", clientRequestToken: commentToken(PR_ID, SOURCE_COMMIT, DESTINATION_COMMIT) }] },
+      ],
+    });
     const result = await runPrPlan(prEvent(), deps());
     expect(result).to.deep.include({ kind: "already-commented", body: "plan" });
     expect(lines.some((l) => l.level === "warn" && /already exists/.test(String(l.message)))).to.equal(true);
@@ -786,6 +838,55 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
     golden("outside-prefixes.md", policy);
     expect(policy).to.contain('`lambdas.json:8:15` `lambdas[1].name`: function "payments-core" is outside');
     expect(awsCalls).to.deep.equal([]);
+  });
+
+  it("applies the stack's pin: UserParameters may not widen ALLOWED_PREFIXES; its own function is refused", async () => {
+    serve({ "lambdas.json": DEFINITION }, JSON.stringify({ allowedPrefixes: ["team-"] }));
+    await runPrPlan(prEvent(), deps({ env: { ...ENV, ALLOWED_PREFIXES: "team-a-" } }));
+    expect(postedInputs()[0]!.content).to.contain(
+      'prefix "team-" is not allowed by the stack (ALLOWED_PREFIXES: "team-a-"); UserParameters may narrow the stack\'s prefixes, never widen them',
+    );
+    expect(codeCommit.commandCalls(GetFileCommand)).to.have.length(0);
+    expect(awsCalls).to.deep.equal([]);
+
+    codeCommit.reset();
+    serve({ "lambdas.json": DEFINITION });
+    await runPrPlan(prEvent(), deps({ env: { ...ENV, AWS_LAMBDA_FUNCTION_NAME: "team-a-orders" } }));
+    expect(postedInputs()[0]!.content).to.contain('function "team-a-orders" is lambda-gitops itself');
+    expect(awsCalls).to.deep.equal([]);
+  });
+
+  it("redacts AWS error text in the comment: other accounts' ids and ARNs; keeps the pipeline's and the source's", async () => {
+    serve({ "lambdas.json": DEFINITION });
+    const denied = new AwsCallError(
+      "ListAliases",
+      new LambdaServiceException({
+        name: "AccessDeniedException",
+        message: `User: arn:aws:sts::999988887777:assumed-role/ops/session is not authorized to perform: lambda:ListAliases on resource: arn:aws:lambda:${REGION}:${TARGET}:function:team-a-orders because of an SCP in 999988887777 (source ${SOURCE})`,
+        $fault: "client",
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const aws = (parameters: JobParameters): AwsContext => {
+      const context = fakeAws(parameters);
+      return {
+        ...context,
+        target: {
+          ...context.target,
+          listAliases: async (name: string) => {
+            if (name === "team-a-orders") throw denied;
+            return context.target.listAliases(name);
+          },
+        },
+      };
+    };
+    await runPrPlan(prEvent(), deps({ aws }));
+    const content = postedInputs()[0]!.content!;
+    expect(content).to.contain("AccessDeniedException");
+    expect(content).to.not.contain("999988887777");
+    expect(content).to.contain("<ARN in another account> is not authorized");
+    expect(content).to.contain(`arn:aws:lambda:${REGION}:${TARGET}:function:team-a-orders`);
+    expect(content).to.contain(`an SCP in <account> (source ${SOURCE})`);
   });
 
   it("reports a missing definition file (always the configured path) in the comment", async () => {

@@ -167,7 +167,11 @@ const SAMPLES: Record<TemplateName, Sample> = {
 const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason: string }[]> = {
   reconciler: [
     {
-      actions: ["codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"],
+      actions: [
+        "codepipeline:GetJobDetails",
+        "codepipeline:PutJobSuccessResult",
+        "codepipeline:PutJobFailureResult",
+      ],
       reason: "CodePipeline job APIs have no resource type in IAM; only '*' is accepted",
     },
   ],
@@ -198,18 +202,15 @@ const RECONCILER_LAMBDA_ACTIONS = [
   "lambda:GetFunction",
   "lambda:GetAlias",
   "lambda:ListAliases",
+  "lambda:GetFunctionCodeSigningConfig",
   "lambda:UpdateFunctionCode",
   "lambda:UpdateFunctionConfiguration",
   "lambda:PublishVersion",
   "lambda:CreateAlias",
   "lambda:UpdateAlias",
 ];
-const SOURCE_LAMBDA_ACTIONS = [
-  "lambda:GetFunction",
-  "lambda:GetFunctionConfiguration",
-  "lambda:GetAlias",
-  "lambda:ListAliases",
-];
+/** The source account is only read with GetFunction (observe.ts sightInSource, apply.ts promote). */
+const SOURCE_LAMBDA_ACTIONS = ["lambda:GetFunction"];
 
 const templates = new Map<TemplateName, Template>();
 function template(name: TemplateName): Template {
@@ -700,9 +701,14 @@ describe("infra/reconciler.yaml", () => {
         (s) =>
           s.effect === "Allow" &&
           s.actions.some((a) => a.startsWith("lambda:")) &&
+          s.raw.Sid !== "ReadCodeSigningConfigs" &&
           !s.actions.includes("lambda:InvokeFunction"),
       );
       expect(lambda, label).to.have.length(PREFIXES.length);
+      const signing = policyStatements(t, ctx).filter((s) => s.raw.Sid === "ReadCodeSigningConfigs");
+      expect(signing.map((s) => [s.actions, s.resources]), label).to.deep.equal([
+        [["lambda:GetCodeSigningConfig"], [`arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:code-signing-config:*`]],
+      ]);
       for (const s of lambda) {
         expect(sorted(s.actions), `${label} ${s.resource}`).to.deep.equal(sorted(RECONCILER_LAMBDA_ACTIONS));
         const prefix = PREFIXES.find((p) => s.resources.includes(prefixArns(TARGET_ACCOUNT, [p])[0]!));
@@ -714,7 +720,7 @@ describe("infra/reconciler.yaml", () => {
   });
 
   it("scales the prefix policies with the AllowedPrefixes list", () => {
-    const prefixes = ["a", "payments-", "x_y-"];
+    const prefixes = ["a_", "payments-", "x_y-"];
     const { template: t, ctx } = stack("reconciler", { AllowedPrefixes: prefixes.join(",") });
     const resources = policyStatements(t, ctx)
       .filter((s) => s.effect === "Allow" && s.actions.includes("lambda:UpdateAlias"))
@@ -722,14 +728,34 @@ describe("infra/reconciler.yaml", () => {
     expect(sorted(resources)).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT, prefixes)));
   });
 
-  it("keeps the role's inline policies under IAM's 10,240-character quota for 15 twenty-character prefixes", () => {
+  it("keeps the role's inline policies under IAM's 10,240-character quota for 15 twenty-character prefixes (12 with smoke invocations)", () => {
     const prefixes = Array.from(
       { length: 15 },
       (_, i) => `team-${String(i).padStart(2, "0")}-${"x".repeat(11)}-`,
     );
+    const inlineSize = (variant: Record<string, ParameterValue>) => {
+      const { template: t, ctx } = stack("reconciler", { StagingBucket: "s".repeat(63), ...variant });
+      let size = 0;
+      for (const resource of Object.values(t.Resources)) {
+        const r = evaluateJson(resource, ctx) as JsonObject;
+        const p = r.Properties as JsonObject;
+        let documents: Json[] = [];
+        if (r.Type === "AWS::IAM::Role")
+          documents = asList(p.Policies).map((x) => (x as JsonObject).PolicyDocument ?? null);
+        if (r.Type === "AWS::IAM::RolePolicy") documents = [p.PolicyDocument ?? null];
+        // IAM does not count whitespace towards the quota.
+        for (const doc of documents) size += JSON.stringify(doc).replace(/\s/g, "").length;
+      }
+      return size;
+    };
+    // Rollout smoke invocations (issue 13) cost one statement per prefix: 12 such prefixes fit with
+    // them, 15 only without them (SmokeInvocations=disabled, documented in infra/README.md).
+    expect(inlineSize({ AllowedPrefixes: prefixes.slice(0, 12).join(",") })).to.be.lessThan(10240);
+    expect(inlineSize({ AllowedPrefixes: prefixes.join(",") })).to.be.greaterThan(10240);
     const { template: t, ctx } = stack("reconciler", {
       AllowedPrefixes: prefixes.join(","),
       StagingBucket: "s".repeat(63),
+      SmokeInvocations: "disabled",
     });
     let size = 0;
     for (const resource of Object.values(t.Resources)) {
@@ -747,18 +773,21 @@ describe("infra/reconciler.yaml", () => {
   });
 
   it("rejects prefixes that would widen the grant or break the generated names", () => {
-    for (const bad of ["*", "", "team-*", "team a", "-team", "team:a", "a".repeat(64), "team-a-,"]) {
+    for (const bad of ["*", "", "team-*", "team a", "-team", "team:a", "a".repeat(64), "team-a-,", "team-a", "-", "a"]) {
       expect(() => stack("reconciler", { AllowedPrefixes: bad }), JSON.stringify(bad)).to.throw();
     }
     // "team-a-" and "teama-" both become logical ID PrefixPolicyteama: the deploy fails rather than merging them.
     expect(() => stack("reconciler", { AllowedPrefixes: "team-a-,teama-" })).to.throw(/duplicate key/);
   });
 
-  it("denies the reconciler write access to itself, whatever the prefixes", () => {
+  it("denies the reconciler write access to itself and to the pull-request planner, whatever the prefixes", () => {
     const { template: t, ctx } = stack("reconciler", { AllowedPrefixes: "lambda-" });
     const deny = policyStatements(t, ctx).filter((s) => s.effect === "Deny");
     expect(deny).to.have.length(1);
-    expect(sorted(deny[0]!.resources)).to.deep.equal(sorted([ownFunction, `${ownFunction}:*`]));
+    const planner = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:lambda-gitops-pr-plan`;
+    expect(sorted(deny[0]!.resources)).to.deep.equal(
+      sorted([ownFunction, `${ownFunction}:*`, planner, `${planner}:*`]),
+    );
     const writes = RECONCILER_LAMBDA_ACTIONS.filter((a) => !/:(Get|List)/.test(a));
     expect(sorted(deny[0]!.actions)).to.deep.equal(sorted(writes));
   });
@@ -786,9 +815,13 @@ describe("infra/reconciler.yaml", () => {
       const services = new Set(statements.flatMap((s) => s.actions.map((a) => a.split(":")[0])));
       expect([...services].sort()).to.deep.equal(
         ctx.conditions.HasStagingBucket
-          ? ["cloudwatch", "codepipeline", "lambda", "logs", "s3", "sts"]
-          : ["cloudwatch", "codepipeline", "lambda", "logs", "sts"],
+          ? ["cloudwatch", "codepipeline", "lambda", "logs", "s3", "sqs", "sts"]
+          : ["cloudwatch", "codepipeline", "lambda", "logs", "sqs", "sts"],
       );
+      const sqs = statements.filter((s) => s.actions.some((a) => a.startsWith("sqs:")));
+      expect(sqs.map((s) => [s.actions, s.resources]), label).to.deep.equal([
+        [["sqs:SendMessage"], ["<FailedInvocations.Arn>"]],
+      ]);
     });
   });
 
@@ -838,6 +871,40 @@ describe("infra/reconciler.yaml", () => {
     expect(s3.map((s) => [sorted(s.actions), s.resources])).to.deep.equal([
       [["s3:GetObject", "s3:PutObject"], ["arn:aws:s3:::staging-bucket-1/lambda-gitops/*"]],
     ]);
+    // Only this account's bucket of that name (s3:ResourceAccount).
+    expect(s3.map((s) => s.raw.Condition)).to.deep.equal([
+      { StringEquals: { "s3:ResourceAccount": TARGET_ACCOUNT } },
+    ]);
+  });
+
+  it("reads the job from CodePipeline (GetJobDetails) and reports its result", () => {
+    const { template: t, ctx } = stack("reconciler");
+    const pipeline = policyStatements(t, ctx).filter((s) => s.actions.some((a) => a.startsWith("codepipeline:")));
+    expect(pipeline.map((s) => [s.effect, sorted(s.actions), s.resources])).to.deep.equal([
+      [
+        "Allow",
+        ["codepipeline:GetJobDetails", "codepipeline:PutJobFailureResult", "codepipeline:PutJobSuccessResult"],
+        ["*"],
+      ],
+    ]);
+  });
+
+  it("does not retry failed asynchronous invocations: retries 0, failures to a retained queue", () => {
+    const { template: t, ctx } = stack("reconciler");
+    const config = evaluateJson(t.Resources.AsyncInvokeConfig!, ctx) as JsonObject;
+    expect(config.Type).to.equal("AWS::Lambda::EventInvokeConfig");
+    expect(config.Properties).to.deep.equal({
+      FunctionName: "<Function>",
+      Qualifier: "$LATEST",
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: "<FailedInvocations.Arn>" } },
+    });
+    const queue = t.Resources.FailedInvocations! as JsonObject;
+    expect([queue.Type, queue.DeletionPolicy, queue.UpdateReplacePolicy]).to.deep.equal([
+      "AWS::SQS::Queue",
+      "Retain",
+      "Retain",
+    ]);
   });
 
   it("defines the function as specified", () => {
@@ -852,7 +919,14 @@ describe("infra/reconciler.yaml", () => {
       expect(p.Timeout).to.equal(900);
       expect(p.MemorySize).to.equal("1024");
       expect(p.Role).to.equal("<ExecutionRole.Arn>");
-      expect(p.Environment).to.deep.equal({ Variables: { LOG_LEVEL: "info" } });
+      expect(p.Environment).to.deep.equal({
+        Variables: {
+          LOG_LEVEL: "info",
+          PIPELINE_NAMES: "lambda-gitops",
+          ALLOWED_PREFIXES: PREFIXES.join(","),
+          PROTECTED_FUNCTIONS: "lambda-gitops-pr-plan",
+        },
+      });
       const code: JsonObject = {
         S3Bucket: SAMPLES.reconciler.base.CodeS3Bucket!,
         S3Key: SAMPLES.reconciler.base.CodeS3Key!,
@@ -871,6 +945,7 @@ describe("infra/reconciler.yaml", () => {
       FunctionName: "<Function>",
       FunctionArn: "<Function.Arn>",
       ExecutionRoleArn: "<ExecutionRole.Arn>",
+      FailedInvocationsQueueUrl: "<FailedInvocations>",
     });
   });
 });
@@ -982,7 +1057,7 @@ describe("infra/pipeline.yaml", () => {
   });
 
   it("stays valid JSON and under 1000 characters for a single prefix and for ten 20-character prefixes", () => {
-    expect(JSON.parse(userParameters({ AllowedPrefixes: "solo" })).allowedPrefixes).to.deep.equal(["solo"]);
+    expect(JSON.parse(userParameters({ AllowedPrefixes: "solo-" })).allowedPrefixes).to.deep.equal(["solo-"]);
     const many = Array.from(
       { length: 10 },
       (_, i) => `team-${String(i).padStart(2, "0")}-${"x".repeat(11)}-`,
@@ -1091,17 +1166,15 @@ describe("infra/pipeline.yaml", () => {
 
 describe("infra/pr-plan.yaml", () => {
   const REPO_ARN = `arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`;
-  const LAMBDA_READ_ACTIONS = [
-    "lambda:GetFunction",
-    "lambda:GetAlias",
-    "lambda:ListAliases",
-    "lambda:GetFunctionConfiguration",
-  ];
+  /** What planning calls (observe.ts): ListAliases, GetFunction, GetFunctionCodeSigningConfig. */
+  const LAMBDA_READ_ACTIONS = ["lambda:GetFunction", "lambda:ListAliases", "lambda:GetFunctionCodeSigningConfig"];
 
   it("is read-only on Lambda: only the read actions, exactly on the prefix function ARNs", () => {
     everyVariant("pr-plan", ({ template: t, ctx }, label) => {
       const statements = policyStatements(t, ctx).filter((s) => s.kind === "identity");
-      const lambda = statements.filter((s) => s.actions.some((a) => a.startsWith("lambda:")));
+      const lambda = statements.filter(
+        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")) && s.raw.Sid !== "ReadCodeSigningConfigs",
+      );
       expect(lambda, label).to.have.length(PREFIXES.length);
       for (const s of lambda) {
         expect(s.effect).to.equal("Allow");
@@ -1123,6 +1196,23 @@ describe("infra/pr-plan.yaml", () => {
     });
   });
 
+  it("denies the planner any Lambda read of itself and of the reconciler, whatever the prefixes", () => {
+    const { template: t, ctx } = stack("pr-plan", { AllowedPrefixes: "lambda-" });
+    const deny = policyStatements(t, ctx).filter((s) => s.effect === "Deny");
+    const arn = (name: string) => `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:${name}`;
+    expect(deny.map((s) => [sorted(s.actions), sorted(s.resources)])).to.deep.equal([
+      [
+        ["lambda:GetAlias", "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListAliases"],
+        sorted([
+          arn("lambda-gitops-pr-plan"),
+          `${arn("lambda-gitops-pr-plan")}:*`,
+          arn("lambda-gitops-reconciler"),
+          `${arn("lambda-gitops-reconciler")}:*`,
+        ]),
+      ],
+    ]);
+  });
+
   it("may assume only the source role, read the file and comment on the repository, read the pipeline, write its logs", () => {
     everyVariant("pr-plan", ({ template: t, ctx }, label) => {
       const pipelineName = String(ctx.parameters.PipelineName);
@@ -1136,7 +1226,11 @@ describe("infra/pr-plan.yaml", () => {
           [`arn:aws:logs:${REGION}:${TARGET_ACCOUNT}:log-group:/aws/lambda/lambda-gitops-pr-plan:*`],
         ],
         ["Allow", ["sts:AssumeRole"], [SOURCE_ROLE_ARN]],
-        ["Allow", ["codecommit:GetFile", "codecommit:PostCommentForPullRequest"], [REPO_ARN]],
+        [
+          "Allow",
+          ["codecommit:GetCommentsForPullRequest", "codecommit:GetFile", "codecommit:PostCommentForPullRequest"],
+          [REPO_ARN],
+        ],
         [
           "Allow",
           ["codepipeline:GetPipeline"],
@@ -1174,7 +1268,10 @@ describe("infra/pr-plan.yaml", () => {
         ACTION_NAME: variant.ActionName ?? "Reconcile",
       };
       if (variant.DefinitionFile) variables.DEFINITION_FILE = variant.DefinitionFile;
+      variables.ALLOWED_PREFIXES = PREFIXES.join(",");
+      variables.PROTECTED_FUNCTIONS = "lambda-gitops-reconciler";
       expect(p.Environment).to.deep.equal({ Variables: variables });
+      expect(p.ReservedConcurrentExecutions, "a flood of pull requests cannot eat the reconciler's quota").to.equal("2");
     }
     // The reconciler's code parameters (same type, pattern and default; only the wording may
     // differ), so one upload of dist/lambda-gitops.zip serves both functions.
@@ -1230,6 +1327,31 @@ describe("infra/pr-plan.yaml", () => {
       RuleArn: "<PullRequestRule.Arn>",
     });
   });
+});
+
+describe("infra: audit trail", () => {
+  for (const name of ["reconciler", "pr-plan"] as const) {
+    it(`infra/${name}.yaml keeps its log group when the stack is deleted or the group replaced`, () => {
+      const log = template(name).Resources.LogGroup! as JsonObject;
+      expect([log.Type, log.DeletionPolicy, log.UpdateReplacePolicy]).to.deep.equal([
+        "AWS::Logs::LogGroup",
+        "Retain",
+        "Retain",
+      ]);
+    });
+  }
+  for (const name of ["reconciler", "pr-plan", "pipeline", "source-role"] as const) {
+    it(`infra/${name}.yaml accepts only prefixes ending with '-' or '_' (as the reconciler's parser does)`, () => {
+      for (const bad of ["team-a", "a", "-", "team-a-x"]) {
+        expect(() => stack(name, { AllowedPrefixes: bad }), `${name} ${bad}`).to.throw(/does not match/);
+        expect(parseUserParameters(JSON.stringify({ allowedPrefixes: [bad] })).ok, bad).to.equal(false);
+      }
+      for (const good of ["team-a-", "t_", "a1-"]) {
+        expect(() => stack(name, { AllowedPrefixes: good }), `${name} ${good}`).to.not.throw();
+        expect(parseUserParameters(JSON.stringify({ allowedPrefixes: [good] })).ok, good).to.equal(true);
+      }
+    });
+  }
 });
 
 describe("infra: the UserParameters evaluator is honest", () => {

@@ -77,14 +77,28 @@ describe("job parameters (UserParameters)", () => {
       case: "empty-string prefix (would allow everything)",
       text: '{"allowedPrefixes":["team-a-",""]}',
       expect: [
-        "UserParameters:1:31: allowedPrefixes[1]: a prefix is 1-63 characters of letters, digits, '-' or '_' (an empty prefix would allow every function)",
+        "UserParameters:1:31: allowedPrefixes[1]: a prefix is 2-63 characters of letters, digits, '-' or '_' and ends with '-' or '_' (\"team-a\" would also match \"team-admin\"; an empty prefix would allow every function)",
+      ],
+    },
+    {
+      case: "prefix without a trailing separator ('team-a' would also match 'team-admin')",
+      text: '{"allowedPrefixes":["team-a"]}',
+      expect: [
+        "UserParameters:1:21: allowedPrefixes[0]: a prefix is 2-63 characters of letters, digits, '-' or '_' and ends with '-' or '_' (\"team-a\" would also match \"team-admin\"; an empty prefix would allow every function)",
+      ],
+    },
+    {
+      case: "a separator alone ('-' would match every hyphenated name)",
+      text: '{"allowedPrefixes":["-"]}',
+      expect: [
+        "UserParameters:1:21: allowedPrefixes[0]: a prefix is 2-63 characters of letters, digits, '-' or '_' and ends with '-' or '_' (\"team-a\" would also match \"team-admin\"; an empty prefix would allow every function)",
       ],
     },
     {
       case: "wildcard prefix",
       text: '{"allowedPrefixes":["*"]}',
       expect: [
-        "UserParameters:1:21: allowedPrefixes[0]: a prefix is 1-63 characters of letters, digits, '-' or '_' (an empty prefix would allow every function)",
+        "UserParameters:1:21: allowedPrefixes[0]: a prefix is 2-63 characters of letters, digits, '-' or '_' and ends with '-' or '_' (\"team-a\" would also match \"team-admin\"; an empty prefix would allow every function)",
       ],
     },
     {
@@ -125,7 +139,7 @@ describe("job parameters (UserParameters)", () => {
       case: "problems on several lines are all reported",
       text: '{\n  "allowedPrefixes": [""],\n  "concurrency": 0\n}',
       expect: [
-        "UserParameters:2:23: allowedPrefixes[0]: a prefix is 1-63 characters of letters, digits, '-' or '_' (an empty prefix would allow every function)",
+        "UserParameters:2:23: allowedPrefixes[0]: a prefix is 2-63 characters of letters, digits, '-' or '_' and ends with '-' or '_' (\"team-a\" would also match \"team-admin\"; an empty prefix would allow every function)",
         "UserParameters:3:18: concurrency: Too small: expected number to be >=1",
       ],
     },

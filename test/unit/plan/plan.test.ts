@@ -27,6 +27,8 @@ interface Row {
   latest?: Partial<FunctionState>;
   /** Configs of target versions (for canary checks), keyed by function version. */
   versionConfigs?: Record<string, Partial<FunctionState>>;
+  /** The target's code-signing policy (read when promoting). */
+  codeSigning?: "Enforce" | "Warn";
   expect: {
     action: string;
     liveVersion?: string | null;
@@ -83,6 +85,14 @@ function observationOf(row: Row): Observation {
     aliases,
     versions,
     latest: needsLatest ? fnState(row.latest) : undefined,
+    ...(row.codeSigning
+      ? {
+          codeSigning: {
+            configArn: "arn:aws:lambda:us-east-1:222222222222:code-signing-config:csc-0123456789abcdef0",
+            untrustedArtifactOnDeployment: row.codeSigning,
+          },
+        }
+      : {}),
   };
 }
 
@@ -257,6 +267,60 @@ const rows: Row[] = [
     target: { LIVE: "3", "1-1-1": "3" },
     source: { "1.2.0": {} },
     expect: { action: "promote", final: "v3 + 10% 1.2.0 (published by step 1)", steps: ["stage", "route"] },
+  },
+  {
+    case: "promotion into a function whose code-signing policy is Enforce: blocked, saying why",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: { "1.2.0": {} },
+    codeSigning: "Enforce",
+    expect: {
+      action: "blocked",
+      code: "code-signing",
+      reason: /code-signing configuration arn:aws:lambda:.*:code-signing-config:csc-0123456789abcdef0 with policy Enforce/,
+    },
+  },
+  {
+    case: "promotion into a function whose code-signing policy is Warn: promoted",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: { "1.2.0": {} },
+    codeSigning: "Warn",
+    expect: { action: "promote", final: "1.2.0 (published by step 1)", steps: ["stage", "route"] },
+  },
+  {
+    case: "rollback under an Enforce code-signing policy: no code moves, not blocked",
+    desired: "1.0.0",
+    target: { LIVE: "3", "1-1-1": "3", "1-0-0": "2" },
+    codeSigning: "Enforce",
+    expect: { action: "rollback", liveVersion: "1.1.1", target: "2", final: "v2", steps: ["route"] },
+  },
+  {
+    case: "promotion whose source version runs a layer the target lacks: blocked, naming the layer",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: { "1.2.0": { layers: ["arn:aws:lambda:us-east-1:111111111111:layer:deps:4"] } },
+    expect: {
+      action: "blocked",
+      code: "layers",
+      reason: /layer arn:aws:lambda:us-east-1:111111111111:layer:deps:4 of version 1\.2\.0 in the source account is not on "team-a-fn" here/,
+    },
+  },
+  {
+    case: "promotion onto a target with an extra layer: blocked, naming it",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: { "1.2.0": {} },
+    latest: { layers: ["arn:aws:lambda:us-east-1:222222222222:layer:old:1"] },
+    expect: { action: "blocked", code: "layers", reason: /here runs layer arn:aws:lambda:us-east-1:222222222222:layer:old:1/ },
+  },
+  {
+    case: "promotion with the same layer ARNs on both sides: carried",
+    desired: "1.2.0",
+    target: { LIVE: "3", "1-1-1": "3" },
+    source: { "1.2.0": { layers: ["arn:aws:lambda:us-east-1:333333333333:layer:shared:7"] } },
+    latest: { layers: ["arn:aws:lambda:us-east-1:333333333333:layer:shared:7"] },
+    expect: { action: "promote", final: "1.2.0 (published by step 1)", steps: ["stage", "route"] },
   },
   {
     case: "canary with different roles",
