@@ -18,6 +18,7 @@ import { MotoMissingError, type MotoServer, startMoto } from "../test/support/mo
 import {
   ALLOWED_PREFIX,
   codePipelineJobEvent,
+  startPipelineJob,
   createArtifactBucket,
   DEMO_CASES,
   downloadCode,
@@ -473,10 +474,10 @@ async function rolloutDemo(moto: MotoServer, production: AccountWorld, artifactC
     };
     await putSourceArtifact(production, BUCKET, c.key, repositoryFiles(`${JSON.stringify(definition, null, 2)}\n`));
   }
-  const invoke = (key: string, remainingMs: number, continuationToken?: string) =>
+  const invoke = async (key: string, remainingMs: number, continuationToken?: string) =>
     invokeHandler(
       moto,
-      codePipelineJobEvent({
+      await startPipelineJob(moto, {
         jobId: crypto.randomUUID(),
         accountId: PRODUCTION,
         bucket: BUCKET,

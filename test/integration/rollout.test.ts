@@ -19,7 +19,6 @@ import { DEADLINE_RESERVE_MS } from "../../reconciler/entry/handler.ts";
 import { cloudWatchFor, putAlarm, setAlarm } from "../support/alarms.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import {
-  codePipelineJobEvent,
   createArtifactBucket,
   ensureBuilt,
   type HandlerRun,
@@ -29,6 +28,7 @@ import {
   reconcilerEnv,
   repositoryFiles,
   runCli,
+  startPipelineJob,
 } from "../support/scenario.ts";
 import {
   type AccountWorld,
@@ -83,8 +83,8 @@ describe("progressive rollouts through the pipeline handler (moto)", function ()
   }
 
   /** One handler invocation for the commit at `key` (a new job id), optionally continuing a token. */
-  function invoke(key: string, continuationToken?: string, remainingMs = DEADLINE_RESERVE_MS + SLICE_MS): Promise<HandlerRun> {
-    const event = codePipelineJobEvent({
+  async function invoke(key: string, continuationToken?: string, remainingMs = DEADLINE_RESERVE_MS + SLICE_MS): Promise<HandlerRun> {
+    const event = await startPipelineJob(moto, {
       jobId: crypto.randomUUID(),
       accountId: PRODUCTION,
       bucket: BUCKET,
