@@ -13,10 +13,11 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListAliasesCommand, ResourceNotFoundException } from "@aws-sdk/client-lambda";
+import { cloudWatchFor, putAlarm, setAlarm } from "../test/support/alarms.ts";
 import { MotoMissingError, type MotoServer, startMoto } from "../test/support/moto.ts";
 import {
   ALLOWED_PREFIX,
-  codePipelineJobEvent,
+  startPipelineJob,
   createArtifactBucket,
   DEMO_CASES,
   downloadCode,
@@ -39,9 +40,11 @@ import {
   type Credentials,
   PRODUCTION,
   STAGING,
+  seedFunction,
   versionAlias,
   zipOf,
 } from "../test/support/seed.ts";
+import { DEADLINE_RESERVE_MS } from "../reconciler/entry/handler.ts";
 
 const BUCKET = `codepipeline-us-east-1-${PRODUCTION}`;
 const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -138,7 +141,8 @@ interface RunInput {
 async function pipelineRun(moto: MotoServer, input: RunInput): Promise<HandlerRun> {
   const { scenario } = input;
   const before = await lookAll(scenario, scenario.production);
-  const event = codePipelineJobEvent({
+  // The handler trusts only CodePipeline's record of the job (GetJobDetails): start it there.
+  const event = await startPipelineJob(moto, {
     jobId: crypto.randomUUID(),
     accountId: PRODUCTION,
     bucket: BUCKET,
@@ -409,6 +413,7 @@ async function main(): Promise<number> {
     });
 
     const published = await fromZip(moto, scenario, { artifactCredentials });
+    const rolloutsOk = await rolloutDemo(moto, scenario.production, artifactCredentials);
 
     heading("In short");
     const words: Record<string, string> = {
@@ -445,11 +450,97 @@ async function main(): Promise<number> {
     out(
       "  node dist/cli.mjs plan lambdas.json --allowed-prefix team-a- --source-role-arn <staging role ARN>",
     );
-    return ok ? 0 : 1;
+    return ok && rolloutsOk ? 0 : 1;
   } finally {
     scenario?.destroy();
     await moto.stop();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progressive rollouts (issue 13): a two-step rollout to the end, then one an alarm rolls back.
+// ---------------------------------------------------------------------------------------------
+
+async function rolloutDemo(moto: MotoServer, production: AccountWorld, artifactCredentials: Credentials): Promise<boolean> {
+  const cloudwatch = cloudWatchFor(production);
+  const cases = [
+    { name: "team-a-checkout", alarm: "team-a-checkout-5xx", key: "pipeline/SourceOutput/R0ll0ut1" },
+    { name: "team-a-search", alarm: "team-a-search-5xx", key: "pipeline/SourceOutput/R0ll0ut2" },
+  ];
+  for (const c of cases) {
+    await seedFunction(production, { name: c.name, versions: [{ version: "1.0.0" }, { version: "1.1.0" }], live: "1.0.0" });
+    await moto.defineInvokeAnswer({ functionName: c.name, qualifier: versionAlias("1.1.0"), payload: { ok: true } });
+    await putAlarm(cloudwatch, c.alarm);
+    const definition = {
+      rollout: { steps: [10, 50], interval: "2s", bake: "2s", alarms: [c.alarm], smoke: { payload: { ping: true } } },
+      lambdas: [{ name: c.name, version: "1.1.0" }],
+    };
+    await putSourceArtifact(production, BUCKET, c.key, repositoryFiles(`${JSON.stringify(definition, null, 2)}\n`));
+  }
+  const invoke = async (key: string, remainingMs: number, continuationToken?: string) =>
+    invokeHandler(
+      moto,
+      await startPipelineJob(moto, {
+        jobId: crypto.randomUUID(),
+        accountId: PRODUCTION,
+        bucket: BUCKET,
+        objectKey: key,
+        artifactCredentials,
+        revision: key.slice(-8),
+        ...(continuationToken ? { data: { continuationToken } } : {}),
+      }),
+      production.credentials,
+      { remainingMs },
+    );
+  const liveText = (view: FunctionView | null) =>
+    describeLive(view) +
+    Object.entries(view?.live?.weights ?? {})
+      .map(([fv, w]) => ` + ${Math.round(w * 10000) / 100}% v${fv}`)
+      .join("");
+  const moves = (run: HandlerRun) => {
+    for (const l of run.logs.filter((x) => x.message === "rollout")) out(`  ${String(l.detail)}`);
+  };
+  const result = (run: HandlerRun) => {
+    const r = run.jobResults[0];
+    const text =
+      r?.operation === "PutJobSuccessResult"
+        ? `SUCCEEDED${r.body.continuationToken ? " (in progress: continuation token)" : ""}: ${String((r.body.executionDetails as { summary?: string }).summary)}`
+        : `FAILED: ${String((r?.body.failureDetails as { message?: string } | undefined)?.message)}`;
+    out(`  job result: ${text}`);
+    return r;
+  };
+
+  const [good, bad] = cases as [(typeof cases)[0], (typeof cases)[0]];
+  heading("Run 5: a progressive rollout (10% -> 50% -> 100%, 2s apart, 2s bake, alarm watched)");
+  out(`lambdas.json adds a "rollout": a smoke invocation of ${good.name} 1.1.0, then traffic in steps.`);
+  const done = await invoke(good.key, 900_000);
+  moves(done);
+  const doneResult = result(done);
+  out(`  LIVE now: ${liveText(await look(production, good.name))}`);
+
+  heading("Run 6: the same rollout for another function, and its alarm fires at 10%");
+  const first = await invoke(bad.key, DEADLINE_RESERVE_MS + 1_500);
+  moves(first);
+  const token = result(first)?.body.continuationToken as string | undefined;
+  out(`  LIVE now: ${liveText(await look(production, bad.name))}; the handler handed over before its deadline.`);
+  await setAlarm(cloudwatch, bad.alarm, "ALARM");
+  out(`  ... ${bad.alarm} goes to ALARM; CodePipeline invokes the handler again with the token:`);
+  const second = await invoke(bad.key, 900_000, token);
+  moves(second);
+  const secondResult = result(second);
+  const after = await look(production, bad.name);
+  out(`  LIVE now: ${liveText(after)}`);
+  cloudwatch.destroy();
+  out();
+  out("Run 5: the rollout moved traffic in steps while its alarm was watched, and finished by itself.");
+  out("Run 6: the alarm fired during the canary: LIVE went back to 1.0.0 at once and the job failed, naming it.");
+  return (
+    doneResult?.operation === "PutJobSuccessResult" &&
+    token !== undefined &&
+    secondResult?.operation === "PutJobFailureResult" &&
+    after?.live?.functionVersion === "1" &&
+    Object.keys(after.live.weights).length === 0
+  );
 }
 
 main().then(

@@ -17,7 +17,10 @@ import { type Plan, type PlanEntry, stepsOf, takesNoStep } from "../plan/plan.ts
 import { type AliasRouting, primaryFunctionVersion } from "../plan/routing.ts";
 import type { LatestGuard } from "../plan/steps.ts";
 import { HandOver, replanOnce, StepFailure, type StepDeps } from "./execution.ts";
+import { describeOutcome } from "../report/rollout.ts";
 import { route } from "./route.ts";
+import { rolloutFailed, rolloutStep } from "./rollout.ts";
+import type { RolloutOutcome } from "./rollout-runner.ts";
 import { stage } from "./stage.ts";
 
 export type { Stager } from "./execution.ts";
@@ -30,7 +33,9 @@ export const APPLY_STATUSES: readonly ApplyStatus[] = ["unchanged", "applied", "
 /** One step that ran to its end. */
 export type StepResult =
   | { kind: "stage"; version: string; alias: string; functionVersion: string; reused: boolean }
-  | { kind: "route"; alias: string; routing: AliasRouting; description: string; changed: boolean };
+  | { kind: "route"; alias: string; routing: AliasRouting; description: string; changed: boolean }
+  /** A rollout step: how far it went in this run (done, in progress, rolled back...) and LIVE after. */
+  | { kind: "rollout"; alias: string; routing: AliasRouting; outcome: RolloutOutcome };
 
 export interface FunctionResult {
   key: FunctionKey;
@@ -47,6 +52,11 @@ export interface FunctionResult {
   /** True when a concurrent change made this function re-plan. */
   replanned: boolean;
   error?: string;
+}
+
+/** A rollout that this run left in progress (waiting for its next shift or the end of its bake). */
+export function rolloutInProgress(result: Pick<FunctionResult, "steps">): boolean {
+  return result.steps.some((s) => s.kind === "rollout" && s.outcome.kind === "in-progress");
 }
 
 /** A result that fails the run (and the pipeline job): failed or blocked. */
@@ -169,6 +179,10 @@ async function run(entry: PlanEntry, deps: ApplyDeps, log: Logger, progress: Pro
         functionVersion: outcome.functionVersion,
         reused: outcome.reused,
       });
+    } else if (step.kind === "rollout") {
+      const { outcome, routing } = await rolloutStep(entry.name, step, produced, deps, log);
+      progress.steps.push({ kind: "rollout", alias: step.alias, routing, outcome });
+      if (rolloutFailed(outcome)) throw new StepFailure(describeOutcome(outcome, Date.now()));
     } else {
       const outcome = await route(entry.name, step, produced, deps, log);
       progress.steps.push({ kind: "route", alias: step.alias, ...outcome });

@@ -11,6 +11,7 @@ import { describeError, LambdaGitopsError, toError } from "../core/errors.ts";
 import type { LogFields, Logger } from "../core/log.ts";
 import type { SourceAccount } from "../observe/observe.ts";
 import { type FunctionState, isPublishedVersion } from "../observe/state.ts";
+import type { RolloutRunDeps } from "./rollout.ts";
 import type { TransferBudget } from "./transfer-budget.ts";
 
 /** Uploads a package too large for a direct upload to the staging bucket. */
@@ -31,6 +32,8 @@ export interface StepDeps {
   wait?: WaitOptions;
   /** Bounds the package bytes held between download and upload, across all functions. */
   transfer?: TransferBudget;
+  /** How rollout steps run (clock, alarms, deadline, --no-wait); defaults: real clock, no alarms reader. */
+  rollouts?: RolloutRunDeps;
   /** Milliseconds left before the invocation must report (absent: no deadline, e.g. the CLI). */
   timeLeftMs?: () => number;
 }

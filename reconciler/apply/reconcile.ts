@@ -6,7 +6,10 @@ import type { Downloader } from "../aws/download.ts";
 import { type ApplyDeps, type ApplyReport, applyPlan } from "./apply.ts";
 import type { Stager } from "./execution.ts";
 import type { AwsContext } from "../aws/context.ts";
-import type { Definition } from "../input/definitions.ts";
+import type { Definition, FunctionSpec } from "../input/definitions.ts";
+import type { RolloutContext } from "../plan/rollout-plan.ts";
+import type { AlarmState } from "../plan/rollout.ts";
+import type { RolloutRunDeps } from "./rollout.ts";
 import type { Logger } from "../core/log.ts";
 import { observeAll, observeFunction } from "../observe/observe.ts";
 import type { JobParameters } from "../input/parameters.ts";
@@ -20,6 +23,7 @@ export async function makePlan(
   definition: Definition,
   parameters: JobParameters,
   aws: AwsContext,
+  now: () => number = Date.now,
 ): Promise<Plan> {
   const observations = await observeAll(definition, {
     target: aws.target,
@@ -27,7 +31,23 @@ export async function makePlan(
     liveAlias: parameters.liveAlias,
     concurrency: parameters.concurrency,
   });
-  return buildPlan(definition, observations, parameters.liveAlias, scopeOf(parameters));
+  const context = await rolloutContext(definition.functions, aws, now);
+  return buildPlan(definition, observations, parameters.liveAlias, scopeOf(parameters), context);
+}
+
+/**
+ * The states of the alarms the rollouts name (DescribeAlarms by exact name, only when a function
+ * has a rollout with alarms), and the time to plan at. Without an alarm reader every alarm reads
+ * as missing, which blocks: a rollout is never unwatched.
+ */
+export async function rolloutContext(
+  functions: readonly FunctionSpec[],
+  aws: Pick<AwsContext, "alarms">,
+  now: () => number = Date.now,
+): Promise<RolloutContext> {
+  const names = [...new Set(functions.flatMap((f) => f.rollout?.alarms ?? []))];
+  const alarms = names.length > 0 && aws.alarms ? await aws.alarms.alarmStates(names) : new Map<string, AlarmState>();
+  return { alarms, now: now() };
 }
 
 /**
@@ -63,6 +83,8 @@ export interface ReconcileOptions {
   wait?: WaitOptions;
   transfer?: TransferBudget;
   onResult?: ApplyDeps["onResult"];
+  /** How rollouts run in this apply (deadline, --no-wait, events); the alarms reader comes from `aws`. */
+  rollouts?: Omit<RolloutRunDeps, "alarms">;
 }
 
 export async function applyDefinition(
@@ -85,7 +107,7 @@ export async function applyDefinition(
       liveAlias: parameters.liveAlias,
       concurrency: 1,
     });
-    return planFunction(spec, observation, parameters.liveAlias, scope);
+    return planFunction(spec, observation, parameters.liveAlias, scope, await rolloutContext([spec], aws));
   };
   const transferBudgetMiB = parameters.transferBudgetMiB ?? DEFAULT_TRANSFER_BUDGET_MIB;
   const report = await applyPlan(plan, {
@@ -103,6 +125,7 @@ export async function applyDefinition(
     wait: options.wait,
     transfer: options.transfer ?? new TransferBudget(transferBudgetMiB * 1024 * 1024),
     onResult: options.onResult,
+    rollouts: { ...options.rollouts, ...(aws.alarms ? { alarms: aws.alarms } : {}) },
   });
   if (aws.apiUsage) options.logger.info("Lambda API calls (attempts) and throttles", aws.apiUsage());
   return report;

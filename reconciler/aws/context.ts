@@ -9,8 +9,10 @@
  * call), the source account under its id. `LAMBDA_GITOPS_RATE_LIMIT=off` turns the scheduler off
  * (plain concurrency; for comparisons such as `npm run bench`).
  */
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
+import { type AlarmReader, createCloudWatchAdapter } from "./cloudwatch.ts";
 import { createLambdaAdapter, type LambdaWriter } from "./lambda.ts";
 import type { PreflightProbe } from "../apply/preflight.ts";
 import { stsPreflightProbe } from "./preflight.ts";
@@ -31,6 +33,8 @@ export interface AwsContext {
   apiUsage?: () => Record<string, number>;
   /** STS checks of the same Region and credentials (and source role) before any Lambda call. */
   preflight?: PreflightProbe;
+  /** Alarm states in the target account (rollouts); absent in contexts built without CloudWatch. */
+  alarms?: AlarmReader;
 }
 
 /** Lambda's write quota is small and shared: let the SDK retry throttles a few more times. */
@@ -97,5 +101,6 @@ export function createAwsContext(
   }
   const apiUsage = () => ({ ...usage });
   const preflight = stsPreflightProbe({ region, sourceCredentials });
-  return { target: createLambdaAdapter(target), source, preflight, ...(registry ? { apiUsage } : {}) };
+  const alarms = createCloudWatchAdapter(new CloudWatchClient({ region }));
+  return { target: createLambdaAdapter(target), source, preflight, alarms, ...(registry ? { apiUsage } : {}) };
 }

@@ -16,6 +16,7 @@ import {
   GetFunctionCodeSigningConfigCommand,
   GetFunctionCommand,
   GetProvisionedConcurrencyConfigCommand,
+  InvokeCommand,
   type LambdaClient,
   PublishVersionCommand,
   paginateListAliases,
@@ -105,7 +106,28 @@ export interface LambdaWriter extends LambdaReader {
    * which would delete the function). "referenced": Lambda refused because an alias references it.
    */
   deleteVersion(functionName: string, functionVersion: string): Promise<VersionDeletion>;
+  /**
+   * Synchronous (RequestResponse) invocation of a qualified version (a version alias) with a JSON
+   * payload: the rollout's smoke test. A function error or a status other than 200 is a failed
+   * outcome (a value); only the call itself failing (missing function, no permission) throws.
+   */
+  invoke(functionName: string, qualifier: string, payload: unknown): Promise<InvokeOutcome>;
 }
+
+/** At most this much of a function's answer is kept (for the report), never the whole payload. */
+export const INVOKE_EXCERPT_CHARS = 200;
+
+export type InvokeOutcome =
+  | { ok: true; statusCode: number; executedVersion: string | undefined }
+  | {
+      ok: false;
+      statusCode: number;
+      /** Lambda's FunctionError ("Unhandled", ...), when the function failed. */
+      functionError: string | undefined;
+      executedVersion: string | undefined;
+      /** The start of the answer, cut to INVOKE_EXCERPT_CHARS. */
+      excerpt: string;
+    };
 
 export function isNotFound(error: unknown): boolean {
   return errorName(error) === "ResourceNotFoundException";
@@ -331,6 +353,24 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
         }
         throw new AwsCallError("DeleteFunction", error);
       }
+    },
+    async invoke(functionName, qualifier, payload) {
+      return wrap("Invoke", async () => {
+        const out = await client.send(
+          new InvokeCommand({
+            FunctionName: functionName,
+            Qualifier: qualifier,
+            InvocationType: "RequestResponse",
+            Payload: new TextEncoder().encode(JSON.stringify(payload ?? null)),
+          }),
+        );
+        const statusCode = out.StatusCode ?? 0;
+        const executedVersion = out.ExecutedVersion;
+        if (out.FunctionError === undefined && statusCode === 200) return { ok: true, statusCode, executedVersion };
+        const text = new TextDecoder().decode(out.Payload ?? new Uint8Array());
+        const excerpt = text.length > INVOKE_EXCERPT_CHARS ? `${text.slice(0, INVOKE_EXCERPT_CHARS)}…` : text;
+        return { ok: false, statusCode, functionError: out.FunctionError, executedVersion, excerpt };
+      });
     },
   };
 }

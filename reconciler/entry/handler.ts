@@ -35,7 +35,7 @@ import {
   s3Client,
   stagerFor,
 } from "../aws/s3.ts";
-import { type ApplyReport, fails, type Stager } from "../apply/apply.ts";
+import { type ApplyReport, fails, rolloutInProgress, type Stager } from "../apply/apply.ts";
 import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { loadDesired } from "../input/desired.ts";
@@ -103,7 +103,17 @@ const jobDataSchema = z.object({
 });
 type JobData = z.infer<typeof jobDataSchema>;
 
-const tokenSchema = z.strictObject({ v: z.literal(1), round: z.int().min(1), firstJobId: z.string() });
+/**
+ * The continuation token: only bookkeeping, never state (where a rollout stands is read from AWS).
+ * `handover: "rollout"`: this round ended only because rollouts were waiting; such rounds do not
+ * count towards maxRounds (a rollout may take up to 23 hours of 15-minute invocations).
+ */
+const tokenSchema = z.strictObject({
+  v: z.literal(1),
+  round: z.int().min(1),
+  firstJobId: z.string(),
+  handover: z.literal("rollout").optional(),
+});
 type Continuation = z.infer<typeof tokenSchema>;
 
 export interface HandlerDeps {
@@ -326,6 +336,13 @@ async function runStages(
     timeLeftMs: () => context.getRemainingTimeInMillis() - REPORT_RESERVE_MS,
     sleep: deps.sleep,
     wait: deps.wait,
+    // Rollouts wait between shifts while watching alarms, and hand over before the deadline.
+    // After a rollout hand-over every function had started, so this round only continues rollouts:
+    // if LIVE no longer shows one (someone reverted it meanwhile), the job stops rather than restart it.
+    rollouts: {
+      deadline: () => Date.now() + context.getRemainingTimeInMillis() - reserve,
+      mayStart: !continuation.rolloutHandover,
+    },
   });
   const outcome = outcomeOf(report, continuation.token, parameters.maxRounds);
   if (outcome.kind !== "success" || outcome.continuationToken || !parameters.prune) return outcome;
@@ -337,11 +354,12 @@ async function runStages(
 function parseContinuation(
   raw: string | undefined,
   jobId: string,
-): { ok: true; token: Continuation } | { ok: false; message: string } {
-  if (raw === undefined) return { ok: true, token: { v: 1, round: 1, firstJobId: jobId } };
+): { ok: true; token: Continuation; rolloutHandover: boolean } | { ok: false; message: string } {
+  if (raw === undefined) return { ok: true, token: { v: 1, round: 1, firstJobId: jobId }, rolloutHandover: false };
   try {
-    const previous = tokenSchema.parse(JSON.parse(raw));
-    return { ok: true, token: { ...previous, round: previous.round + 1 } };
+    const { handover, ...previous } = tokenSchema.parse(JSON.parse(raw));
+    const rolloutHandover = handover === "rollout";
+    return { ok: true, token: { ...previous, round: previous.round + (rolloutHandover ? 0 : 1) }, rolloutHandover };
   } catch {
     return {
       ok: false,
@@ -358,14 +376,15 @@ function outcomeOf(report: ApplyReport, token: Continuation, maxRounds: number):
       `${skipped} function(s) were not started before the deadline in the last allowed round (${maxRounds}, maxRounds); re-run the pipeline or raise maxRounds. ${jobSummary(report)}`,
     );
   }
-  if (skipped > 0) {
+  const rolling = report.results.filter(rolloutInProgress);
+  if (skipped > 0 || rolling.length > 0) {
+    const left = skipped > 0 ? `${skipped} function(s) left for the next round. ` : "";
+    const waiting = rolling.length > 0 ? `${rolling.length} rollout(s) in progress. ` : "";
+    const next: Continuation = skipped > 0 ? token : { ...token, handover: "rollout" };
     return {
       kind: "success",
-      summary: truncate(
-        `Round ${token.round}: ${skipped} function(s) left for the next round. ${jobSummary(report)}`,
-        MAX_SUMMARY,
-      ),
-      continuationToken: JSON.stringify(token),
+      summary: truncate(`Round ${token.round}: ${left}${waiting}${jobSummary(report)}`, MAX_SUMMARY),
+      continuationToken: JSON.stringify(next),
     };
   }
   return { kind: "success", summary: jobSummary(report), outputVariables: outputVariables(report) };

@@ -4,6 +4,8 @@
  * The JSON Schema for editors (definitions/lambdas.schema.json) is generated from this module.
  */
 import { z } from "zod";
+import { rolloutFieldSchema, rolloutObjectSchema } from "./rollout-schema.ts";
+import { checkTwoDecimals } from "./traffic.ts";
 import { checkVersion, MAX_ALIAS_LENGTH, quoteValue } from "./versions.ts";
 
 export const MAX_FUNCTION_NAME_LENGTH = 64;
@@ -71,14 +73,7 @@ export function checkCanaryWeight(weight: number): string | undefined {
       'version, make it the "version" and remove "canary"'
     );
   }
-  // Exact: the number must be the one its two-decimal rendering denotes. A tolerance would let
-  // 99.999999999999 (100% once Lambda stores it) or 1e-12 (0%) through.
-  if (Number(weight.toFixed(2)) !== weight) {
-    const rounded = Math.round(weight * 100) / 100;
-    const hint = rounded > 0 && rounded < 100 ? ` (e.g. ${rounded})` : "";
-    return `the canary weight ${weight} has more than two decimal places${hint}`;
-  }
-  return undefined;
+  return checkTwoDecimals(weight, "the canary weight");
 }
 
 /** Checks a string with `check` (which returns a message or undefined). */
@@ -158,6 +153,7 @@ export const lambdaEntrySchema = z
         "no '+build'). It is published as the alias named after it: 1.2.0-rc.1 -> 1-2-0_rc-1.",
     ),
     canary: canarySchema.optional(),
+    rollout: rolloutFieldSchema.optional(),
   })
   .superRefine(
     (entry, ctx) => {
@@ -175,6 +171,11 @@ export const definitionSchema = z
       title: "JSON Schema",
       description:
         "Path or URL of this JSON Schema, for editor completion and validation. Ignored by the reconciler.",
+    }),
+    rollout: rolloutObjectSchema.optional().meta({
+      title: "Default rollout",
+      description:
+        'The rollout of every function that has no "rollout" of its own (see definitions/README.md, Rollouts).',
     }),
     lambdas: z.array(lambdaEntrySchema).meta({
       title: "Functions",
@@ -194,7 +195,7 @@ export type CanaryEntry = z.infer<typeof canarySchema>;
 export function allowedKeysAt(path: readonly PropertyKey[]): string[] {
   let schema: unknown = definitionSchema;
   for (const segment of path) {
-    if (schema instanceof z.ZodOptional) schema = schema.unwrap();
+    schema = objectOption(schema);
     if (
       schema instanceof z.ZodObject &&
       typeof segment === "string" &&
@@ -207,8 +208,17 @@ export function allowedKeysAt(path: readonly PropertyKey[]): string[] {
       return [];
     }
   }
-  if (schema instanceof z.ZodOptional) schema = schema.unwrap();
+  schema = objectOption(schema);
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+/** Unwraps optional, and picks the object of a union such as `"all-at-once" | { ... }`. */
+function objectOption(schema: unknown): unknown {
+  let current = schema instanceof z.ZodOptional ? schema.unwrap() : schema;
+  if (current instanceof z.ZodUnion) {
+    current = (current.options as unknown[]).find((option) => option instanceof z.ZodObject) ?? current;
+  }
+  return current;
 }
 
 /** The JSON Schema (draft 2020-12) of the definition file, for editors. */

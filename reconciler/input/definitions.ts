@@ -24,6 +24,7 @@ import {
   valueAt,
 } from "./document.ts";
 import { closestKey } from "../core/suggest.ts";
+import { resolveRollout, type Rollout, rolloutUnionIssues } from "./rollout-schema.ts";
 import { quoteValue } from "./versions.ts";
 
 export type { Position };
@@ -35,6 +36,8 @@ export interface FunctionSpec {
   name: string;
   version: string;
   canary?: CanarySpec;
+  /** The function's progressive rollout (its own, else the file's default); none: all at once. */
+  rollout?: Rollout;
   /** Index of the entry in `lambdas`. */
   index: number;
   /** Position of the entry's name value. */
@@ -104,6 +107,10 @@ function validate(document: PositionedDocument): { problems: Problem[]; data?: D
 
 function issueProblems(document: PositionedDocument, issue: z.core.$ZodIssue): Problem[] {
   const path = issue.path;
+  if (issue.code === "invalid_union") {
+    const at = valueAt(document.data, path);
+    return rolloutUnionIssues(issue, at.present ? at.value : undefined).flatMap((i) => issueProblems(document, i));
+  }
   if (issue.code === "unrecognized_keys") {
     const allowed = allowedKeysAt(path);
     return issue.keys.map((key) => {
@@ -146,6 +153,10 @@ function expectedAt(path: Path, expected: string): string {
   if (last === "version") return 'a version string such as "1.4.2"';
   if (last === "name") return "a function name (a string)";
   if (last === "weight") return "a number (the percentage of traffic)";
+  if (last === "rollout") return 'a rollout object with "steps" (or "all-at-once" on a function)';
+  if (last === "steps") return "an array of percentages such as [10, 50]";
+  if (last === "interval" || last === "bake") return 'a duration such as "5m"';
+  if (last === "alarms") return "an array of CloudWatch alarm names";
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
@@ -211,6 +222,8 @@ function functionSpecs(document: PositionedDocument, data: DefinitionData): Func
   return data.lambdas.map((entry, index) => {
     const spec: FunctionSpec = { name: entry.name, version: entry.version, index, at: nameAt(document, index) };
     if (entry.canary) spec.canary = { version: entry.canary.version, weight: entry.canary.weight };
+    const rollout = resolveRollout(entry.rollout, data.rollout);
+    if (rollout) spec.rollout = rollout;
     return spec;
   });
 }

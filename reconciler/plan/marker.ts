@@ -26,6 +26,11 @@ export interface RolloutMarker {
   steps: number;
   /** When the current step began, in whole seconds since the epoch (UTC). */
   since: number;
+  /**
+   * The rollout was rolled back at `step` (an alarm fired): LIVE went back to `fromFunctionVersion`
+   * at `since`. Later runs hold it there instead of starting the same rollout again.
+   */
+  rolledBack?: true;
 }
 
 export interface Marker {
@@ -50,7 +55,7 @@ interface MarkerJson {
   c?: [string, number];
   p: string;
   w?: Record<string, number>;
-  r?: [string, string, number, number, number];
+  r?: [string, string, number, number, number] | [string, string, number, number, number, 1];
   f?: string;
 }
 
@@ -63,6 +68,7 @@ export function encodeMarker(marker: Marker): string | undefined {
   if (marker.rollout) {
     const r = marker.rollout;
     json.r = [r.fromVersion, r.fromFunctionVersion, r.step, r.steps, r.since];
+    if (r.rolledBack) json.r = [...json.r, 1];
   }
   const text = MARKER_PREFIX + JSON.stringify(json);
   return text.length <= MAX_ALIAS_DESCRIPTION ? text : undefined;
@@ -99,7 +105,7 @@ export function decodeMarker(description: string | undefined | null): Marker | u
     const r = parsed.r;
     if (
       !Array.isArray(r) ||
-      r.length !== 5 ||
+      (r.length !== 5 && !(r.length === 6 && r[5] === 1)) ||
       typeof r[0] !== "string" ||
       typeof r[1] !== "string" ||
       !isPositiveInt(r[2]) ||
@@ -109,6 +115,7 @@ export function decodeMarker(description: string | undefined | null): Marker | u
       return undefined;
     }
     marker.rollout = { fromVersion: r[0], fromFunctionVersion: r[1], step: r[2], steps: r[3], since: r[4] };
+    if (r.length === 6) marker.rollout.rolledBack = true;
   }
   return marker;
 }

@@ -44,7 +44,9 @@ import {
   toAliasRouting,
   toLambdaWeight,
 } from "./routing.ts";
-import { routeDescription, type RouteStep, type StageStep, type Step } from "./steps.ts";
+import { NO_ROLLOUT_CONTEXT, planRollout, type RolloutContext } from "./rollout-plan.ts";
+import type { RolloutBlock } from "./rollout.ts";
+import { type LiveStep, routeDescription, type RouteStep, type StageStep, type Step } from "./steps.ts";
 
 export type { Routing } from "./routing.ts";
 export { sameRouting, toLambdaWeight } from "./routing.ts";
@@ -60,13 +62,16 @@ export type BlockCode =
   | "canary-incompatible"
   | "code-signing"
   | "layers"
-  | "provisioned-concurrency";
+  | "provisioned-concurrency"
+  | RolloutBlock;
 
 export type PlannedAction =
   /** `note`: why a LIVE that does not read exactly as declared is still left alone (see below). */
   | { kind: "noop"; routing: Routing; steps: []; note?: string }
-  | { kind: "rollback" | "rollforward" | "create"; routing: Routing; steps: [RouteStep] }
-  | { kind: "promote"; routing: Routing; steps: [...StageStep[], RouteStep] }
+  | { kind: "rollback" | "rollforward"; routing: Routing; steps: [LiveStep] }
+  /** A new LIVE is written in one step: with no LIVE yet there is nothing to roll out from. */
+  | { kind: "create"; routing: Routing; steps: [RouteStep] }
+  | { kind: "promote"; routing: Routing; steps: [...StageStep[], LiveStep] }
   | { kind: "blocked"; code: BlockCode; reason: string };
 
 export type ActionKind = PlannedAction["kind"];
@@ -126,6 +131,7 @@ export function buildPlan(
   observations: ReadonlyMap<string, Observation>,
   liveAlias: string,
   scope: PlanScope = DEFAULT_SCOPE,
+  context: RolloutContext = NO_ROLLOUT_CONTEXT,
 ): Plan {
   const entries = definition.functions.map((spec) =>
     planFunction(
@@ -133,6 +139,7 @@ export function buildPlan(
       observations.get(spec.name) ?? { kind: "failed", message: "not observed" },
       liveAlias,
       scope,
+      context,
     ),
   );
   entries.sort((a, b) => compareKeys(a.key, b.key));
@@ -178,6 +185,7 @@ export function planFunction(
   observation: Observation,
   liveAlias = "LIVE",
   scope: PlanScope = DEFAULT_SCOPE,
+  context: RolloutContext = NO_ROLLOUT_CONTEXT,
 ): PlanEntry {
   const desired: Desired = spec.canary
     ? { version: spec.version, canary: { ...spec.canary } }
@@ -245,18 +253,29 @@ export function planFunction(
   };
   const routing = desiredRouting(desired, resolve);
   const from = liveRouting(live);
-  if (stages.length === 0 && from && sameRouting(routing, from)) {
+  const oneWrite = routeStep(liveAlias, desired, live, from, routing);
+  let route: LiveStep = oneWrite;
+  // A function with no LIVE yet gets it in one write (issue 13: nothing to roll out from), so a
+  // declared rollout only plans where LIVE exists.
+  if (spec.rollout && live.exists) {
+    const planned = planRollout(spec.rollout, route, live, context);
+    if (planned.kind === "blocked") return entry(live, blocked(planned.code, planned.reason));
+    if (planned.kind === "rollout") route = planned.step;
+  }
+  if (route.kind === "route" && stages.length === 0 && from && sameRouting(routing, from)) {
     return entry(live, { kind: "noop", routing, steps: [] });
   }
-  const shifting = stages.length === 0 ? transientShift(live, routing) : undefined;
+  // A rollout in progress is the rollout runner's to follow (it waits out Lambda's transient
+  // weights itself); only a one-write change is left to Lambda while it shifts.
+  const shifting = route.kind === "route" && stages.length === 0 ? transientShift(live, routing) : undefined;
   if (shifting) return entry(live, { kind: "noop", routing, steps: [], note: shifting });
-  const route = routeStep(liveAlias, desired, live, from, routing);
   if (stages.length > 0) return entry(live, { kind: "promote", routing, steps: [...stages, route] });
   const direction = !live.exists
     ? "create"
     : live.version !== null && compareVersions(spec.version, live.version) < 0
       ? "rollback"
       : "rollforward";
+  if (direction === "create") return entry(live, { kind: "create", routing, steps: [oneWrite] });
   return entry(live, { kind: direction, routing, steps: [route] });
 }
 

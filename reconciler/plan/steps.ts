@@ -7,9 +7,13 @@
  *   version alias and a new function version.
  * - `route`: move LIVE from routing `from` to routing `to` (create LIVE when `from` is null),
  *   guarded by LIVE's RevisionId, and write the marker (./marker.ts) into LIVE's description.
+ * - `rollout`: move LIVE from `from` to `to` progressively (./rollout.ts): smoke invocation, traffic
+ *   steps, bake, alarms; `position` is where the rollout stood at planning (apply decides again
+ *   from what it observes, since time passes).
  */
 import type { FunctionState } from "../observe/state.ts";
 import { encodeMarker, type Marker } from "./marker.ts";
+import type { Rollout } from "../input/rollout-schema.ts";
 import type { AliasRouting, Routing } from "./routing.ts";
 
 /** Target $LATEST as observed: its RevisionId guards the first code update. */
@@ -54,7 +58,22 @@ export interface RouteStep {
   description: string | null;
 }
 
-export type Step = StageStep | RouteStep;
+export interface RolloutStep extends Omit<RouteStep, "kind"> {
+  kind: "rollout";
+  rollout: Rollout;
+  position: RolloutPosition;
+}
+
+/** Where a rollout stands: the next move the rollout decision made at planning. */
+export type RolloutPosition =
+  | { kind: "shift"; step: number; steps: number; first: boolean }
+  | { kind: "wait"; until: number; phase: "interval" | "bake"; step: number; steps: number }
+  | { kind: "rollback"; alarm: string; state: "ALARM" | "missing"; step: number; steps: number };
+
+/** The step that moves LIVE: in one write, or progressively. */
+export type LiveStep = RouteStep | RolloutStep;
+
+export type Step = StageStep | LiveStep;
 
 /** The description a route step writes with `routing`: the marker, or a short plain text when it cannot fit. */
 export function routeDescription(

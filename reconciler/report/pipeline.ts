@@ -4,7 +4,7 @@
  */
 import { type ApplyReport, fails } from "../apply/apply.ts";
 import { compareKeys } from "../observe/state.ts";
-import { describeDesired } from "./report.ts";
+import { describeDesired, rolloutNote } from "./report.ts";
 import { truncate } from "./text.ts";
 
 /** CodePipeline limits: executionDetails.summary 2048, failureDetails.message 5000 characters. */
@@ -34,7 +34,7 @@ export function jobSummary(report: ApplyReport): string {
   const lead = `${report.results.length} function(s): ${countText}.${changed.length > 0 ? " Changed:" : " Nothing changed."}`;
   return listWithin(
     lead,
-    changed.map((r) => `${r.name} -> ${describeDesired(r.entry)} (v${r.functionVersion})`),
+    changed.map((r) => `${r.name} -> ${describeDesired(r.entry)} (v${r.functionVersion})${rolloutNote(r)}`),
     MAX_SUMMARY,
   );
 }

@@ -28,6 +28,7 @@ import {
   toAliasRouting,
 } from "../plan/routing.ts";
 import type { Step } from "../plan/steps.ts";
+import { describeOutcome, describePosition, describeRollout } from "./rollout.ts";
 import { textTable, truncate } from "./text.ts";
 
 export interface PlanJsonFunction {
@@ -154,7 +155,7 @@ export function describeDetails(entry: PlanEntry): string {
       return a.note ? `already live; ${a.note}` : "already live";
     case "rollback":
     case "rollforward":
-      return `repoint to ${describeRouting(a.routing)}`;
+      return `repoint to ${describeRouting(a.routing)}${rolloutDetails(a.steps)}`;
     case "create":
       return `create ${entryLiveAlias(a)} -> ${describeRouting(a.routing)}`;
     case "promote":
@@ -166,11 +167,28 @@ export function describeDetails(entry: PlanEntry): string {
               ]
             : [],
         ),
-        `then ${entryLiveAlias(a)} -> ${describeRouting(a.routing)}`,
+        `then ${entryLiveAlias(a)} -> ${describeRouting(a.routing)}${rolloutDetails(a.steps)}`,
       ].join("; ");
     case "blocked":
       return a.reason;
   }
+}
+
+/** "; rollout 10% -> 50% -> 100%, every 5m, ...; rollout step 2 of 3, next shift at 16:05Z" for a rollout step. */
+function rolloutDetails(steps: readonly Step[]): string {
+  const last = steps.at(-1);
+  if (last?.kind !== "rollout") return "";
+  return `; rollout ${describeRollout(last.rollout)}; ${describePosition(last.position)}`;
+}
+
+/** ": rolled out in 3 steps" (or where the rollout stands) when the function rolled out in this run. */
+export function rolloutNote(result: Pick<StepResultHolder, "steps">): string {
+  const last = result.steps.at(-1);
+  return last?.kind === "rollout" ? `: ${describeOutcome(last.outcome)}` : "";
+}
+
+interface StepResultHolder {
+  steps: readonly StepResult[];
 }
 
 function entryLiveAlias(action: Exclude<PlanEntry["action"], { kind: "blocked" }>): string {
@@ -381,7 +399,7 @@ export function renderApplyTable(report: ApplyReport): string {
     r.status,
     liveBefore(r),
     liveAfter(r),
-    r.error ?? describeDesired(r.entry),
+    r.error ?? `${describeDesired(r.entry)}${rolloutNote(r)}`,
   ]);
   const header = ["FUNCTION", "ACTION", "STATUS", `${report.liveAlias} BEFORE`, `${report.liveAlias} AFTER`, "DETAILS"];
   const s = applyToJson(report).summary;

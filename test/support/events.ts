@@ -96,15 +96,16 @@ export function pullRequestEvent(input: PullRequestEventInput): Json {
 }
 
 /**
- * Run with `node --input-type=module -e HANDLER_RUNNER`, stdin `{ bundle, event, requestId }`:
- * imports the built handler and calls it once, as the Lambda runtime would (900 s deadline).
+ * Run with `node --input-type=module -e HANDLER_RUNNER`, stdin `{ bundle, event, requestId, remainingMs? }`:
+ * imports the built handler and calls it once, as the Lambda runtime would (900 s deadline unless
+ * `remainingMs` says otherwise).
  */
 export const HANDLER_RUNNER = `
 import { pathToFileURL } from "node:url";
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
-const { bundle, event, requestId } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+const { bundle, event, requestId, remainingMs } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 const { handler } = await import(pathToFileURL(bundle).href);
-const deadline = Date.now() + 900_000;
+const deadline = Date.now() + (remainingMs ?? 900_000);
 await handler(event, { awsRequestId: requestId, getRemainingTimeInMillis: () => deadline - Date.now() });
 `;

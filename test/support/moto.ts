@@ -63,6 +63,29 @@ export interface CodeCommitComment {
   location: Record<string, unknown> | null;
 }
 
+/** What the launcher answers to Lambda Invoke of a function (moto itself would need Docker). */
+export interface InvokeAnswer {
+  functionName: string;
+  /** Version or alias the answer is for; omitted = any qualifier of the function. */
+  qualifier?: string;
+  /** HTTP status of the answer (default 200). */
+  statusCode?: number;
+  /** Lambda's X-Amz-Function-Error ("Unhandled", "Handled"), for a failing function. */
+  functionError?: string;
+  /** The JSON the function returns. */
+  payload?: unknown;
+}
+
+/** One Invoke the launcher answered (or refused with 404 ResourceNotFoundException: not recorded). */
+export interface InvokeRecord {
+  account: string;
+  functionName: string;
+  qualifier: string;
+  executedVersion: string;
+  invocationType: string;
+  payload: unknown;
+}
+
 export interface MotoServer {
   /** http://127.0.0.1:PORT */
   endpoint: string;
@@ -90,6 +113,10 @@ export interface MotoServer {
   codeCommitComments(): Promise<CodeCommitComment[]>;
   /** Resets every moto backend (all accounts) and the launcher's logs, job results and fault hooks. */
   resetAll(): Promise<void>;
+  /** Lambda Invoke of that function (and qualifier) answers this; without one, Invoke fails (Unhandled). */
+  defineInvokeAnswer(answer: InvokeAnswer): Promise<void>;
+  /** Invoke calls answered so far, in order. */
+  invocations(): Promise<InvokeRecord[]>;
   stop(): Promise<void>;
 }
 
@@ -312,6 +339,10 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     resetAll: async () => {
       await api("POST", "/_moto/reset-all", {});
     },
+    defineInvokeAnswer: async (answer) => {
+      await api("POST", "/_moto/lambda/invoke-answers", answer);
+    },
+    invocations: () => api<InvokeRecord[]>("GET", "/_moto/lambda/invocations"),
     stop,
   };
 }

@@ -36,6 +36,7 @@ without any test-only branch in production code:
 9. Referenced versions - DeleteFunction with a version Qualifier that an alias references (primary or additional
                      weight) is refused with ResourceConflictException (409), as AWS does ("You can't delete a
                      version that an alias references", DeleteFunction API reference); moto deletes it.
+10. Lambda Invoke  - answered from a table the test sets (moto would need Docker to run the function); recorded.
 
 Launcher-owned routes (never forwarded to moto, never in the call log):
 
@@ -50,6 +51,8 @@ Launcher-owned routes (never forwarded to moto, never in the call log):
   GET  /_moto/codecommit/comments     -> [comment, ...]     (PostCommentForPullRequest calls that created one)
   POST /_moto/lambda/behaviour {"updateWindowSeconds": 1.5, "deprecatedRuntimes": ["nodejs12.x"]}  (concern 8; reset-all turns it off)
   POST /_moto/reset-all               -> resets moto's backends and every launcher log
+  POST /_moto/lambda/invoke-answers {"functionName","qualifier"?,"statusCode"?,"functionError"?,"payload"?}
+  GET  /_moto/lambda/invocations      -> [invocation, ...]  (Invoke calls answered from that table)
 """
 
 from __future__ import annotations
@@ -800,6 +803,99 @@ def refuse_referenced_version(environ: dict[str, Any]) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------------
+# Concern 10: Lambda Invoke (rollout smoke tests; moto runs functions in Docker, which tests do not have)
+# --------------------------------------------------------------------------------------------------
+# Invoke is answered here from a table the test sets (POST /_moto/lambda/invoke-answers): per function
+# name and qualifier ("*" = any qualifier), the status code, FunctionError and payload to answer. An
+# Invoke with no answer defined fails like a crashing function (FunctionError "Unhandled"), so a test
+# that forgot to define one cannot pass by accident; an unknown function or qualifier is a 404
+# ResourceNotFoundException, as AWS answers. Every Invoke is recorded (GET /_moto/lambda/invocations).
+
+
+class InvokeTable:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            # (functionName, qualifier or "*") -> {"statusCode", "functionError", "payload"}
+            self.answers: dict[tuple[str, str], dict[str, Any]] = {}
+            self.invocations: list[dict[str, Any]] = []
+
+
+INVOKES = InvokeTable()
+
+
+def is_lambda_invoke(environ: dict[str, Any], entry: dict[str, Any]) -> bool:
+    return entry["service"] == "lambda" and entry["operation"] == "Invoke"
+
+
+def handle_lambda_invoke(environ: dict[str, Any], start_response: StartResponse, entry: dict[str, Any]) -> list[bytes]:
+    from moto.awslambda.models import lambda_backends
+
+    segments = path_segments(environ)
+    function_name = segments[2].split(":")[-1] if len(segments) > 2 else ""
+    qualifier = (parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier") or ["$LATEST"])[0]
+    account = account_for(environ)
+    region = credential_scope(environ)[1] or "us-east-1"
+    body = read_body(environ)
+    try:
+        payload: Any = json.loads(body) if body else None
+    except ValueError:
+        payload = body.decode("utf-8", "replace")
+    try:
+        version = str(lambda_backends[account][region].get_function(function_name, qualifier).version)
+    except Exception:
+        entry["status"] = 404
+        message = f"Function not found: {function_name}:{qualifier}"
+        error = {"__type": "ResourceNotFoundException", "Type": "User", "message": message}
+        return json_response(start_response, 404, error, extra_headers=[("x-amzn-ErrorType", "ResourceNotFoundException")])
+    with INVOKES.lock:
+        INVOKES.invocations.append(
+            {
+                "account": account,
+                "functionName": function_name,
+                "qualifier": qualifier,
+                "executedVersion": version,
+                "invocationType": environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse"),
+                "payload": payload,
+            }
+        )
+        answer = INVOKES.answers.get((function_name, qualifier)) or INVOKES.answers.get((function_name, "*"))
+    if answer is None:
+        answer = {
+            "statusCode": 200,
+            "functionError": "Unhandled",
+            "payload": {"errorMessage": f"moto launcher: no Invoke answer defined for {function_name}:{qualifier}"},
+        }
+    headers = [("X-Amz-Executed-Version", version)]
+    if answer.get("functionError"):
+        headers.append(("X-Amz-Function-Error", str(answer["functionError"])))
+    status = int(answer.get("statusCode", 200))
+    entry["status"] = status
+    return json_response(start_response, status, answer.get("payload"), extra_headers=headers)
+
+
+def handle_invoke_route(environ: dict[str, Any], start_response: StartResponse, method: str, route: str) -> list[bytes] | None:
+    """POST /_moto/lambda/invoke-answers {"functionName", "qualifier"?, "statusCode"?, "functionError"?, "payload"?};
+    GET /_moto/lambda/invocations. None when the route is not one of these."""
+    if method == "POST" and route == "lambda/invoke-answers":
+        body = json_body(environ)
+        name = str(body.get("functionName", ""))
+        if not name:
+            return json_response(start_response, 400, {"message": "need functionName"})
+        answer = {k: body[k] for k in ("statusCode", "functionError", "payload") if k in body}
+        with INVOKES.lock:
+            INVOKES.answers[(name, str(body.get("qualifier") or "*"))] = answer
+        return json_response(start_response, 200, {})
+    if method == "GET" and route == "lambda/invocations":
+        with INVOKES.lock:
+            return json_response(start_response, 200, list(INVOKES.invocations))
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
 # Lambda response patching (concerns 1-3)
 # --------------------------------------------------------------------------------------------------
 
@@ -932,12 +1028,16 @@ def reset_everything() -> None:
 
     moto_api_backend.reset()
     STATE.reset()
+    INVOKES.reset()
 
 
 def handle_launcher_route(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
     method = environ.get("REQUEST_METHOD", "GET")
     segments = path_segments(environ)
     route = "/".join(segments[1:3])
+    invoke_route = handle_invoke_route(environ, start_response, method, route)
+    if invoke_route is not None:
+        return invoke_route
     if method == "GET" and route == "health":
         return json_response(start_response, 200, {"ok": True, "port": STATE.port})
     if method == "GET" and route == "calls":
@@ -1013,6 +1113,8 @@ class HarnessMiddleware:
         codecommit = codecommit_operation(environ)
         if codecommit:
             return handle_codecommit(environ, self.recording(entry, start_response), codecommit)
+        if is_lambda_invoke(environ, entry):
+            return handle_lambda_invoke(environ, start_response, entry)
         if entry["service"] == "lambda":
             return self.call_lambda(environ, start_response, entry)
         if entry["service"] == "codepipeline" and entry["operation"] in CODEPIPELINE_TIMESTAMP_OPERATIONS:

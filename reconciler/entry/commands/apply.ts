@@ -26,6 +26,7 @@ import { loadSavedInputs, placeDisagreements } from "../saved-plan-file.ts";
 import { hasChanges } from "../../plan/plan.ts";
 import { renderPlanWithContext } from "./plan.ts";
 import { createProgress } from "../terminal.ts";
+import { describeEvent } from "../../report/rollout.ts";
 
 const FORMATS = ["table", "json"] as const;
 
@@ -37,6 +38,9 @@ export const APPLY: CommandSpec = {
     `${FILE_NOTE}\n` +
     "On a terminal, apply shows the plan and asks before changing anything (--auto-approve skips\n" +
     "that; without a terminal on stdin, as in CI, it never asks), and shows progress on stderr.\n" +
+    "Rollouts run to the end, each shift, bake and alarm check printed on stderr as it happens;\n" +
+    "--no-wait makes each rollout's next due move and exits; Ctrl-C stops waiting and leaves the\n" +
+    "rollout where it stands, for the next run to continue.\n" +
     "Exit codes: 0 every function converged; 1 otherwise (each failure named with its reason).",
   flags: [
     ...SETTINGS_FLAGS,
@@ -51,6 +55,11 @@ export const APPLY: CommandSpec = {
       type: "string",
       value: "FILE",
       help: "apply exactly this saved plan (plan --out); refused if any function changed since",
+    },
+    {
+      name: "no-wait",
+      type: "boolean",
+      help: "make each rollout's next due move and exit (the next run continues it)",
     },
     TARGET_FLAG,
     LOG_FORMAT_FLAG,
@@ -99,6 +108,10 @@ export async function runApply(argv: string[], io: CliIo): Promise<number> {
   }
   const progress = terminal ? createProgress(plan.entries.length, (l) => io.stderr(`${l}\n`), colors) : undefined;
   if (progress) logger = progress.tap(logger);
+  // Rollouts run to the end, printing each move; Ctrl-C stops waiting and leaves them for the next run.
+  const interrupt = new AbortController();
+  const onInterrupt = () => interrupt.abort();
+  process.once("SIGINT", onInterrupt);
   const report = await applyDefinition(definition, plan, parameters, aws, {
     download: io.download ?? downloadPackage,
     logger,
@@ -109,7 +122,12 @@ export async function runApply(argv: string[], io: CliIo): Promise<number> {
         r.status,
         r.error ?? `${r.entry.action.kind}: ${parameters.liveAlias} ${liveBefore(r)} -> ${liveAfter(r)}`,
       ),
-  });
+    rollouts: {
+      noWait: booleanFlag(values, "no-wait"),
+      signal: interrupt.signal,
+      onEvent: (name, event) => io.stderr(`${name}: ${describeEvent(event)}\n`),
+    },
+  }).finally(() => process.off("SIGINT", onInterrupt));
   io.stdout(`${format === "json" ? JSON.stringify(applyToJson(report), null, 2) : renderApplyTable(report)}\n`);
   return report.results.every((r) => r.status === "applied" || r.status === "unchanged") ? EXIT_OK : EXIT_ERROR;
 }

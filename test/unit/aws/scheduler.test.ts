@@ -539,6 +539,7 @@ describe("transfer byte budget", () => {
       listVersions: async () => [],
       deleteAlias: async () => "deleted",
       deleteVersion: async () => ({ kind: "deleted" }),
+      invoke: async () => ({ ok: true, statusCode: 200, executedVersion: "2" }),
     };
     const entry = (name: string): PlanEntry =>
       planFunction(spec(name, "1.1.0"), {

@@ -43,6 +43,7 @@ function deps(over: Partial<DriftDeps> = {}, aliases = world()) {
     listVersions: async () => [],
     deleteAlias: refuse("DeleteAlias"),
     deleteVersion: refuse("DeleteFunction"),
+    invoke: refuse("Invoke"),
   } as LambdaWriter;
   const event: TrailEvent = {
     eventName: "UpdateAlias20150331",

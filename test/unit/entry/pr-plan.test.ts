@@ -215,6 +215,7 @@ function fakeAccount(functions: Record<string, FakeFunction>, reads: string[] = 
     },
     deleteAlias: refuse("DeleteAlias"),
     deleteVersion: refuse("DeleteFunction"),
+    invoke: refuse("Invoke"),
   };
 }
 

@@ -763,7 +763,8 @@ describe("infra/reconciler.yaml", () => {
           s.effect === "Allow" &&
           s.actions.some((a) => a.startsWith("lambda:")) &&
           s.raw.Sid !== "ReadCodeSigningConfigs" &&
-          s.raw.Sid !== "PrunePrefixVersions",
+          s.raw.Sid !== "PrunePrefixVersions" &&
+          !s.actions.includes("lambda:InvokeFunction"),
       );
       expect(lambda, label).to.have.length(PREFIXES.length);
       const signing = policyStatements(t, ctx).filter((s) => s.raw.Sid === "ReadCodeSigningConfigs");
@@ -789,14 +790,23 @@ describe("infra/reconciler.yaml", () => {
     expect(sorted(resources)).to.deep.equal(sorted(prefixArns(TARGET_ACCOUNT, prefixes)));
   });
 
-  it("keeps the role's inline policies under IAM's 10,240-character quota for 15 twenty-character prefixes", () => {
+  it("keeps the role's inline policies under IAM's 10,240-character quota for 15 twenty-character prefixes (12 with smoke invocations)", () => {
     const prefixes = Array.from(
       { length: 15 },
       (_, i) => `team-${String(i).padStart(2, "0")}-${"x".repeat(11)}-`,
     );
+    const inlineSize = (variant: Record<string, ParameterValue>) => {
+      const { template: t, ctx } = stack("reconciler", { StagingBucket: "s".repeat(63), ...variant });
+      return inlinePolicySize(t, ctx);
+    };
+    // Rollout smoke invocations (issue 13) cost one statement per prefix: 12 such prefixes fit with
+    // them, 15 only without them (SmokeInvocations=disabled, documented in infra/README.md).
+    expect(inlineSize({ AllowedPrefixes: prefixes.slice(0, 12).join(",") })).to.be.lessThan(10240);
+    expect(inlineSize({ AllowedPrefixes: prefixes.join(",") })).to.be.greaterThan(10240);
     const { template: t, ctx } = stack("reconciler", {
       AllowedPrefixes: prefixes.join(","),
       StagingBucket: "s".repeat(63),
+      SmokeInvocations: "disabled",
     });
     const size = inlinePolicySize(t, ctx);
     expect(size).to.be.greaterThan(15 * 400);
@@ -846,6 +856,7 @@ describe("infra/reconciler.yaml", () => {
       const services = new Set(statements.flatMap((s) => s.actions.map((a) => a.split(":")[0])));
       expect([...services].sort(), label).to.deep.equal(
         [
+          "cloudwatch",
           "codepipeline",
           ...(ctx.conditions.HasStagingBucketKey ? ["kms"] : []),
           "lambda",
@@ -859,6 +870,38 @@ describe("infra/reconciler.yaml", () => {
       expect(sqs.map((s) => [s.actions, s.resources]), label).to.deep.equal([
         [["sqs:SendMessage"], ["<FailedInvocations.Arn>"]],
       ]);
+    });
+  });
+
+  // --- Progressive rollouts (issue 13): alarms and smoke invocations ---
+  it("may read alarm states only (DescribeAlarms), only on this account's and Region's alarm ARNs", () => {
+    everyVariant("reconciler", ({ template: t, ctx }, label) => {
+      const cw = policyStatements(t, ctx).filter((s) => s.actions.some((a) => a.startsWith("cloudwatch:")));
+      expect(
+        cw.map((s) => [s.effect, s.actions, s.resources]),
+        label,
+      ).to.deep.equal([["Allow", ["cloudwatch:DescribeAlarms"], [`arn:aws:cloudwatch:${REGION}:${TARGET_ACCOUNT}:alarm:*`]]]);
+    });
+  });
+
+  it("may invoke only the prefix functions' version aliases (not LIVE, numbered versions, $LATEST or unqualified)", () => {
+    everyVariant("reconciler", ({ template: t, ctx }, label) => {
+      const invoke = policyStatements(t, ctx).filter((s) => s.actions.includes("lambda:InvokeFunction"));
+      for (const s of invoke) expect([s.effect, s.actions], label).to.deep.equal(["Allow", ["lambda:InvokeFunction"]]);
+      const resources = invoke.flatMap((s) => s.resources);
+      expect(sorted(resources), label).to.deep.equal(
+        sorted(PREFIXES.map((p) => `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:${p}*:*-*-*`)),
+      );
+      // IAM wildcards: "*" matches any run of characters, including ":".
+      const glob = (pattern: string) =>
+        new RegExp(`^${pattern.split("*").map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+      const allowed = (arn: string) => resources.some((r) => glob(r).test(arn));
+      const fn = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:${PREFIXES[0]}orders`;
+      expect(allowed(`${fn}:1-5-0`), label).to.equal(true);
+      expect(allowed(`${fn}:1-6-0_rc-1`), label).to.equal(true);
+      for (const denied of [fn, `${fn}:LIVE`, `${fn}:7`, `${fn}:$LATEST`]) expect(allowed(denied), denied).to.equal(false);
+      const other = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:lambda-gitops-reconciler:1-0-0`;
+      expect(allowed(other), other).to.equal(false);
     });
   });
 
@@ -1011,16 +1054,29 @@ describe("infra/reconciler.yaml: pruning permissions (issue 16)", () => {
 });
 
 describe("infra/reconciler.yaml: pruning within IAM's quota", () => {
-  it("keeps the inline policies under 10,240 characters for 11 twenty-character prefixes with AllowPrune=true", () => {
+  it("keeps the inline policies under 10,240 characters for 11 twenty-character prefixes with AllowPrune=true (9 with smoke invocations)", () => {
     const prefixes = Array.from({ length: 11 }, (_, i) => `team-${String(i).padStart(2, "0")}-${"x".repeat(11)}-`);
     const { template: t, ctx } = stack("reconciler", {
       AllowedPrefixes: prefixes.join(","),
       StagingBucket: "s".repeat(63),
       AllowPrune: "true",
+      SmokeInvocations: "disabled",
     });
     const size = inlinePolicySize(t, ctx);
     expect(size).to.be.greaterThan(11 * 550);
     expect(size).to.be.lessThan(10240);
+    // The rollout smoke-invoke grant (default SmokeInvocations=enabled) costs one statement per
+    // prefix: with pruning too, 9 such prefixes fit and 10 do not (documented in infra/README.md).
+    const withSmoke = (n: number) => {
+      const both = stack("reconciler", {
+        AllowedPrefixes: prefixes.slice(0, n).join(","),
+        StagingBucket: "s".repeat(63),
+        AllowPrune: "true",
+      });
+      return inlinePolicySize(both.template, both.ctx);
+    };
+    expect(withSmoke(9)).to.be.lessThan(10240);
+    expect(withSmoke(10)).to.be.greaterThan(10240);
   });
 });
 
@@ -1336,6 +1392,8 @@ describe("infra/pr-plan.yaml", () => {
           ["codepipeline:GetPipeline"],
           [`arn:aws:codepipeline:${REGION}:${TARGET_ACCOUNT}:${pipelineName}`],
         ],
+        // Rollouts (issue 13): the plan reads alarm states.
+        ["Allow", ["cloudwatch:DescribeAlarms"], [`arn:aws:cloudwatch:${REGION}:${TARGET_ACCOUNT}:alarm:*`]],
       ]);
       const trust = policyStatements(t, ctx).filter((s) => s.kind === "trust");
       expect(trust.map((s) => [s.actions, s.raw.Principal])).to.deep.equal([

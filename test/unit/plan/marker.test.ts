@@ -50,6 +50,22 @@ describe("marker: what the reconciler last wrote to LIVE, kept in its descriptio
         rollout: { fromVersion: "1.9.0", fromFunctionVersion: "4", step: 1, steps: 0, since: 1_796_054_400 },
       },
     },
+    {
+      case: "a rollout rolled back at step 2 of 3",
+      marker: {
+        version: "2.0.0",
+        functionVersion: "4",
+        weights: {},
+        rollout: {
+          fromVersion: "1.9.0",
+          fromFunctionVersion: "4",
+          step: 2,
+          steps: 3,
+          since: 1_796_054_400,
+          rolledBack: true,
+        },
+      },
+    },
   ];
   for (const row of rows) {
     it(`round-trips ${row.case} within Lambda's 256-character limit`, () => {
@@ -91,6 +107,10 @@ describe("marker: what the reconciler last wrote to LIVE, kept in its descriptio
     {
       case: "a rollout with step 0",
       description: `${MARKER_PREFIX}{"v":"1.0.0","p":"3","r":["0.9.0","2",0,2,1796054400]}`,
+    },
+    {
+      case: "a rollout with an unknown sixth field",
+      description: `${MARKER_PREFIX}{"v":"1.0.0","p":"3","r":["0.9.0","2",1,2,1796054400,2]}`,
     },
     { case: "a JSON array", description: `${MARKER_PREFIX}[1,2]` },
     { case: "a from version that is not a string", description: `${MARKER_PREFIX}{"v":"1.0.0","p":"3","f":2}` },

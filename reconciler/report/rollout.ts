@@ -1,0 +1,120 @@
+/**
+ * Words for rollouts: the plan's rollout line, each event the runner reports (CLI), and the
+ * per-function outcome (job summary, failure message). Pure. Times are UTC, to the minute when a
+ * person plans around them (`16:05Z`), to the second in the live CLI log.
+ */
+import type { RolloutEvent, RolloutOutcome } from "../apply/rollout-runner.ts";
+import { formatDuration } from "../input/duration.ts";
+import type { Rollout, RolloutDecision } from "../plan/rollout.ts";
+import type { RolloutPosition } from "../plan/steps.ts";
+
+/** `16:05Z` (the day too when it is not today's, e.g. `2026-12-01 03:10Z`). */
+export function clockTime(ms: number, now?: number): string {
+  const iso = new Date(ms).toISOString();
+  const sameDay = now !== undefined && new Date(now).toISOString().slice(0, 10) === iso.slice(0, 10);
+  return sameDay ? `${iso.slice(11, 16)}Z` : `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z`;
+}
+
+/** `10% -> 50% -> 100%, every 5m, bake 10m, alarms a, b, smoke test` */
+export function describeRollout(rollout: Rollout): string {
+  const path = [...rollout.steps.map((s) => `${s}%`), "100%"].join(" -> ");
+  const parts = [path];
+  if (rollout.steps.length > 0) parts.push(`every ${formatDuration(rollout.intervalSeconds)}`);
+  if (rollout.bakeSeconds > 0) parts.push(`bake ${formatDuration(rollout.bakeSeconds)}`);
+  parts.push(rollout.alarms.length > 0 ? `alarms ${rollout.alarms.join(", ")}` : "no alarms");
+  if (rollout.smoke) parts.push("smoke test first");
+  return parts.join(", ");
+}
+
+/** Where a rollout stands, as the plan shows it. */
+export function describePosition(position: RolloutPosition, now?: number): string {
+  switch (position.kind) {
+    case "shift":
+      return position.first
+        ? `rollout starts: step 1 of ${stepsOf(position.steps)}`
+        : position.step > position.steps
+          ? "rollout: shift to 100% now"
+          : `rollout: shift to step ${position.step} of ${stepsOf(position.steps)} now`;
+    case "wait":
+      return position.phase === "bake"
+        ? `rollout at 100%, bake until ${clockTime(position.until, now)}`
+        : `rollout step ${position.step} of ${stepsOf(position.steps)}, next shift at ${clockTime(position.until, now)}`;
+    case "rollback":
+      return `rollout: roll back now (alarm "${position.alarm}" ${stateWords(position.state)} at step ${position.step} of ${stepsOf(position.steps)})`;
+  }
+}
+
+const IMMEDIATE_WORDS: Record<Extract<RolloutDecision, { kind: "immediate" }>["reason"], string> = {
+  "no-live": "no LIVE yet",
+  "older-version": "a move to an older version",
+  revert: "a revert during a rollout",
+  "same-primary": "the primary version does not change",
+  "unversioned-live": "LIVE is not on a published version",
+};
+
+function stepsOf(steps: number): string {
+  return String(steps + 1);
+}
+
+function stateWords(state: "ALARM" | "missing"): string {
+  return state === "ALARM" ? "in ALARM" : "missing";
+}
+
+/** `16:05:30Z`: the live log of moves is read to the second. */
+function clockSeconds(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)}Z`;
+}
+
+/** One line per runner event, for the CLI's live output. */
+export function describeEvent(event: RolloutEvent): string {
+  switch (event.kind) {
+    case "smoke":
+      return event.ok
+        ? `smoke invocation answered ${event.statusCode}`
+        : `smoke invocation failed (status ${event.statusCode}${event.functionError ? `, ${event.functionError}` : ""})`;
+    case "shift": {
+      const where = event.step > event.steps ? "100%" : `${event.weight}% (step ${event.step} of ${stepsOf(event.steps)})`;
+      const next = event.nextAt === undefined ? "" : `; next move at ${clockSeconds(event.nextAt)}`;
+      return `shifted to ${where}${next}`;
+    }
+    case "watch": {
+      const states = Object.entries(event.alarms).map(([name, state]) => `${name}=${state}`);
+      const what = event.phase === "bake" ? "baking" : `step ${event.step} of ${stepsOf(event.steps)}`;
+      return `${what}, alarms ${states.length > 0 ? states.join(" ") : "none"}; until ${clockSeconds(event.until)}`;
+    }
+    case "rollback":
+      return `alarm "${event.alarm}" ${stateWords(event.state)} at step ${event.step} of ${stepsOf(event.steps)}: rolled back`;
+    case "immediate":
+      return `moved at once (${IMMEDIATE_WORDS[event.reason]})`;
+  }
+}
+
+/** A function's rollout outcome in one sentence (job summary, failure message, CLI). */
+export function describeOutcome(outcome: RolloutOutcome, now?: number): string {
+  switch (outcome.kind) {
+    case "done":
+      return `rolled out in ${outcome.steps + 1} step${outcome.steps === 0 ? "" : "s"}`;
+    case "immediate":
+      return `moved at once (${IMMEDIATE_WORDS[outcome.reason]})`;
+    case "rolled-back":
+      return `rolled back by alarm "${outcome.alarm}" (${stateWords(outcome.state)}) at step ${outcome.step} of ${stepsOf(outcome.steps)}`;
+    case "in-progress":
+      return outcome.phase === "bake"
+        ? `rollout at 100%, bake until ${clockTime(outcome.nextAt, now)}`
+        : `rollout step ${outcome.step} of ${stepsOf(outcome.steps)}, next shift at ${clockTime(outcome.nextAt, now)}`;
+    case "smoke-failed":
+      return (
+        `smoke invocation failed (status ${outcome.statusCode}${outcome.functionError ? `, ${outcome.functionError}` : ""}): ` +
+        `no traffic was moved${outcome.excerpt ? `; answer: ${outcome.excerpt}` : ""}`
+      );
+    case "blocked":
+      return outcome.reason;
+    case "conflict":
+      return outcome.reason;
+  }
+}
+
+/** Whether the outcome fails the function (the job fails naming it). */
+export function rolloutFailed(outcome: RolloutOutcome): boolean {
+  return outcome.kind === "rolled-back" || outcome.kind === "smoke-failed" || outcome.kind === "blocked" || outcome.kind === "conflict";
+}
