@@ -45,7 +45,8 @@ describe("the Lambda package (npm run package)", function () {
   let entries: string[];
 
   before(async () => {
-    await run("node", ["scripts/package.mjs"], { maxBuffer: 16 * 1024 * 1024 });
+    // The Node running this test builds the package too (CI runs this file on Node 22 as well).
+    await run(process.execPath, ["scripts/package.mjs"], { maxBuffer: 16 * 1024 * 1024 });
     const zip = unzipSync(new Uint8Array(await readFile("dist/lambda-gitops.zip")));
     entries = Object.keys(zip).sort();
     dir = await mkdtemp(join(tmpdir(), "lambda-gitops-package-"));
