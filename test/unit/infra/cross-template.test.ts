@@ -3,6 +3,7 @@
  * others and with the reconciler's code (the prefix rule, the set of protected lambda-gitops
  * functions, the Lambda settings of the reconciler's asynchronous invocations).
  */
+import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { PREFIX } from "../../../reconciler/input/parameters.ts";
 import { evaluateJson, instantiate, isObject, type Json, type JsonObject } from "../../support/cfn.ts";
@@ -81,6 +82,32 @@ describe("infra: every template", () => {
         ]);
       }
     }
+  });
+});
+
+describe("infra: the Node the tests run on", () => {
+  it("is the runtime the templates deploy: tools/node22 pins the same major as every function's Runtime", () => {
+    const read = (path: string) => JSON.parse(readFileSync(new URL(`../../../${path}`, import.meta.url), "utf8")) as {
+      engines?: { node?: string };
+      devDependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
+    const runtimes = new Set(
+      infraTemplates().flatMap(({ template }) =>
+        Object.values(template.Resources)
+          .filter((r) => isObject(r) && r.Type === "AWS::Lambda::Function")
+          .map((r) => String(((r as JsonObject).Properties as JsonObject).Runtime)),
+      ),
+    );
+    expect([...runtimes]).to.deep.equal(["nodejs22.x"]);
+    const tools = read("tools/node22/package.json");
+    const versions = Object.values(tools.optionalDependencies ?? {});
+    expect(versions).to.have.length.greaterThan(0);
+    for (const version of versions) expect(version).to.match(/^22\.\d+\.\d+$/);
+    const project = read("package.json");
+    expect(project.devDependencies?.["lambda-gitops-node22"]).to.equal("file:tools/node22");
+    // The supported versions: Node 22 (deployed) and the machine's Node 20 (what eslint 10 accepts).
+    expect(project.engines?.node).to.equal("^20.19.0 || >=22.13.0");
   });
 });
 
