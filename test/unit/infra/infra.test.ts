@@ -4,8 +4,10 @@
  * produce. No AWS calls.
  */
 
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
+import { parse as parseYaml } from "yaml";
 import { parseUserParameters } from "../../../reconciler/input/parameters.ts";
 import {
   type EvalContext,
@@ -1896,6 +1898,31 @@ describe("infra/github-oidc.yaml", () => {
     ]) {
       expect(like.test(sub), sub).to.equal(false);
     }
+  });
+
+  it("pairs with examples/github/plan.yml: pull_request_target only, never checks out or runs the pull request's code", () => {
+    const workflow = parseYaml(readFileSync(new URL("../../../examples/github/plan.yml", import.meta.url), "utf8")) as {
+      on: Record<string, { branches?: string[] }>;
+      permissions: Record<string, string>;
+      jobs: Record<string, { steps: { uses?: string; run?: string; with?: Record<string, string> }[] }>;
+    };
+    expect(Object.keys(workflow.on)).to.deep.equal(["pull_request_target"]);
+    expect(workflow.on.pull_request_target!.branches).to.deep.equal(["main"]);
+    expect(workflow.permissions["id-token"]).to.equal("write");
+    const steps = Object.values(workflow.jobs).flatMap((job) => job.steps);
+    expect(steps.map((step) => step.uses).filter(Boolean)).to.deep.equal([
+      "actions/setup-node@v4",
+      "aws-actions/configure-aws-credentials@v4",
+    ]);
+    const scripts = steps.map((step) => step.run ?? "").join("\n");
+    // The pull request's text fields (title, body, branch name) never reach a shell.
+    expect(scripts).to.not.match(/github\.event\.pull_request\.(title|body|head\.ref|head\.label)/);
+    expect(scripts).to.not.match(/\b(npm|npx|yarn|pnpm|git clone|git checkout)\b/);
+    // The file is fetched through the API at the pull request's head commit, as data.
+    expect(scripts).to.include("contents/$DEFINITION_FILE?ref=$HEAD_SHA");
+    const defaults = template("github-oidc").Parameters!;
+    expect(defaults.PlanWorkflowPath!.Default).to.equal(".github/workflows/lambda-gitops-plan.yml");
+    expect(defaults.DefaultBranch!.Default).to.equal("main");
   });
 
   it("rejects a workflow path or branch that would widen the trust", () => {
