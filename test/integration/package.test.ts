@@ -1,7 +1,9 @@
 /**
  * `npm run package` yields a Lambda zip whose handlers load and run under Node with nothing else
  * beside them: the zip is extracted into an empty temporary folder (no node_modules anywhere up
- * the tree) and the packaged handler runs a real CodePipeline job against moto.
+ * the tree), every handler a template in infra/ deploys from the zip is imported from there, and
+ * the reconciler's handler runs a real CodePipeline job against moto. CI runs this file on the
+ * machine's Node and on Node 22, the runtime the templates deploy (.ci/run).
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -23,6 +25,7 @@ import {
   userParameters,
 } from "../support/scenario.ts";
 import { PRODUCTION } from "../support/seed.ts";
+import { packagedFunctions } from "../support/infra-templates.ts";
 
 const run = promisify(execFile);
 
@@ -42,7 +45,8 @@ describe("the Lambda package (npm run package)", function () {
   let entries: string[];
 
   before(async () => {
-    await run("node", ["scripts/package.mjs"], { maxBuffer: 16 * 1024 * 1024 });
+    // The Node running this test builds the package too (CI runs this file on Node 22 as well).
+    await run(process.execPath, ["scripts/package.mjs"], { maxBuffer: 16 * 1024 * 1024 });
     const zip = unzipSync(new Uint8Array(await readFile("dist/lambda-gitops.zip")));
     entries = Object.keys(zip).sort();
     dir = await mkdtemp(join(tmpdir(), "lambda-gitops-package-"));
@@ -57,9 +61,43 @@ describe("the Lambda package (npm run package)", function () {
   });
 
   it("holds the bundled, minified entry points and their source maps, nothing else", async () => {
-    expect(entries).to.deep.equal(["handler.mjs", "handler.mjs.map", "pr-plan.mjs", "pr-plan.mjs.map"]);
+    expect(entries).to.deep.equal([
+      "drift.mjs",
+      "drift.mjs.map",
+      "handler.mjs",
+      "handler.mjs.map",
+      "pr-plan.mjs",
+      "pr-plan.mjs.map",
+    ]);
     const handler = await readFile(join(dir, "handler.mjs"), "utf8");
     expect(handler).to.not.match(/from\s*["'](?!node:)[@a-z]/); // no bare imports left to resolve
+  });
+
+  it("holds every handler a template deploys from it: the module loads from the zip alone and exports a function", async () => {
+    const functions = packagedFunctions();
+    // The three lambda-gitops functions, each from its own template: the check cannot pass on none.
+    expect(functions.map((f) => `${f.file}: ${f.handler}`)).to.deep.equal([
+      "drift.yaml: drift.handler",
+      "pr-plan.yaml: pr-plan.handler",
+      "reconciler.yaml: handler.handler",
+    ]);
+    for (const { file, handler } of functions) {
+      const dot = handler.lastIndexOf(".");
+      const module = `${handler.slice(0, dot)}.mjs`;
+      const exported = handler.slice(dot + 1);
+      expect(entries, `${file}: Handler ${handler}`).to.include(module);
+      // A fresh Node per module, as Lambda's runtime would load it: `import` from the zip's folder.
+      const result = await runNode(
+        [
+          "--input-type=module",
+          "-e",
+          `const m = await import(${JSON.stringify(`./${module}`)}); process.stdout.write(typeof m[${JSON.stringify(exported)}]);`,
+        ],
+        { cwd: dir, env: { PATH: process.env.PATH ?? "", NODE_PATH: "", AWS_REGION: "eu-west-1" }, timeoutMs: 60_000 },
+      );
+      expect(result.code, `${file}: ${handler}: ${result.stderr}`).to.equal(0);
+      expect(result.stdout, `${file}: ${handler}`).to.equal("function");
+    }
   });
 
   it("runs a real CodePipeline job from an empty folder and reports one job result", async () => {

@@ -4,8 +4,10 @@
  * produce. No AWS calls.
  */
 
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
+import { parse as parseYaml } from "yaml";
 import { parseUserParameters } from "../../../reconciler/input/parameters.ts";
 import {
   type EvalContext,
@@ -45,6 +47,8 @@ const PRODUCTION_ACTION_ROLE = `arn:aws:iam::${TARGET_ACCOUNT}:role/lambda-gitop
 const PIPELINE_ROLE_ARN = `arn:aws:iam::${PIPELINE_ACCOUNT}:role/lambda-gitops-full-pipeline`;
 const ARTIFACT_KEY_ARN = `arn:aws:kms:${REGION}:${PIPELINE_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const CONNECTION_ARN = `arn:aws:codeconnections:${REGION}:${PIPELINE_ACCOUNT}:connection/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee`;
+/** pipeline.yaml lives in the target account: its connection is that account's. */
+const TARGET_CONNECTION_ARN = `arn:aws:codeconnections:${REGION}:${TARGET_ACCOUNT}:connection/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee`;
 
 type TemplateName =
   | "reconciler"
@@ -111,6 +115,12 @@ const SAMPLES: Record<TemplateName, Sample> = {
       { ExternalId: "lambda-gitops-ext-1" },
       { StagingBucket: "staging-bucket-1" },
       { ExternalId: "lambda-gitops-ext-1", StagingBucket: "staging-bucket-1" },
+      {
+        SourceProvider: "CodeConnections",
+        RepositoryName: "",
+        ConnectionArn: TARGET_CONNECTION_ARN,
+        FullRepositoryId: "acme/lambda-definitions",
+      },
     ],
   },
   "pr-plan": {
@@ -184,7 +194,11 @@ const SAMPLES: Record<TemplateName, Sample> = {
       CliBucket: "deploy-artifacts-111111111111",
       CliKey: "lambda-gitops/0.1.0/cli.mjs",
     },
-    variants: [{}, { CreateProvider: "false" }],
+    variants: [
+      {},
+      { CreateProvider: "false" },
+      { PlanWorkflowPath: ".github/workflows/plan.yaml", DefaultBranch: "trunk" },
+    ],
   },
 };
 
@@ -821,13 +835,14 @@ describe("infra/reconciler.yaml", () => {
     expect(() => stack("reconciler", { AllowedPrefixes: "team-a-,teama-" })).to.throw(/duplicate key/);
   });
 
-  it("denies the reconciler write access to itself and to the pull-request planner, whatever the prefixes", () => {
+  it("denies the reconciler write access to itself, the pull-request planner and the drift check, whatever the prefixes", () => {
     const { template: t, ctx } = stack("reconciler", { AllowedPrefixes: "lambda-" });
     const deny = policyStatements(t, ctx).filter((s) => s.effect === "Deny");
     expect(deny).to.have.length(1);
     const planner = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:lambda-gitops-pr-plan`;
+    const drift = `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:lambda-gitops-drift`;
     expect(sorted(deny[0]!.resources)).to.deep.equal(
-      sorted([ownFunction, `${ownFunction}:*`, planner, `${planner}:*`]),
+      sorted([ownFunction, `${ownFunction}:*`, planner, `${planner}:*`, drift, `${drift}:*`]),
     );
     const writes = [...RECONCILER_LAMBDA_ACTIONS, ...PRUNE_LAMBDA_ACTIONS].filter((a) => !/:(Get|List)/.test(a));
     expect(sorted(deny[0]!.actions)).to.deep.equal(sorted(writes));
@@ -956,7 +971,7 @@ describe("infra/reconciler.yaml", () => {
     ]);
   });
 
-  it("does not retry failed asynchronous invocations: retries 0, failures to a retained queue", () => {
+  it("does not retry failed asynchronous invocations, drops events older than 15 minutes to a queue that keeps them one day", () => {
     const { template: t, ctx } = stack("reconciler");
     const config = evaluateJson(t.Resources.AsyncInvokeConfig!, ctx) as JsonObject;
     expect(config.Type).to.equal("AWS::Lambda::EventInvokeConfig");
@@ -964,14 +979,17 @@ describe("infra/reconciler.yaml", () => {
       FunctionName: "<Function>",
       Qualifier: "$LATEST",
       MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 900,
       DestinationConfig: { OnFailure: { Destination: "<FailedInvocations.Arn>" } },
     });
-    const queue = t.Resources.FailedInvocations! as JsonObject;
+    const queue = evaluateJson(t.Resources.FailedInvocations!, ctx) as JsonObject;
     expect([queue.Type, queue.DeletionPolicy, queue.UpdateReplacePolicy]).to.deep.equal([
       "AWS::SQS::Queue",
       "Retain",
       "Retain",
     ]);
+    // The messages hold the job event, with its temporary artifact credentials: one day at most.
+    expect(queue.Properties).to.deep.equal({ MessageRetentionPeriod: 86400, SqsManagedSseEnabled: true });
   });
 
   it("defines the function as specified", () => {
@@ -991,7 +1009,7 @@ describe("infra/reconciler.yaml", () => {
           LOG_LEVEL: "info",
           PIPELINE_NAMES: "lambda-gitops",
           ALLOWED_PREFIXES: PREFIXES.join(","),
-          PROTECTED_FUNCTIONS: "lambda-gitops-pr-plan",
+          PROTECTED_FUNCTIONS: "lambda-gitops-pr-plan,lambda-gitops-drift",
         },
       });
       const code: JsonObject = {
@@ -1268,6 +1286,38 @@ describe("infra/pipeline.yaml", () => {
     ]);
   });
 
+  it("sources from a CodeConnections connection (GitHub, GitLab, Bitbucket) instead, as pipeline-full.yaml does", () => {
+    const connection = SAMPLES.pipeline.variants[4]!;
+    const { template: t, ctx } = stack("pipeline", connection);
+    expect(ctx.conditions.UseCodeCommit).to.equal(false);
+    const source = action(t, ctx, "Source");
+    expect(source).to.deep.equal({
+      Name: "Source",
+      ActionTypeId: { Category: "Source", Owner: "AWS", Provider: "CodeStarSourceConnection", Version: "1" },
+      Configuration: {
+        ConnectionArn: TARGET_CONNECTION_ARN,
+        FullRepositoryId: "acme/lambda-definitions",
+        BranchName: "main",
+        DetectChanges: true,
+      },
+      OutputArtifacts: [{ Name: "Definitions" }],
+    });
+    // The same Invoke action and UserParameters as with CodeCommit.
+    expect(action(t, ctx, "Reconcile")).to.deep.equal(action(stack("pipeline").template, stack("pipeline").ctx, "Reconcile"));
+    const role = policyStatements(t, ctx).filter((s) => s.resource.startsWith("PipelineRole/"));
+    expect(role.find((s) => s.actions.includes("codeconnections:UseConnection"))?.resources).to.deep.equal([TARGET_CONNECTION_ARN]);
+    expect(role.some((s) => s.actions.some((a) => a.startsWith("codecommit:")))).to.equal(false);
+    // No EventBridge start: the connection detects changes itself.
+    for (const id of ["StartOnPush", "StartPipelineRole"]) expect((t.Resources[id] as JsonObject).Condition).to.equal("UseCodeCommit");
+    // The CodeCommit variant keeps its EventBridge start and grants no connection.
+    const plain = stack("pipeline");
+    expect(plain.ctx.conditions.UseCodeCommit).to.equal(true);
+    expect(policyStatements(plain.template, plain.ctx).flatMap((s) => s.actions).filter((a) => a.includes("UseConnection"))).to.deep.equal([]);
+    // Each provider needs its own parameters (the template's Rules).
+    const rules = template("pipeline").Rules as JsonObject;
+    expect(Object.keys(rules).sort()).to.deep.equal(["CodeCommitNeedsRepository", "ConnectionNeedsArnAndRepository"]);
+  });
+
   it("gives the pipeline role only invoke on the reconciler, repository reads and artifact-bucket access", () => {
     const { template: t, ctx } = stack("pipeline");
     const role = policyStatements(t, ctx).filter((s) => s.resource.startsWith("PipelineRole/"));
@@ -1352,7 +1402,7 @@ describe("infra/pr-plan.yaml", () => {
     });
   });
 
-  it("denies the planner any Lambda read of itself and of the reconciler, whatever the prefixes", () => {
+  it("denies the planner any Lambda read of itself, the reconciler and the drift check, whatever the prefixes", () => {
     const { template: t, ctx } = stack("pr-plan", { AllowedPrefixes: "lambda-" });
     const deny = policyStatements(t, ctx).filter((s) => s.effect === "Deny");
     const arn = (name: string) => `arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:function:${name}`;
@@ -1364,6 +1414,8 @@ describe("infra/pr-plan.yaml", () => {
           `${arn("lambda-gitops-pr-plan")}:*`,
           arn("lambda-gitops-reconciler"),
           `${arn("lambda-gitops-reconciler")}:*`,
+          arn("lambda-gitops-drift"),
+          `${arn("lambda-gitops-drift")}:*`,
         ]),
       ],
     ]);
@@ -1425,7 +1477,7 @@ describe("infra/pr-plan.yaml", () => {
       };
       if (variant.DefinitionFile) variables.DEFINITION_FILE = variant.DefinitionFile;
       variables.ALLOWED_PREFIXES = PREFIXES.join(",");
-      variables.PROTECTED_FUNCTIONS = "lambda-gitops-reconciler";
+      variables.PROTECTED_FUNCTIONS = "lambda-gitops-reconciler,lambda-gitops-drift";
       expect(p.Environment).to.deep.equal({ Variables: variables });
       expect(p.ReservedConcurrentExecutions, "a flood of pull requests cannot eat the reconciler's quota").to.equal("2");
     }
@@ -1532,7 +1584,7 @@ describe("infra/drift.yaml (issue 16)", () => {
   it("reads Lambda only: read actions on the prefix functions, no write anywhere", () => {
     everyVariant("drift", ({ template: t, ctx }, label) => {
       const statements = policyStatements(t, ctx).filter((s) => s.kind === "identity");
-      const lambda = statements.filter((s) => s.actions.some((a) => a.startsWith("lambda:")));
+      const lambda = statements.filter((s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")));
       expect(lambda, label).to.have.length(PREFIXES.length);
       for (const s of lambda) {
         expect(sorted(s.actions)).to.deep.equal(sorted(DRIFT_LAMBDA_ACTIONS));
@@ -1716,6 +1768,39 @@ describe("infra/pipeline-full.yaml (commit to production)", () => {
     expect(buildActions).to.not.include.members(["lambda:UpdateAlias", "lambda:InvokeFunction"]);
   });
 
+  it("never lets the build write an artifact a later stage reads: PutObject only under its own declared outputs", () => {
+    for (const variant of [CODECOMMIT, CONNECTION]) {
+      const { template: t, ctx } = stack("pipeline-full", variant);
+      const list = stages(variant);
+      const build = list.find((s) => s.Name === "Build")!;
+      const outputs = (build.Actions as JsonObject[]).flatMap((a) =>
+        ((a.OutputArtifacts as JsonObject[] | undefined) ?? []).map((o) => String(o.Name)),
+      );
+      // CodePipeline stores an output artifact under <pipeline name>/<artifact name>/ in the bucket.
+      const pipelineName = String(ctx.parameters.PipelineName);
+      const allowed = outputs.map((o) => `<ArtifactBucket.Arn>/${pipelineName}/${o}/*`);
+      const buildStatements = policyStatements(t, ctx).filter(
+        (s) => s.kind === "identity" && (s.resource.startsWith("BuildRole/") || s.resource.startsWith("PublishPolicy")),
+      );
+      const writes = buildStatements.filter((s) => s.actions.some((a) => /^s3:(\*|Put|.*Multipart|Delete|Restore|Replicate)/.test(a)));
+      expect(writes.flatMap((s) => s.resources), JSON.stringify(variant)).to.deep.equal(allowed);
+      // Without a declared output the build cannot encrypt under the artifact key either.
+      const kms = buildStatements.filter((s) => s.actions.some((a) => a.startsWith("kms:")));
+      expect(kms.flatMap((s) => s.actions)).to.deep.equal(outputs.length > 0 ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"]);
+      // Every later stage reads the Source artifact (the approved commit), never a build output.
+      for (const stage of list.slice(list.indexOf(build) + 1)) {
+        for (const action of stage.Actions as JsonObject[]) {
+          for (const input of (action.InputArtifacts as JsonObject[] | undefined) ?? []) {
+            expect(outputs, `${String(stage.Name)} reads ${String(input.Name)}`).to.not.include(input.Name);
+          }
+        }
+      }
+      // The build reads its input artifact.
+      const reads = buildStatements.filter((s) => s.actions.includes("s3:GetObject") && s.resources.includes("<ArtifactBucket.Arn>/*"));
+      expect(reads).to.have.length(1);
+    }
+  });
+
   it("encrypts artifacts with its own KMS key, shared with exactly the production action role", () => {
     const { template: t, ctx } = stack("pipeline-full", CODECOMMIT);
     const key = (evaluateJson(t.Resources.ArtifactKey!, ctx) as JsonObject).Properties as JsonObject;
@@ -1767,7 +1852,7 @@ describe("infra/pipeline-production-role.yaml", () => {
 describe("infra/github-oidc.yaml", () => {
   const PROVIDER = `arn:aws:iam::${TARGET_ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
 
-  it("trusts only pull_request workflows of the one repository, through GitHub's OIDC provider", () => {
+  it("trusts only the plan workflow as the default branch defines it (job_workflow_ref in a customised subject)", () => {
     everyVariant("github-oidc", ({ template: t, ctx }, label) => {
       const trust = policyStatements(t, ctx).filter((s) => s.kind === "trust");
       expect(trust, label).to.have.length(1);
@@ -1775,10 +1860,12 @@ describe("infra/github-oidc.yaml", () => {
       expect(statement!.actions).to.deep.equal(["sts:AssumeRoleWithWebIdentity"]);
       const federated = (statement!.raw.Principal as JsonObject).Federated;
       expect(federated, label).to.equal(ctx.conditions.MakeProvider ? "<GitHubProvider>" : PROVIDER);
+      const workflow = String(ctx.parameters.PlanWorkflowPath);
+      const branch = String(ctx.parameters.DefaultBranch);
       expect(statement!.raw.Condition, label).to.deep.equal({
-        StringEquals: {
-          "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-          "token.actions.githubusercontent.com:sub": "repo:acme/lambda-definitions:pull_request",
+        StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+        StringLike: {
+          "token.actions.githubusercontent.com:sub": `repo:acme/lambda-definitions:*:job_workflow_ref:acme/lambda-definitions/${workflow}@refs/heads/${branch}`,
         },
       });
     });
@@ -1790,6 +1877,63 @@ describe("infra/github-oidc.yaml", () => {
       Url: "https://token.actions.githubusercontent.com",
       ClientIdList: ["sts.amazonaws.com"],
     });
+  });
+
+  it("refuses the subjects a pull request can obtain: its own or an edited workflow, another repository, another branch", () => {
+    const { template: t, ctx } = stack("github-oidc");
+    const trust = policyStatements(t, ctx).find((s) => s.kind === "trust")!;
+    const pattern = String(((trust.raw.Condition as JsonObject).StringLike as JsonObject)["token.actions.githubusercontent.com:sub"]);
+    // IAM's StringLike: "*" matches any run of characters, "?" one character; nothing else is special.
+    const like = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+    const plan = "acme/lambda-definitions/.github/workflows/lambda-gitops-plan.yml";
+    // pull_request_target (and any event) running the default branch's definition of the plan workflow.
+    expect(like.test(`repo:acme/lambda-definitions:pull_request:job_workflow_ref:${plan}@refs/heads/main`)).to.equal(true);
+    for (const sub of [
+      "repo:acme/lambda-definitions:pull_request", // the default subject, any pull_request workflow
+      `repo:acme/lambda-definitions:pull_request:job_workflow_ref:${plan}@refs/pull/7/merge`, // the PR's edit of it
+      "repo:acme/lambda-definitions:pull_request:job_workflow_ref:acme/lambda-definitions/.github/workflows/evil.yml@refs/heads/main",
+      `repo:acme/lambda-definitions:ref:refs/heads/feature:job_workflow_ref:${plan}@refs/heads/feature`,
+      `repo:acme/other:pull_request:job_workflow_ref:${plan}@refs/heads/main`,
+      `repo:evil/lambda-definitions:pull_request:job_workflow_ref:evil/lambda-definitions/.github/workflows/lambda-gitops-plan.yml@refs/heads/main`,
+    ]) {
+      expect(like.test(sub), sub).to.equal(false);
+    }
+  });
+
+  it("pairs with examples/github/plan.yml: pull_request_target only, never checks out or runs the pull request's code", () => {
+    const workflow = parseYaml(readFileSync(new URL("../../../examples/github/plan.yml", import.meta.url), "utf8")) as {
+      on: Record<string, { branches?: string[] }>;
+      permissions: Record<string, string>;
+      jobs: Record<string, { steps: { uses?: string; run?: string; with?: Record<string, string> }[] }>;
+    };
+    expect(Object.keys(workflow.on)).to.deep.equal(["pull_request_target"]);
+    expect(workflow.on.pull_request_target!.branches).to.deep.equal(["main"]);
+    expect(workflow.permissions["id-token"]).to.equal("write");
+    const steps = Object.values(workflow.jobs).flatMap((job) => job.steps);
+    expect(steps.map((step) => step.uses).filter(Boolean)).to.deep.equal([
+      "actions/setup-node@v4",
+      "aws-actions/configure-aws-credentials@v4",
+    ]);
+    const scripts = steps.map((step) => step.run ?? "").join("\n");
+    // The pull request's text fields (title, body, branch name) never reach a shell.
+    expect(scripts).to.not.match(/github\.event\.pull_request\.(title|body|head\.ref|head\.label)/);
+    expect(scripts).to.not.match(/\b(npm|npx|yarn|pnpm|git clone|git checkout)\b/);
+    // The file is fetched through the API at the pull request's head commit, as data.
+    expect(scripts).to.include("contents/$DEFINITION_FILE?ref=$HEAD_SHA");
+    const defaults = template("github-oidc").Parameters!;
+    expect(defaults.PlanWorkflowPath!.Default).to.equal(".github/workflows/lambda-gitops-plan.yml");
+    expect(defaults.DefaultBranch!.Default).to.equal("main");
+  });
+
+  it("rejects a workflow path or branch that would widen the trust", () => {
+    const t = template("github-oidc");
+    const base = SAMPLES["github-oidc"].base;
+    for (const bad of ["*", ".github/workflows/*.yml", "plan.yml", ".github/workflows/a/b.yml", ".github/workflows/p?.yml"]) {
+      expect(() => resolveParameters(t, { ...base, PlanWorkflowPath: bad }), bad).to.throw();
+    }
+    for (const bad of ["*", "main*", "ma?n", ""]) {
+      expect(() => resolveParameters(t, { ...base, DefaultBranch: bad }), bad).to.throw();
+    }
   });
 
   it("rejects a repository pattern that would widen the trust", () => {
@@ -1807,13 +1951,13 @@ describe("infra/github-oidc.yaml", () => {
       const lambda = identity.filter(
         (s) => s.actions.some((a) => a.startsWith("lambda:")) && !signing.includes(s),
       );
+      // What `lambda-gitops plan` calls (observe.ts): no GetFunctionConfiguration, GetAlias or
+      // ListVersionsByFunction, which would return configuration the plan does not use.
       for (const s of lambda) {
         expect(sorted(s.actions), label).to.deep.equal(
           sorted([
             "lambda:GetFunction",
-            "lambda:GetAlias",
             "lambda:ListAliases",
-            "lambda:GetFunctionConfiguration",
             "lambda:GetProvisionedConcurrencyConfig",
             "lambda:GetFunctionCodeSigningConfig",
           ]),
