@@ -23,7 +23,7 @@
  */
 import { isPublishedVersion, type VersionSummary } from "../observe/state.ts";
 import { aliasToVersion, compareVersions } from "../input/versions.ts";
-import { decodeMarker } from "./marker.ts";
+import { decodeMarker } from "../observe/marker.ts";
 
 /** One version as ListVersionsByFunction returns it. */
 export type VersionInfo = VersionSummary;

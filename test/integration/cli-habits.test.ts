@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { expect } from "chai";
-import { encodeMarker } from "../../reconciler/plan/marker.ts";
+import { encodeMarker } from "../../reconciler/observe/marker.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import { closedPort } from "../support/net.ts";
 import {

@@ -1,4 +1,5 @@
 /** Small builders for unit tests: observed aliases and function states as the adapter returns them. */
+import { findLive } from "../../reconciler/observe/live.ts";
 import type { AliasState, FunctionState } from "../../reconciler/observe/state.ts";
 import type { FunctionSpec } from "../../reconciler/input/definitions.ts";
 import { versionToAlias } from "../../reconciler/input/versions.ts";
@@ -52,7 +53,7 @@ export function observedInTarget(aliases: AliasState[], versions: string[], live
   const byName = new Map(aliases.map((a) => [a.name, a]));
   return {
     kind: "observed",
-    live: byName.get(liveAlias),
+    live: findLive(aliases, liveAlias),
     aliases,
     versions: Object.fromEntries(versions.map((v) => [v, { where: "target", alias: byName.get(versionToAlias(v))! }])),
     latest: undefined,

@@ -1,8 +1,9 @@
 import { expect } from "chai";
+import { findLive } from "../../../reconciler/observe/live.ts";
 import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import type { Observation, VersionSighting } from "../../../reconciler/observe/observe.ts";
 import { buildPlan, finalRouting, planFunction, stepsOf } from "../../../reconciler/plan/plan.ts";
-import { encodeMarker, type Marker } from "../../../reconciler/plan/marker.ts";
+import { encodeMarker, type Marker } from "../../../reconciler/observe/marker.ts";
 import {
   describeRouting,
   routingOfAlias,
@@ -89,7 +90,7 @@ function observationOf(row: Row): Observation {
   const needsLatest = Object.values(versions).some((v) => v.where === "source") || row.canary !== undefined;
   return {
     kind: "observed",
-    live: byName.get("LIVE"),
+    live: findLive(aliases, "LIVE"),
     aliases,
     versions,
     latest: needsLatest ? fnState(row.latest) : undefined,
@@ -444,7 +445,7 @@ describe("planner (one row per desired / live / version-alias case)", () => {
         // The route step moves LIVE from what it is now to the final routing, guarded by LIVE's RevisionId.
         if (route?.kind === "route") {
           expect(route.to).to.deep.equal(final);
-          expect(route.revisionId).to.equal(entry.live.exists ? entry.live.revisionId : null);
+          expect(route.revisionId).to.equal(entry.live ? entry.live.revisionId : null);
         }
       }
     });
@@ -502,12 +503,12 @@ describe("planner (one row per desired / live / version-alias case)", () => {
     const observed = (description: string): Observation =>
       observedInTarget([alias("1-1-1", "3"), alias("1-0-0", "2"), alias("LIVE", "3", {}, "rev-live", description)], ["1.1.1", "1.0.0"]);
     const marked = planFunction(spec("team-a-fn", "1.1.1"), observed(written));
-    expect(marked.live.marker).to.deep.equal({ version: "1.1.1", functionVersion: "3", weights: {} });
+    expect(marked.live?.marker).to.deep.equal({ version: "1.1.1", functionVersion: "3", weights: {} });
     expect(marked.action.kind).to.equal("noop");
     // A right routing with a missing or foreign description is still noop.
     for (const description of ["", "deployed by hand"]) {
       const entry = planFunction(spec("team-a-fn", "1.1.1"), observed(description));
-      expect(entry.live.marker).to.equal(undefined);
+      expect(entry.live?.marker).to.equal(undefined);
       expect(entry.action.kind).to.equal("noop");
     }
     const back = planFunction(spec("team-a-fn", "1.0.0"), observed(written));
