@@ -12,7 +12,7 @@
 import pLimit from "p-limit";
 import { describeError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
-import type { FunctionKey } from "../observe/state.ts";
+import { aliasRouting, type FunctionKey } from "../observe/state.ts";
 import { type Plan, type PlanEntry, stepsOf, takesNoStep } from "../plan/plan.ts";
 import { failureReason, rolloutFailed, type RolloutOutcome } from "../plan/rollout.ts";
 import type { AliasRouting } from "../plan/routing.ts";
@@ -113,7 +113,7 @@ class Progress {
 
   result(entry: PlanEntry, status: ApplyStatus, error?: string): FunctionResult {
     const published: Record<string, string> = {};
-    let liveAfter: AliasRouting | null = entry.live ? { ...entry.live.routing } : null;
+    let liveAfter: AliasRouting | null = entry.live ? aliasRouting(entry.live.routing) : null;
     let rollout: RolloutOutcome | null = null;
     for (const step of this.steps) {
       if (step.kind === "stage") published[step.version] = step.functionVersion;

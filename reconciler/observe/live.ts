@@ -6,7 +6,7 @@
  */
 import { aliasToVersion, compareVersions } from "../input/versions.ts";
 import { decodeMarker, type Marker } from "./marker.ts";
-import type { AliasRouting, AliasState } from "./state.ts";
+import { type AliasRouting, aliasRouting, type AliasState } from "./state.ts";
 
 export interface Live {
   /** LIVE's routing as Lambda stores it (primary function version, additional weights). */
@@ -24,7 +24,7 @@ export interface Live {
 /** LIVE from an alias as Lambda answered it; `aliases` (the function's aliases) name its version. */
 export function liveOf(alias: AliasState, aliases: readonly AliasState[]): Live {
   return {
-    routing: { functionVersion: alias.functionVersion, weights: { ...alias.weights } },
+    routing: aliasRouting(alias),
     version: semverOf(alias.functionVersion, aliases),
     revisionId: alias.revisionId,
     description: alias.description,

@@ -12,6 +12,11 @@ export interface AliasRouting {
   weights: Record<string, number>;
 }
 
+/** The routing of an alias (or a marker, or LIVE), as a fresh value: the one way to take it. */
+export function aliasRouting(from: AliasRouting): AliasRouting {
+  return { functionVersion: from.functionVersion, weights: { ...from.weights } };
+}
+
 /** An alias as Lambda stores it. `weights` maps additional version -> fraction (0..1). */
 export interface AliasState extends AliasRouting {
   name: string;

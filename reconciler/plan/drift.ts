@@ -16,6 +16,7 @@
 import { type Declared, declaredOf, sameDeclared } from "../input/definitions.ts";
 import type { Live } from "../observe/live.ts";
 import type { Marker } from "../observe/marker.ts";
+import { aliasRouting } from "../observe/state.ts";
 import { type AliasRouting, routingOfAlias, sameRouting } from "./routing.ts";
 
 export type DriftVerdict =
@@ -34,8 +35,8 @@ export function decideDrift(declared: Declared, live: AliasRouting | undefined, 
   if (!marker) return { kind: "unknown", reason: "no-marker" };
   const then = declaredOf(marker);
   const fileChanged = !sameDeclared(then, declared);
-  const expected: AliasRouting = { functionVersion: marker.functionVersion, weights: { ...marker.weights } };
-  const actual: AliasRouting = { functionVersion: live.functionVersion, weights: { ...live.weights } };
+  const expected = aliasRouting(marker);
+  const actual = aliasRouting(live);
   if (!sameRouting(routingOfAlias(expected), routingOfAlias(actual))) {
     return { kind: "drifted", expected, actual, declared: then, fileChanged };
   }

@@ -25,7 +25,7 @@ import type { Rollout } from "../input/rollout-schema.ts";
 import { compareVersions } from "../input/versions.ts";
 import type { Live } from "../observe/live.ts";
 import { type Marker, markerOf, type RolloutMarker } from "../observe/marker.ts";
-import { type AliasRouting, isPublishedVersion } from "../observe/state.ts";
+import { type AliasRouting, aliasRouting, isPublishedVersion } from "../observe/state.ts";
 import { routingOfAlias, sameRouting, toLambdaWeight } from "./routing.ts";
 
 export type { Rollout };
@@ -282,7 +282,7 @@ function shiftTo(
   const partial = step <= steps;
   const routing: RolloutRouting = partial
     ? { functionVersion: origin.from, weights: { [target.functionVersion]: toLambdaWeight(rollout.steps[step - 1]!) } }
-    : { functionVersion: target.functionVersion, weights: { ...target.weights } };
+    : aliasRouting(target);
   const since = sinceOf(input.now);
   const hold = partial ? rollout.intervalSeconds : rollout.bakeSeconds;
   const marker = markerOf(declared, routing, {

@@ -21,9 +21,9 @@ class FakeAliases {
   createConflict = false;
 
   port(): LambdaWriter {
-    const write = (kind: string, alias: string, w: { functionVersion: string; weights: Record<string, number>; description: string; revisionId?: string }) => {
+    const write = (kind: string, alias: string, w: { functionVersion: string; weights: Record<string, number>; description?: string; revisionId?: string }) => {
       this.calls.push(`${kind} ${alias} ${w.functionVersion} ${JSON.stringify(w.weights)} ${w.revisionId ?? "-"}`);
-      return this.answer({ name: alias, functionVersion: w.functionVersion, weights: { ...w.weights }, revisionId: "after", description: w.description });
+      return this.answer({ name: alias, functionVersion: w.functionVersion, weights: { ...w.weights }, revisionId: "after", description: w.description ?? "" });
     };
     return {
       updateAlias: async (_n: string, alias: string, w: Parameters<LambdaWriter["updateAlias"]>[2]) => write("UpdateAlias", alias, w),
