@@ -14,6 +14,8 @@ import { encodeMarker } from "../../../reconciler/observe/marker.ts";
 import type { AliasState } from "../../../reconciler/observe/state.ts";
 import { planFunction } from "../../../reconciler/plan/plan.ts";
 import { applyToJson, liveAfter, liveBefore, renderApplyTable, rolloutNote } from "../../../reconciler/report/apply-report.ts";
+import { entryToJson, renderPlanMarkdown, renderPlanTable } from "../../../reconciler/report/report.ts";
+import { functionStatus } from "../../../reconciler/report/status.ts";
 import { jobFailureMessage, jobSummary, outputVariables } from "../../../reconciler/report/pipeline.ts";
 import { alias, observedInTarget } from "../../support/fixtures.ts";
 
@@ -67,11 +69,15 @@ function fakeClock(): Clock {
   return { now: () => now, sleep: async (ms) => void (now += ms) };
 }
 
-async function applyRollout(fake: FakeLambda, options: { noWait?: boolean } = {}): Promise<FunctionResult> {
-  const entry = planFunction(SPEC, observedInTarget(structuredClone(fake.aliases), ["1.5.0"]), "LIVE", undefined, {
+function planRollout(fake: FakeLambda, now = T0) {
+  return planFunction(SPEC, observedInTarget(structuredClone(fake.aliases), ["1.5.0"]), "LIVE", undefined, {
     alarms: new Map(),
-    now: T0,
+    now,
   });
+}
+
+async function applyRollout(fake: FakeLambda, options: { noWait?: boolean } = {}): Promise<FunctionResult> {
+  const entry = planRollout(fake);
   expect(entry.action.kind).to.equal("rollforward");
   const deps: ApplyDeps = {
     target: fake.port(),
@@ -141,5 +147,27 @@ describe("apply: LIVE after a rollout, in the record and every renderer", () => 
     expect(result.liveAfter).to.deep.equal({ functionVersion: "4", weights: {} });
     expect(liveAfter(result)).to.equal("1.4.0 (v4)");
     expect(jobFailureMessage({ liveAlias: "LIVE", results: [result] })).to.include(`${NAME}: smoke invocation failed`);
+  });
+
+  it("the plan of a rollout: table, Markdown (PR comment) and JSON show where LIVE ends, and the rollout's first step", async () => {
+    const entry = planRollout(new FakeLambda());
+    const plan = { liveAlias: "LIVE", entries: [entry] };
+    const json = entryToJson(entry);
+    expect(json.targetFunctionVersion).to.equal("5");
+    expect(json.liveVersion).to.equal("1.4.0");
+    expect(json.steps.map((step) => step.kind)).to.deep.equal(["rollout"]);
+    const details = "repoint to v5";
+    expect(renderPlanTable(plan)).to.include(details).and.to.include("rollout starts: step 1 of 3");
+    expect(renderPlanMarkdown(plan)).to.include(details).and.to.include("rollout starts: step 1 of 3");
+  });
+
+  it("after a waited rollout, a fresh plan and status read the after-state: in sync, no rollout in progress", async () => {
+    const fake = new FakeLambda();
+    await applyRollout(fake);
+    const after = planRollout(fake, T0 + 3_600_000);
+    expect(after.action.kind).to.equal("noop");
+    expect(after.live?.routing).to.deep.equal({ functionVersion: "5", weights: {} });
+    const status = functionStatus(after);
+    expect(status).to.deep.include({ live: "1.5.0 (v5)", state: "in-sync", rollout: null, changedOutside: false });
   });
 });
