@@ -10,14 +10,13 @@ import { type ApplyDeps, applyFunction, type FunctionResult } from "../../../rec
 import type { Clock } from "../../../reconciler/apply/rollout-runner.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
 import type { FunctionSpec } from "../../../reconciler/input/definitions.ts";
-import { encodeMarker } from "../../../reconciler/observe/marker.ts";
 import type { AliasState } from "../../../reconciler/observe/state.ts";
 import { planFunction } from "../../../reconciler/plan/plan.ts";
 import { applyToJson, liveAfter, liveBefore, renderApplyTable, rolloutNote } from "../../../reconciler/report/apply-report.ts";
 import { entryToJson, renderPlanMarkdown, renderPlanTable } from "../../../reconciler/report/report.ts";
 import { functionStatus } from "../../../reconciler/report/status.ts";
 import { jobFailureMessage, jobSummary, outputVariables } from "../../../reconciler/report/pipeline.ts";
-import { alias, observedInTarget } from "../../support/fixtures.ts";
+import { beforeRollout, observedInTarget } from "../../support/fixtures.ts";
 
 const NAME = "team-a-orders";
 const T0 = Date.UTC(2026, 10, 30, 16, 0, 0);
@@ -34,11 +33,7 @@ class FakeLambda {
   calls: string[] = [];
   revision = 1;
   smokeOk = true;
-  aliases: AliasState[] = [
-    alias("1-4-0", "4"),
-    alias("1-5-0", "5"),
-    alias("LIVE", "4", {}, "r1", encodeMarker({ version: "1.4.0", functionVersion: "4", weights: {} })),
-  ];
+  aliases: AliasState[] = beforeRollout();
 
   port(): LambdaWriter {
     return {

@@ -6,20 +6,16 @@
 import { expect } from "chai";
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
 import { createRolloutPort } from "../../../reconciler/apply/rollout.ts";
-import { decodeMarker, encodeMarker } from "../../../reconciler/observe/marker.ts";
+import { decodeMarker } from "../../../reconciler/observe/marker.ts";
 import type { AliasState } from "../../../reconciler/observe/state.ts";
-import { alias } from "../../support/fixtures.ts";
+import { beforeRollout } from "../../support/fixtures.ts";
 
 const NAME = "team-a-orders";
 
 class FakeAliases {
   calls: string[] = [];
   conflict = false;
-  aliases: AliasState[] = [
-    alias("1-4-0", "4"),
-    alias("1-5-0", "5"),
-    alias("LIVE", "4", {}, "r1", encodeMarker({ version: "1.4.0", functionVersion: "4", weights: {} })),
-  ];
+  aliases: AliasState[] = beforeRollout();
 
   port(): LambdaWriter {
     return {
