@@ -40,6 +40,13 @@ function entryOf(c: Case): PlanEntry {
 }
 
 const SINCE = Date.UTC(2026, 10, 30, 12, 0, 0) / 1000;
+/** A rollout of two partial steps at 100% (step 3 of 3), written at SINCE. */
+const AT_FULL: Marker = {
+  version: "1.1.0",
+  functionVersion: "5",
+  weights: {},
+  rollout: { fromVersion: "1.0.0", fromFunctionVersion: "4", step: 3, steps: 2, since: SINCE },
+};
 const cases: Case[] = [
   {
     case: "in sync, written by lambda-gitops",
@@ -70,12 +77,7 @@ const cases: Case[] = [
   {
     case: "baking at 100%",
     live: { functionVersion: "5", version: "1.1.0" },
-    marker: {
-      version: "1.1.0",
-      functionVersion: "5",
-      weights: {},
-      rollout: { fromVersion: "1.0.0", fromFunctionVersion: "4", step: 3, steps: 2, since: SINCE },
-    },
+    marker: AT_FULL,
     // While the bake runs the plan holds the rollout step (it waits for the bake's end).
     action: "rollforward",
     expect: { live: "1.1.0 (v5)", state: "drift", changedOutside: false, rollout: "at 100%, baking since 2026-11-30T12:00:00.000Z (from 1.0.0)" },
@@ -83,12 +85,7 @@ const cases: Case[] = [
   {
     case: "the bake is over (the plan is a noop): no rollout in progress any more",
     live: { functionVersion: "5", version: "1.1.0" },
-    marker: {
-      version: "1.1.0",
-      functionVersion: "5",
-      weights: {},
-      rollout: { fromVersion: "1.0.0", fromFunctionVersion: "4", step: 3, steps: 2, since: SINCE },
-    },
+    marker: AT_FULL,
     action: "noop",
     expect: { live: "1.1.0 (v5)", state: "in-sync", changedOutside: false, rollout: "-" },
   },
@@ -143,14 +140,8 @@ describe("status (pure)", () => {
   describe("a rollout's end, read from the real planner (issue 19)", () => {
     const ROLLOUT = { steps: [10, 50], intervalSeconds: 300, bakeSeconds: 0, alarms: [] };
     const spec: FunctionSpec = { name: "team-a-orders", version: "1.1.0", rollout: ROLLOUT, index: 0, at: { line: 1, column: 1 } };
-    const atFull: Marker = {
-      version: "1.1.0",
-      functionVersion: "5",
-      weights: {},
-      rollout: { fromVersion: "1.0.0", fromFunctionVersion: "4", step: 3, steps: 2, since: SINCE },
-    };
     const planAt = (bakeSeconds: number, now: number) => {
-      const aliases = [alias("1-0-0", "4"), alias("1-1-0", "5"), alias("LIVE", "5", {}, "r", encodeMarker(atFull))];
+      const aliases = [alias("1-0-0", "4"), alias("1-1-0", "5"), alias("LIVE", "5", {}, "r", encodeMarker(AT_FULL))];
       const observation = observedInTarget(aliases, ["1.1.0"]);
       return planFunction({ ...spec, rollout: { ...ROLLOUT, bakeSeconds } }, observation, "LIVE", undefined, {
         alarms: new Map(),
