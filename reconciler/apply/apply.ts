@@ -12,15 +12,14 @@
 import pLimit from "p-limit";
 import { describeError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
-import type { FunctionKey } from "../observe/state.ts";
+import { aliasRouting, type FunctionKey } from "../observe/state.ts";
 import { type Plan, type PlanEntry, stepsOf, takesNoStep } from "../plan/plan.ts";
-import { type AliasRouting, primaryFunctionVersion } from "../plan/routing.ts";
+import { failureReason, rolloutFailed, type RolloutOutcome } from "../plan/rollout.ts";
+import type { AliasRouting } from "../plan/routing.ts";
 import type { LatestGuard } from "../plan/steps.ts";
 import { HandOver, replanOnce, StepFailure, type StepDeps } from "./execution.ts";
-import { describeOutcome } from "../report/rollout.ts";
 import { route } from "./route.ts";
-import { rolloutFailed, rolloutStep } from "./rollout.ts";
-import type { RolloutOutcome } from "./rollout-runner.ts";
+import { rolloutStep } from "./rollout.ts";
 import { stage } from "./stage.ts";
 
 export type { Stager } from "./execution.ts";
@@ -37,14 +36,26 @@ export type StepResult =
   /** A rollout step: how far it went in this run (done, in progress, rolled back...) and LIVE after. */
   | { kind: "rollout"; alias: string; routing: AliasRouting; outcome: RolloutOutcome };
 
+/**
+ * One function's record from plan to report (in the spirit of Flux's ChangeSetEntry): what was
+ * observed and planned (`entry`: LIVE as observed, the steps planned), what each step did
+ * (`steps`), and the routing LIVE ended with (`liveAfter`). Every renderer reads this record.
+ */
 export interface FunctionResult {
   key: FunctionKey;
   name: string;
   /** The entry that was executed last (the re-planned one after a concurrent change). */
   entry: PlanEntry;
   status: ApplyStatus;
-  /** The version LIVE routes its primary traffic to after this run, when known. */
+  /**
+   * LIVE's routing after this run, from what actually ran: the last route or rollout step's
+   * answer, else LIVE as observed (null: no LIVE alias).
+   */
+  liveAfter: AliasRouting | null;
+  /** The version LIVE routes its primary traffic to after this run (liveAfter's primary), when known. */
   functionVersion: string | null;
+  /** How far this run took the function's rollout (null: no rollout step ran). */
+  rollout: RolloutOutcome | null;
   /** Versions published by this run (semver -> function version), before and after a re-plan. */
   published: Record<string, string>;
   /** Every step that ran, in order, before and after a re-plan. */
@@ -55,8 +66,8 @@ export interface FunctionResult {
 }
 
 /** A rollout that this run left in progress (waiting for its next shift or the end of its bake). */
-export function rolloutInProgress(result: Pick<FunctionResult, "steps">): boolean {
-  return result.steps.some((s) => s.kind === "rollout" && s.outcome.kind === "in-progress");
+export function rolloutInProgress(result: Pick<FunctionResult, "rollout">): boolean {
+  return result.rollout?.kind === "in-progress";
 }
 
 /** A result that fails the run (and the pipeline job): failed or blocked. */
@@ -102,18 +113,21 @@ class Progress {
 
   result(entry: PlanEntry, status: ApplyStatus, error?: string): FunctionResult {
     const published: Record<string, string> = {};
-    let routed: string | null = null;
+    let liveAfter: AliasRouting | null = entry.live ? aliasRouting(entry.live.routing) : null;
+    let rollout: RolloutOutcome | null = null;
     for (const step of this.steps) {
       if (step.kind === "stage") published[step.version] = step.functionVersion;
-      else routed = step.routing.functionVersion;
+      else liveAfter = step.routing;
+      if (step.kind === "rollout") rollout = step.outcome;
     }
-    const planned = entry.action.kind === "noop" ? primaryFunctionVersion(entry.action.routing) : null;
     const out: FunctionResult = {
       key: entry.key,
       name: entry.name,
       entry,
       status,
-      functionVersion: routed ?? planned ?? entry.live.functionVersion,
+      liveAfter,
+      functionVersion: liveAfter?.functionVersion ?? null,
+      rollout,
       published,
       steps: [...this.steps],
       replanned: this.replanned,
@@ -182,7 +196,12 @@ async function run(entry: PlanEntry, deps: ApplyDeps, log: Logger, progress: Pro
     } else if (step.kind === "rollout") {
       const { outcome, routing } = await rolloutStep(entry.name, step, produced, deps, log);
       progress.steps.push({ kind: "rollout", alias: step.alias, routing, outcome });
-      if (rolloutFailed(outcome)) throw new StepFailure(describeOutcome(outcome, Date.now()));
+      if (rolloutFailed(outcome)) {
+        // A failed rollout is a failed result (the outcome says why), not an exception.
+        const reason = failureReason(outcome);
+        log.error("failed", { error: reason });
+        return progress.result(entry, "failed", reason);
+      }
     } else {
       const outcome = await route(entry.name, step, produced, deps, log);
       progress.steps.push({ kind: "route", alias: step.alias, ...outcome });

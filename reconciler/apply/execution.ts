@@ -11,7 +11,9 @@ import { describeError, LambdaGitopsError, toError } from "../core/errors.ts";
 import type { LogFields, Logger } from "../core/log.ts";
 import type { SourceAccount } from "../observe/observe.ts";
 import { type FunctionState, isPublishedVersion } from "../observe/state.ts";
-import type { RolloutRunDeps } from "./rollout.ts";
+import type { AlarmReader } from "../aws/cloudwatch.ts";
+import type { RolloutEvent } from "../plan/rollout.ts";
+import type { Clock } from "./rollout-runner.ts";
 import type { TransferBudget } from "./transfer-budget.ts";
 
 /** Uploads a package too large for a direct upload to the staging bucket. */
@@ -36,6 +38,20 @@ export interface StepDeps {
   rollouts?: RolloutRunDeps;
   /** Milliseconds left before the invocation must report (absent: no deadline, e.g. the CLI). */
   timeLeftMs?: () => number;
+}
+
+/** How this run drives rollouts: the clock, how far it may go, who hears about each move. */
+export interface RolloutRunDeps {
+  alarms?: AlarmReader;
+  clock?: Clock;
+  /** Hand over before this time (ms): the Lambda deadline less a reserve (asked when a rollout starts). */
+  deadline?: () => number;
+  /** Make the next due move only (CLI --no-wait). */
+  noWait?: boolean;
+  /** false: continue rollouts only, never start one (a pipeline continuation after a rollout hand-over). */
+  mayStart?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (functionName: string, event: RolloutEvent) => void;
 }
 
 /** Time a step needs before it starts: a wait for an update, a package download. */

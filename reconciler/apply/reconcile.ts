@@ -9,7 +9,7 @@ import type { AwsContext } from "../aws/context.ts";
 import type { Definition, FunctionSpec } from "../input/definitions.ts";
 import type { RolloutContext } from "../plan/rollout-plan.ts";
 import type { AlarmState } from "../plan/rollout.ts";
-import type { RolloutRunDeps } from "./rollout.ts";
+import type { RolloutRunDeps } from "./execution.ts";
 import type { Logger } from "../core/log.ts";
 import { observeAll, observeFunction } from "../observe/observe.ts";
 import type { JobParameters } from "../input/parameters.ts";
@@ -65,8 +65,8 @@ export function logPlan(plan: Plan, log: Logger): void {
     log.info("planned", {
       function: e.name,
       action: e.action.kind,
-      desiredVersion: e.desired.version,
-      liveVersion: e.live.version,
+      desiredVersion: e.declared.version,
+      liveVersion: e.live?.version ?? null,
       ...(e.action.kind === "blocked" ? { blockCode: e.action.code, reason: e.action.reason } : {}),
     });
   }

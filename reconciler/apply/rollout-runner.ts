@@ -16,14 +16,16 @@
  *   the rollout this job started, someone else moved it, and this job stops instead of starting over.
  */
 import type { InvokeOutcome } from "../aws/lambda.ts";
-import type { Marker } from "../plan/marker.ts";
+import type { Declared } from "../input/definitions.ts";
+import type { Live } from "../observe/live.ts";
+import { type Marker, markerOf } from "../observe/marker.ts";
 import {
   type AlarmState,
   decideRollout,
-  type ImmediateReason,
-  type ObservedLive,
+  type LiveWrite,
   type Rollout,
-  type RolloutBlock,
+  type RolloutEvent,
+  type RolloutOutcome,
   type RolloutRouting,
 } from "../plan/rollout.ts";
 
@@ -32,16 +34,12 @@ export const WATCH_INTERVAL_MS = 30_000;
 /** How many times a write conflict (LIVE moved) is re-read and re-decided before giving up. */
 export const MAX_CONFLICTS = 3;
 
-export interface LiveSnapshot extends ObservedLive {
-  revisionId: string;
-}
-
-export type WriteResult = { ok: true; live: LiveSnapshot } | { ok: false; conflict: true };
+export type WriteResult = { ok: true; live: Live } | { ok: false; conflict: true };
 
 /** What the runner needs from AWS for one function. */
 export interface RolloutPort {
-  /** LIVE as it is now (routing, semantic version, marker, RevisionId); undefined when absent. */
-  readLive(): Promise<LiveSnapshot | undefined>;
+  /** LIVE as it is now (routing, semantic version, marker, RevisionId); null when absent. */
+  readLive(): Promise<Live | null>;
   /** Guarded write of LIVE (create when `revisionId` is undefined) with the marker in its description. */
   writeLive(routing: RolloutRouting, marker: Marker, revisionId: string | undefined): Promise<WriteResult>;
   /** State of each named alarm. */
@@ -73,7 +71,7 @@ export const systemClock: Clock = {
 
 export interface RolloutJob {
   rollout: Rollout;
-  desired: { version: string; canary?: { version: string; weight: number } };
+  declared: Declared;
   /** The routing LIVE ends with. */
   target: RolloutRouting;
 }
@@ -91,25 +89,6 @@ export interface RunOptions {
   onEvent?: (event: RolloutEvent) => void;
 }
 
-export type RolloutEvent =
-  | { kind: "smoke"; ok: boolean; statusCode: number; functionError?: string }
-  | { kind: "shift"; step: number; steps: number; weight: number; nextAt: number | undefined }
-  | { kind: "watch"; phase: "interval" | "bake"; step: number; steps: number; until: number; alarms: Record<string, AlarmState> }
-  | { kind: "rollback"; alarm: string; state: "ALARM" | "missing"; step: number; steps: number }
-  | { kind: "immediate"; reason: ImmediateReason };
-
-export type RolloutOutcome =
-  /** The rollout finished (`shifts` = writes this run made; `steps` = the rollout's partial steps). */
-  | { kind: "done"; steps: number; shifts: number }
-  /** LIVE moved in one write: the rollout does not apply (revert, older version, no LIVE...). */
-  | { kind: "immediate"; reason: ImmediateReason; routing: RolloutRouting }
-  | { kind: "rolled-back"; alarm: string; state: "ALARM" | "missing"; step: number; steps: number }
-  /** Still running; the next run continues at `nextAt` (ms). */
-  | { kind: "in-progress"; step: number; steps: number; phase: "interval" | "bake"; nextAt: number; shifts: number }
-  | { kind: "smoke-failed"; statusCode: number; functionError: string | undefined; excerpt: string }
-  | { kind: "blocked"; code: RolloutBlock | "moved-elsewhere"; alarm?: string; reason: string }
-  | { kind: "conflict"; reason: string };
-
 /** Drive one function's rollout as far as the options allow. Throws only when an AWS call fails. */
 export async function runRollout(job: RolloutJob, port: RolloutPort, options: RunOptions): Promise<RolloutOutcome> {
   const { clock } = options;
@@ -121,7 +100,7 @@ export async function runRollout(job: RolloutJob, port: RolloutPort, options: Ru
     const alarms = job.rollout.alarms.length > 0 ? await port.alarmStates(job.rollout.alarms) : new Map<string, AlarmState>();
     const now = clock.now();
     const decision = decideRollout({ ...job, live, alarms, now });
-    let write: { routing: RolloutRouting; marker: Marker } | undefined;
+    let write: LiveWrite | undefined;
     switch (decision.kind) {
       case "done":
         return { kind: "done", steps: decision.steps, shifts };
@@ -139,7 +118,7 @@ export async function runRollout(job: RolloutJob, port: RolloutPort, options: Ru
       }
       case "immediate":
         emit({ kind: "immediate", reason: decision.reason });
-        write = { routing: decision.routing, marker: plainMarker(job, decision.routing) };
+        write = { routing: decision.routing, marker: markerOf(job.declared, decision.routing) };
         break;
       case "rollback":
         emit({ kind: "rollback", alarm: decision.alarm, state: decision.state, step: decision.step, steps: decision.steps });
@@ -188,14 +167,4 @@ export async function runRollout(job: RolloutJob, port: RolloutPort, options: Ru
       }
     }
   }
-}
-
-/** The marker of a routing written in one move (no rollout in flight). */
-function plainMarker(job: RolloutJob, routing: RolloutRouting): Marker {
-  return {
-    version: job.desired.version,
-    ...(job.desired.canary ? { canary: { ...job.desired.canary } } : {}),
-    functionVersion: routing.functionVersion,
-    weights: { ...routing.weights },
-  };
 }

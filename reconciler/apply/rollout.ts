@@ -8,39 +8,16 @@
 import type { AlarmReader } from "../aws/cloudwatch.ts";
 import type { LambdaWriter } from "../aws/lambda.ts";
 import { errorName } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
+import type { LogFields, Logger } from "../core/log.ts";
 import { versionToAlias } from "../input/versions.ts";
+import { findLive, liveOf } from "../observe/live.ts";
+import { markerDescription } from "../observe/marker.ts";
 import type { AliasState } from "../observe/state.ts";
-import { decodeMarker, encodeMarker, type Marker } from "../plan/marker.ts";
-import { semverOf } from "../plan/plan.ts";
-import type { AlarmState } from "../plan/rollout.ts";
+import type { AlarmState, RolloutOutcome } from "../plan/rollout.ts";
 import { type AliasRouting, resolveRouting, toAliasRouting } from "../plan/routing.ts";
 import type { RolloutStep } from "../plan/steps.ts";
-import { describeEvent, describeOutcome, rolloutFailed } from "../report/rollout.ts";
 import { StepFailure, type StepDeps } from "./execution.ts";
-import {
-  type Clock,
-  type LiveSnapshot,
-  type RolloutEvent,
-  type RolloutOutcome,
-  type RolloutPort,
-  runRollout,
-  systemClock,
-} from "./rollout-runner.ts";
-
-/** How this run drives rollouts: the clock, how far it may go, who hears about each move. */
-export interface RolloutRunDeps {
-  alarms?: AlarmReader;
-  clock?: Clock;
-  /** Hand over before this time (ms): the Lambda deadline less a reserve (asked when a rollout starts). */
-  deadline?: () => number;
-  /** Make the next due move only (CLI --no-wait). */
-  noWait?: boolean;
-  /** false: continue rollouts only, never start one (a pipeline continuation after a rollout hand-over). */
-  mayStart?: boolean;
-  signal?: AbortSignal;
-  onEvent?: (functionName: string, event: RolloutEvent) => void;
-}
+import { type RolloutPort, runRollout, systemClock } from "./rollout-runner.ts";
 
 export interface RolloutStepOutcome {
   outcome: RolloutOutcome;
@@ -60,24 +37,33 @@ export async function rolloutStep(
   const run = deps.rollouts ?? {};
   const port = createRolloutPort(deps.target, run.alarms, name, step.alias, versionToAlias(step.declared.version));
   const clock = run.clock ?? systemClock;
-  const outcome = await runRollout({ rollout: step.rollout, desired: step.declared, target: to }, port.port, {
+  const outcome = await runRollout({ rollout: step.rollout, declared: step.declared, target: to }, port.port, {
     clock,
     ...(run.deadline !== undefined ? { deadline: run.deadline() } : {}),
     ...(run.noWait ? { noWait: true } : {}),
     ...(run.mayStart === false ? { mayStart: false } : {}),
     ...(run.signal ? { signal: run.signal } : {}),
     onEvent: (event) => {
-      log.info("rollout", { event: event.kind, detail: describeEvent(event) });
+      const { kind, ...fields } = event;
+      log.info("rollout", { event: kind, ...logFields(fields) });
       run.onEvent?.(name, event);
     },
   });
   const routing = port.last() ?? to;
-  log.info("rollout outcome", { outcome: outcome.kind, detail: describeOutcome(outcome, clock.now()) });
+  const { kind, ...fields } = outcome;
+  log.info("rollout outcome", { outcome: kind, ...logFields(fields) });
   return { outcome, routing };
 }
 
-/** Whether the rollout's outcome fails the function (rolled back, smoke failed, blocked...). */
-export { rolloutFailed };
+/** A value's fields as log fields: objects (routings, alarm states) as JSON text. */
+function logFields(value: object): LogFields {
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]: [string, unknown]) => [
+      key,
+      typeof field === "object" && field !== null ? JSON.stringify(field) : (field as string | number | boolean | undefined),
+    ]),
+  );
+}
 
 export function createRolloutPort(
   target: LambdaWriter,
@@ -88,30 +74,26 @@ export function createRolloutPort(
 ): { port: RolloutPort; last: () => AliasRouting | undefined } {
   let aliases: AliasState[] = [];
   let last: AliasRouting | undefined;
-  const snapshot = (alias: AliasState): LiveSnapshot => {
-    last = { functionVersion: alias.functionVersion, weights: { ...alias.weights } };
-    return {
-      functionVersion: alias.functionVersion,
-      weights: { ...alias.weights },
-      version: semverOf(alias.functionVersion, aliases),
-      marker: decodeMarker(alias.description),
-      revisionId: alias.revisionId,
-    };
+  const seen = (alias: AliasState) => {
+    const live = liveOf(alias, aliases);
+    last = live.routing;
+    return live;
   };
   const port: RolloutPort = {
     async readLive() {
       aliases = (await target.listAliases(name)) ?? [];
-      const live = aliases.find((a) => a.name === liveAlias);
-      return live ? snapshot(live) : undefined;
+      const live = findLive(aliases, liveAlias);
+      if (live) last = live.routing;
+      return live;
     },
     async writeLive(routing, marker, revisionId) {
-      const description = describe(marker);
+      const description = markerDescription(marker);
       try {
         const written =
           revisionId === undefined
             ? await target.createAlias(name, liveAlias, { ...routing, description })
             : await target.updateAlias(name, liveAlias, { ...routing, description, revisionId });
-        return { ok: true, live: snapshot(written) };
+        return { ok: true, live: seen(written) };
       } catch (error) {
         const code = errorName(error);
         if (code === "PreconditionFailedException" || code === "ResourceConflictException") return { ok: false, conflict: true };
@@ -125,8 +107,4 @@ export function createRolloutPort(
     smoke: (payload) => target.invoke(name, versionAlias, payload),
   };
   return { port, last: () => last };
-}
-
-function describe(marker: Marker): string {
-  return encodeMarker(marker) ?? `lambda-gitops: ${marker.version}`.slice(0, 256);
 }

@@ -20,7 +20,8 @@ import {
   sameRouting,
   toAliasRouting,
 } from "../plan/routing.ts";
-import { routeDescription, type RouteStep } from "../plan/steps.ts";
+import { markerDescription, markerOf } from "../observe/marker.ts";
+import type { RouteStep } from "../plan/steps.ts";
 import {
   ConcurrentChange,
   ensureTime,
@@ -52,7 +53,10 @@ export async function route(
   const routing = toAliasRouting(to);
   if (!routing) throw new StepFailure(`${step.alias} would route to ${describeRouting(to)}, which no step published`);
   const description =
-    step.description ?? routeDescription(step.declared, routing, step.from ? primaryFunctionVersion(step.from) : null);
+    step.description ??
+    markerDescription(
+      markerOf(step.declared, routing, { fromFunctionVersion: step.from ? primaryFunctionVersion(step.from) : null }),
+    );
   if (step.from && sameRouting(step.from, to)) return { routing, description, changed: false };
 
   let written;

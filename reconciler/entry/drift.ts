@@ -36,7 +36,8 @@ import { type JobParameters, jobParametersSchema, parseUserParameters } from "..
 import { logPlan, scopeOf } from "../apply/reconcile.ts";
 import { observeAll } from "../observe/observe.ts";
 import { driftOf, type DriftVerdict } from "../plan/drift.ts";
-import { buildPlan, semverOf } from "../plan/plan.ts";
+import { buildPlan } from "../plan/plan.ts";
+import { semverOf } from "../observe/live.ts";
 import { attribute, type DriftDetail, type DriftedFunction, describeDrift, driftedOf } from "../report/drift.ts";
 import type { LambdaContext } from "./handler.ts";
 

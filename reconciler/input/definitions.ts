@@ -30,12 +30,34 @@ import { quoteValue } from "./versions.ts";
 export type { Position };
 export interface CanarySpec {
   version: string;
+  /** Percentage of traffic (0..100, two decimals at most). */
   weight: number;
 }
-export interface FunctionSpec {
-  name: string;
+
+/**
+ * What the file declares LIVE should serve: the primary semantic version and, if any, a canary.
+ * The one shape of that fact: the definition, the marker in LIVE's description, the plan's steps
+ * and the JSON output all carry it.
+ */
+export interface Declared {
   version: string;
   canary?: CanarySpec;
+}
+
+/** The declared part of a function spec (or marker), as a fresh value. */
+export function declaredOf(from: Declared): Declared {
+  return from.canary ? { version: from.version, canary: { ...from.canary } } : { version: from.version };
+}
+
+/** Same declaration: same primary and the same canary (version and weight). */
+export function sameDeclared(a: Declared, b: Declared): boolean {
+  if (a.version !== b.version) return false;
+  if (!a.canary || !b.canary) return !a.canary && !b.canary;
+  return a.canary.version === b.canary.version && a.canary.weight === b.canary.weight;
+}
+
+export interface FunctionSpec extends Declared {
+  name: string;
   /** The function's progressive rollout (its own, else the file's default); none: all at once. */
   rollout?: Rollout;
   /** Index of the entry in `lambdas`. */

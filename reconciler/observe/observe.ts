@@ -16,6 +16,7 @@ import { type AliasState, type CodeSigning, type FunctionState, isPublishedVersi
 import type { Definition, FunctionSpec } from "../input/definitions.ts";
 import { describeError } from "../core/errors.ts";
 import { versionToAlias } from "../input/versions.ts";
+import { liveOf, type Live } from "./live.ts";
 
 export type VersionSighting =
   /** The version alias exists in the target account. `config` is read only for canaries. */
@@ -32,7 +33,9 @@ export type Observation =
   | { kind: "failed"; message: string }
   | {
       kind: "observed";
-      live: AliasState | undefined;
+      /** LIVE as observed (null: no LIVE alias). */
+      live: Live | null;
+      /** Every alias of the function (ListAliases), LIVE included. */
       aliases: AliasState[];
       /** Keyed by semantic version: the primary and, if declared, the canary version. */
       versions: Record<string, VersionSighting>;
@@ -126,7 +129,7 @@ export async function observeFunction(spec: FunctionSpec, options: ObserveOption
   }
   return {
     kind: "observed",
-    live,
+    live: live ? liveOf(live, aliases) : null,
     aliases,
     versions,
     latest,

@@ -8,8 +8,20 @@ import type { LambdaReader } from "../aws/lambda.ts";
 import { describeError } from "../core/errors.ts";
 import type { PublishSpec } from "../input/publish-request.ts";
 import { versionToAlias } from "../input/versions.ts";
-import type { PublishObservation } from "../plan/publish.ts";
-import { isPublishedVersion } from "./state.ts";
+import { type AliasState, type FunctionState, isPublishedVersion } from "./state.ts";
+
+/** What `publish` saw of one function (plan/publish.ts decides from it). */
+export type PublishObservation =
+  | { kind: "missing-function" }
+  | { kind: "failed"; message: string }
+  | {
+      kind: "observed";
+      latest: FunctionState;
+      /** The version alias, when it exists. */
+      versionAlias: AliasState | undefined;
+      /** The version behind the version alias (read only when the alias exists). */
+      aliased: FunctionState | undefined;
+    };
 
 export async function observePublish(lambda: LambdaReader, spec: PublishSpec): Promise<PublishObservation> {
   try {

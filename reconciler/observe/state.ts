@@ -3,13 +3,25 @@
  * (../aws/lambda.ts) maps the SDK's shapes to these; observe, plan and apply use only these.
  */
 
-/** An alias as Lambda stores it. `weights` maps additional version -> fraction (0..1). */
-export interface AliasState {
-  name: string;
+/**
+ * A routing as Lambda's alias API takes and returns it: the primary function version and the
+ * additional versions' shares (fractions, 0..1). plan/routing.ts has the canonical form.
+ */
+export interface AliasRouting {
   functionVersion: string;
   weights: Record<string, number>;
+}
+
+/** The routing of an alias (or a marker, or LIVE), as a fresh value: the one way to take it. */
+export function aliasRouting(from: AliasRouting): AliasRouting {
+  return { functionVersion: from.functionVersion, weights: { ...from.weights } };
+}
+
+/** An alias as Lambda stores it. `weights` maps additional version -> fraction (0..1). */
+export interface AliasState extends AliasRouting {
+  name: string;
   revisionId: string;
-  /** The alias's Description ("" when none): on LIVE, the marker (../plan/marker.ts). */
+  /** The alias's Description ("" when none): on LIVE, the marker (./marker.ts). */
   description: string;
 }
 

@@ -5,9 +5,17 @@
  */
 import pLimit from "p-limit";
 import type { LambdaReader, LambdaWriter } from "../aws/lambda.ts";
-import type { AliasState } from "./state.ts";
+import type { AliasState, VersionSummary } from "./state.ts";
 import { describeError } from "../core/errors.ts";
-import type { AliasInfo, PruneObservation } from "../plan/prune.ts";
+
+/** One alias as ListAliases returns it; `weights` maps additional version -> fraction (0..1). */
+export type AliasInfo = Omit<AliasState, "revisionId">;
+
+/** What pruning saw of one function (plan/prune.ts decides from it). */
+export type PruneObservation =
+  | { kind: "observed"; versions: readonly VersionSummary[]; aliases: readonly AliasInfo[] }
+  | { kind: "missing-function" }
+  | { kind: "failed"; message: string };
 
 export type VersionsObservation = PruneObservation;
 

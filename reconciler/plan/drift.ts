@@ -13,52 +13,37 @@
  * - `unknown`: there is no LIVE alias, or its description holds no marker (never written by this
  *   tool, or overwritten by hand): nothing to compare with.
  */
-import type { Marker } from "./marker.ts";
-import type { Desired } from "./plan.ts";
+import { type Declared, declaredOf, sameDeclared } from "../input/definitions.ts";
+import type { Live } from "../observe/live.ts";
+import type { Marker } from "../observe/marker.ts";
+import { aliasRouting } from "../observe/state.ts";
 import { type AliasRouting, routingOfAlias, sameRouting } from "./routing.ts";
 
 export type DriftVerdict =
   | { kind: "in-sync" }
-  | { kind: "file-changed"; declared: Desired }
-  | { kind: "drifted"; expected: AliasRouting; actual: AliasRouting; declared: Desired; fileChanged: boolean }
+  | { kind: "file-changed"; declared: Declared }
+  | { kind: "drifted"; expected: AliasRouting; actual: AliasRouting; declared: Declared; fileChanged: boolean }
   | { kind: "unknown"; reason: "no-live" | "no-marker" };
 
-/** What the marker says the file declared when LIVE was last written. */
-export function markerDeclared(marker: Marker): Desired {
-  return marker.canary ? { version: marker.version, canary: { ...marker.canary } } : { version: marker.version };
-}
-
-export function sameDesired(a: Desired, b: Desired): boolean {
-  if (a.version !== b.version) return false;
-  if (!a.canary || !b.canary) return !a.canary && !b.canary;
-  return a.canary.version === b.canary.version && a.canary.weight === b.canary.weight;
-}
-
 /**
- * @param desired what the file declares now
+ * @param declared what the file declares now
  * @param live LIVE's routing as observed (undefined: no LIVE alias)
  * @param marker the marker decoded from LIVE's description (undefined: none)
  */
-export function decideDrift(desired: Desired, live: AliasRouting | undefined, marker: Marker | undefined): DriftVerdict {
+export function decideDrift(declared: Declared, live: AliasRouting | undefined, marker: Marker | undefined): DriftVerdict {
   if (!live) return { kind: "unknown", reason: "no-live" };
   if (!marker) return { kind: "unknown", reason: "no-marker" };
-  const declared = markerDeclared(marker);
-  const fileChanged = !sameDesired(declared, desired);
-  const expected: AliasRouting = { functionVersion: marker.functionVersion, weights: { ...marker.weights } };
-  const actual: AliasRouting = { functionVersion: live.functionVersion, weights: { ...live.weights } };
+  const then = declaredOf(marker);
+  const fileChanged = !sameDeclared(then, declared);
+  const expected = aliasRouting(marker);
+  const actual = aliasRouting(live);
   if (!sameRouting(routingOfAlias(expected), routingOfAlias(actual))) {
-    return { kind: "drifted", expected, actual, declared, fileChanged };
+    return { kind: "drifted", expected, actual, declared: then, fileChanged };
   }
-  return fileChanged ? { kind: "file-changed", declared } : { kind: "in-sync" };
+  return fileChanged ? { kind: "file-changed", declared: then } : { kind: "in-sync" };
 }
 
 /** The drift verdict of a plan entry, from what it observed of LIVE (its routing and marker). */
-export function driftOf(entry: {
-  desired: Desired;
-  live: { exists: boolean; functionVersion: string | null; weights: Record<string, number>; marker: Marker | undefined };
-}): DriftVerdict {
-  const { live } = entry;
-  const routing =
-    live.exists && live.functionVersion !== null ? { functionVersion: live.functionVersion, weights: live.weights } : undefined;
-  return decideDrift(entry.desired, routing, live.marker);
+export function driftOf(entry: { declared: Declared; live: Live | null }): DriftVerdict {
+  return decideDrift(entry.declared, entry.live?.routing, entry.live?.marker);
 }

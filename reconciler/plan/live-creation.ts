@@ -14,7 +14,7 @@ export interface LiveCreation {
 }
 
 export function liveCreation(plan: Plan): LiveCreation {
-  const creating = plan.entries.filter((e) => !e.live.exists && e.action.kind !== "blocked").map((e) => e.name);
+  const creating = plan.entries.filter((e) => e.live === null && e.action.kind !== "blocked").map((e) => e.name);
   const total = plan.entries.length;
   return { creating, total, loud: creating.length * 2 > total };
 }

@@ -21,19 +21,22 @@
  * Entries come out sorted by function key (account, Region, name), so two plans of the same inputs
  * are identical.
  */
-import type { Definition, FunctionSpec } from "../input/definitions.ts";
+import { type Declared, declaredOf, type Definition, type FunctionSpec } from "../input/definitions.ts";
 import { declaredVersions, type Observation, type VersionSighting } from "../observe/observe.ts";
+import type { Live } from "../observe/live.ts";
+import { markerDescription, markerOf } from "../observe/marker.ts";
+import { compareKeys, type FunctionKey, type FunctionState, TARGET_ACCOUNT } from "../observe/state.ts";
+import { compareVersions, versionToAlias } from "../input/versions.ts";
 import {
-  type AliasState,
-  compareKeys,
-  type FunctionKey,
-  type FunctionState,
-  isPublishedVersion,
-  TARGET_ACCOUNT,
-  type CodeSigning,
-} from "../observe/state.ts";
-import { aliasToVersion, compareVersions, versionToAlias } from "../input/versions.ts";
-import { decodeMarker, type Marker } from "./marker.ts";
+  type Blocked,
+  blocked,
+  canaryCompatibility,
+  codeSigningProblem,
+  type DeclaredSighting,
+  layersProblem,
+  packageProblem,
+  sightingProblem,
+} from "./blocks.ts";
 import {
   canonicalRouting,
   primaryFunctionVersion,
@@ -45,25 +48,11 @@ import {
   toLambdaWeight,
 } from "./routing.ts";
 import { NO_ROLLOUT_CONTEXT, planRollout, type RolloutContext } from "./rollout-plan.ts";
-import type { RolloutBlock } from "./rollout.ts";
-import { type LiveStep, routeDescription, type RouteStep, type StageStep, type Step } from "./steps.ts";
+import type { LiveStep, RouteStep, StageStep, Step } from "./steps.ts";
 
 export type { Routing } from "./routing.ts";
 export { sameRouting, toLambdaWeight } from "./routing.ts";
-
-export type BlockCode =
-  | "function-missing"
-  | "observe-failed"
-  | "version-missing"
-  | "no-source"
-  | "source-unreadable"
-  | "image-package"
-  | "unpublished-alias"
-  | "canary-incompatible"
-  | "code-signing"
-  | "layers"
-  | "provisioned-concurrency"
-  | RolloutBlock;
+export type { BlockCode } from "./blocks.ts";
 
 export type PlannedAction =
   /** `note`: why a LIVE that does not read exactly as declared is still left alone (see below). */
@@ -72,7 +61,7 @@ export type PlannedAction =
   /** A new LIVE is written in one step: with no LIVE yet there is nothing to roll out from. */
   | { kind: "create"; routing: Routing; steps: [RouteStep] }
   | { kind: "promote"; routing: Routing; steps: [...StageStep[], LiveStep] }
-  | { kind: "blocked"; code: BlockCode; reason: string };
+  | Blocked;
 
 export type ActionKind = PlannedAction["kind"];
 export const ACTION_KINDS: readonly ActionKind[] = [
@@ -84,31 +73,14 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   "blocked",
 ];
 
-export interface LiveState {
-  /** The LIVE alias exists. */
-  exists: boolean;
-  functionVersion: string | null;
-  /** The semantic version LIVE's primary version carries (read back from version aliases). */
-  version: string | null;
-  weights: Record<string, number>;
-  revisionId: string | null;
-  /** LIVE's description as read ("" when none or no LIVE). */
-  description: string;
-  /** The marker decoded from the description: what the reconciler last wrote (undefined: none). */
-  marker: Marker | undefined;
-}
-
-export interface Desired {
-  version: string;
-  canary?: { version: string; weight: number };
-}
-
 export interface PlanEntry {
   /** What identifies the function in AWS: plan order, re-plan and output order use it. */
   key: FunctionKey;
   name: string;
-  desired: Desired;
-  live: LiveState;
+  /** What the file declares for the function. */
+  declared: Declared;
+  /** LIVE as observed (null: no LIVE alias, or the function could not be observed). */
+  live: Live | null;
   action: PlannedAction;
 }
 
@@ -146,23 +118,11 @@ export function buildPlan(
   return { liveAlias, entries };
 }
 
-const NO_LIVE: LiveState = {
-  exists: false,
-  functionVersion: null,
-  version: null,
-  weights: {},
-  revisionId: null,
-  description: "",
-  marker: undefined,
-};
-
-/** LIVE's routing in canonical form, or null when LIVE does not exist. */
-export function liveRouting(live: LiveState): Routing | null {
-  if (!live.exists || live.functionVersion === null) return null;
-  const primary = live.functionVersion;
-  return routingOfAlias({ functionVersion: primary, weights: live.weights }, (fv) =>
-    fv === primary ? live.version : null,
-  );
+/** LIVE's routing in canonical form, its primary named by its semantic version; null without LIVE. */
+export function liveRouting(live: Live | null): Routing | null {
+  if (!live) return null;
+  const primary = live.routing.functionVersion;
+  return routingOfAlias(live.routing, (fv) => (fv === primary ? live.version : null));
 }
 
 /** True for the actions that take no step (nothing to start, nothing to skip). */
@@ -187,25 +147,23 @@ export function planFunction(
   scope: PlanScope = DEFAULT_SCOPE,
   context: RolloutContext = NO_ROLLOUT_CONTEXT,
 ): PlanEntry {
-  const desired: Desired = spec.canary
-    ? { version: spec.version, canary: { ...spec.canary } }
-    : { version: spec.version };
-  const entry = (live: LiveState, action: PlannedAction): PlanEntry => ({
+  const declared = declaredOf(spec);
+  const entry = (live: Live | null, action: PlannedAction): PlanEntry => ({
     key: { account: scope.account, region: scope.region, name: spec.name },
     name: spec.name,
-    desired,
+    declared,
     live,
     action,
   });
   if (observation.kind === "missing-function") {
     return entry(
-      NO_LIVE,
+      null,
       blocked("function-missing", `function "${spec.name}" does not exist in the target account`),
     );
   }
-  if (observation.kind === "failed") return entry(NO_LIVE, blocked("observe-failed", observation.message));
+  if (observation.kind === "failed") return entry(null, blocked("observe-failed", observation.message));
 
-  const live = liveState(observation.live, observation.aliases);
+  const live = observation.live;
   const sightings = declaredSightings(spec, observation.versions);
   const problem = sightings
     .map(({ version, sighting }) => sightingProblem(spec.name, version, sighting))
@@ -251,13 +209,13 @@ export function planFunction(
     }
     return { version, functionVersion: "" };
   };
-  const routing = desiredRouting(desired, resolve);
+  const routing = declaredRouting(declared, resolve);
   const from = liveRouting(live);
-  const oneWrite = routeStep(liveAlias, desired, live, from, routing);
+  const oneWrite = routeStep(liveAlias, declared, live, from, routing);
   let route: LiveStep = oneWrite;
   // A function with no LIVE yet gets it in one write (issue 13: nothing to roll out from), so a
   // declared rollout only plans where LIVE exists.
-  if (spec.rollout && live.exists) {
+  if (spec.rollout && live) {
     const planned = planRollout(spec.rollout, route, live, context);
     if (planned.kind === "blocked") return entry(live, blocked(planned.code, planned.reason));
     if (planned.kind === "rollout") route = planned.step;
@@ -270,7 +228,7 @@ export function planFunction(
   const shifting = route.kind === "route" && stages.length === 0 ? transientShift(live, routing) : undefined;
   if (shifting) return entry(live, { kind: "noop", routing, steps: [], note: shifting });
   if (stages.length > 0) return entry(live, { kind: "promote", routing, steps: [...stages, route] });
-  const direction = !live.exists
+  const direction = !live
     ? "create"
     : live.version !== null && compareVersions(spec.version, live.version) < 0
       ? "rollback"
@@ -288,77 +246,44 @@ export function planFunction(
  * with a note, and no write. Anything else (another version, another weight changed, no marker, a
  * marker for another routing) is drift and is planned as usual.
  */
-function transientShift(live: LiveState, routing: Routing): string | undefined {
-  const marker = live.marker;
+function transientShift(live: Live | null, routing: Routing): string | undefined {
+  const marker = live?.marker;
   const declared = toAliasRouting(routing);
   const from = marker?.fromFunctionVersion;
-  if (!marker || !declared || from === undefined || live.functionVersion !== marker.functionVersion) return undefined;
-  const written = routingOfAlias({ functionVersion: marker.functionVersion, weights: marker.weights });
-  if (!sameRouting(written, routing) || from in declared.weights) return undefined;
-  const extra = Object.keys(live.weights).filter((v) => !(v in declared.weights));
+  if (!live || !marker || !declared || from === undefined || live.routing.functionVersion !== marker.functionVersion) {
+    return undefined;
+  }
+  if (!sameRouting(routingOfAlias(marker), routing) || from in declared.weights) return undefined;
+  const { weights } = live.routing;
+  const extra = Object.keys(weights).filter((v) => !(v in declared.weights));
   if (extra.length !== 1 || extra[0] !== from) return undefined;
-  const { [from]: transient, ...rest } = live.weights;
-  const withoutTransient = routingOfAlias({ functionVersion: live.functionVersion, weights: rest });
+  const { [from]: transient, ...rest } = weights;
+  const withoutTransient = routingOfAlias({ functionVersion: live.routing.functionVersion, weights: rest });
   if (!sameRouting(withoutTransient, routing)) return undefined;
   return `LIVE carries a transient weight of ${transient} on v${from}, the version this tool moved it from: Lambda is still shifting an alias with provisioned concurrency; left to Lambda, not rewritten`;
 }
 
-function routeStep(
-  alias: string,
-  desired: Desired,
-  live: LiveState,
-  from: Routing | null,
-  to: Routing,
-): RouteStep {
-  const declared = desired.canary ? { version: desired.version, canary: { ...desired.canary } } : { version: desired.version };
+function routeStep(alias: string, declared: Declared, live: Live | null, from: Routing | null, to: Routing): RouteStep {
   const known = toAliasRouting(to);
+  const fromFunctionVersion = from ? primaryFunctionVersion(from) : null;
   return {
     kind: "route",
     alias,
     from,
     to,
-    revisionId: live.exists ? live.revisionId : null,
-    declared,
-    description: known ? routeDescription(declared, known, from ? primaryFunctionVersion(from) : null) : null,
+    revisionId: live ? live.revisionId : null,
+    declared: declaredOf(declared),
+    description: known ? markerDescription(markerOf(declared, known, { fromFunctionVersion })) : null,
   };
 }
 
 /** The routing LIVE should have, given how each declared semver resolves to a version. */
-export function desiredRouting(desired: Desired, resolve: (version: string) => RoutedVersion): Routing {
-  const primary = resolve(desired.version);
-  const additional = desired.canary
-    ? [{ target: resolve(desired.canary.version), weight: toLambdaWeight(desired.canary.weight) }]
+export function declaredRouting(declared: Declared, resolve: (version: string) => RoutedVersion): Routing {
+  const primary = resolve(declared.version);
+  const additional = declared.canary
+    ? [{ target: resolve(declared.canary.version), weight: toLambdaWeight(declared.canary.weight) }]
     : [];
   return canonicalRouting({ primary, additional });
-}
-
-function liveState(live: AliasState | undefined, aliases: readonly AliasState[]): LiveState {
-  if (!live) return NO_LIVE;
-  return {
-    exists: true,
-    functionVersion: live.functionVersion,
-    version: semverOf(live.functionVersion, aliases),
-    weights: { ...live.weights },
-    revisionId: live.revisionId,
-    description: live.description,
-    marker: decodeMarker(live.description),
-  };
-}
-
-/** The highest semantic version whose version alias points at `functionVersion`, if any. */
-export function semverOf(functionVersion: string, aliases: readonly AliasState[]): string | null {
-  let best: string | null = null;
-  for (const alias of aliases) {
-    if (alias.functionVersion !== functionVersion || Object.keys(alias.weights).length > 0) continue;
-    const version = aliasToVersion(alias.name);
-    if (version !== undefined && (best === null || compareVersions(version, best) > 0)) best = version;
-  }
-  return best;
-}
-
-interface DeclaredSighting {
-  version: string;
-  sighting: VersionSighting;
 }
 
 function declaredSightings(
@@ -369,145 +294,6 @@ function declaredSightings(
     version,
     sighting: versions[version] ?? { where: "unreadable", message: "not observed" },
   }));
-}
-
-function sightingProblem(
-  name: string,
-  version: string,
-  sighting: VersionSighting,
-): PlannedAction | undefined {
-  const alias = versionToAlias(version);
-  switch (sighting.where) {
-    case "target":
-      return isPublishedVersion(sighting.alias.functionVersion) &&
-        Object.keys(sighting.alias.weights).length === 0
-        ? undefined
-        : blocked(
-            "unpublished-alias",
-            `version alias "${alias}" in the target account does not point at one published version (it points at ${sighting.alias.functionVersion}); versions must be immutable`,
-          );
-    case "source":
-      return isPublishedVersion(sighting.source.functionVersion)
-        ? undefined
-        : blocked(
-            "unpublished-alias",
-            `version alias "${alias}" in the source account ${sighting.sourceAccount} points at ${sighting.source.functionVersion}, not a published version`,
-          );
-    case "nowhere":
-      return sighting.sourceChecked
-        ? blocked(
-            "version-missing",
-            `version ${version} (alias "${alias}") exists neither here nor in the source account`,
-          )
-        : blocked(
-            "no-source",
-            `version ${version} (alias "${alias}") is missing here and no source account is configured (sourceRoleArn) to promote it from`,
-          );
-    case "unreadable":
-      return blocked(
-        "source-unreadable",
-        `could not read version ${version} of "${name}" in the source account: ${sighting.message}`,
-      );
-  }
-}
-
-/**
- * Layers are part of what a version runs: a promoted version must run on the layers it was built
- * with. Carried when the target's $LATEST already has the same layer ARNs (in order); otherwise
- * blocked, naming the layer, rather than publishing new code on other layers silently.
- */
-function layersProblem(
-  name: string,
-  latest: FunctionState | undefined,
-  sightings: readonly DeclaredSighting[],
-): PlannedAction | undefined {
-  const here = latest?.layers ?? [];
-  for (const { version, sighting } of sightings) {
-    if (sighting.where !== "source") continue;
-    const there = sighting.source.layers ?? [];
-    if (there.join("\n") === here.join("\n")) continue;
-    const missing = there.find((arn) => !here.includes(arn));
-    const extra = here.find((arn) => !there.includes(arn));
-    const which = missing
-      ? `layer ${missing} of version ${version} in the source account is not on "${name}" here`
-      : extra
-        ? `"${name}" here runs layer ${extra}, which version ${version} in the source account does not`
-        : `"${name}" here has the layers of version ${version} in another order`;
-    return blocked(
-      "layers",
-      `${which}: lambda-gitops does not publish code on other layers; give the target the same layer versions (${there.join(", ") || "none"}) first`,
-    );
-  }
-  return undefined;
-}
-
-/** Promoting code into a function whose code-signing policy is Enforce: blocked, saying why. */
-function codeSigningProblem(
-  name: string,
-  codeSigning: CodeSigning | undefined,
-  sightings: readonly DeclaredSighting[],
-): PlannedAction | undefined {
-  if (codeSigning?.untrustedArtifactOnDeployment !== "Enforce") return undefined;
-  if (!sightings.some((s) => s.sighting.where === "source")) return undefined;
-  return blocked(
-    "code-signing",
-    `"${name}" has code-signing configuration ${codeSigning.configArn} with policy Enforce: Lambda refuses code not signed by its allowed publishers, and lambda-gitops copies the source's .zip as it is; promote signed code through the signing pipeline, or set the policy to Warn`,
-  );
-}
-
-function packageProblem(
-  name: string,
-  latest: FunctionState | undefined,
-  sightings: readonly DeclaredSighting[],
-): PlannedAction | undefined {
-  const promoting = sightings.filter((s) => s.sighting.where === "source");
-  if (promoting.length === 0) return undefined;
-  if (latest?.packageType === "Image") {
-    return blocked(
-      "image-package",
-      `"${name}" is an image-packaged function here: only .zip functions can be promoted by copying code`,
-    );
-  }
-  const image = promoting.find(
-    (s) => s.sighting.where === "source" && s.sighting.source.packageType === "Image",
-  );
-  return image
-    ? blocked(
-        "image-package",
-        `version ${image.version} is image-packaged in the source account: only .zip functions can be promoted by copying code`,
-      )
-    : undefined;
-}
-
-/**
- * Lambda requires both versions of a weighted alias to share the execution role and the
- * dead-letter configuration. Promoted versions get the target's own role and DLQ ($LATEST's).
- */
-function canaryCompatibility(
-  sightings: readonly DeclaredSighting[],
-  latest: FunctionState | undefined,
-): PlannedAction | undefined {
-  const configs = sightings.map(({ version, sighting }) => ({
-    version,
-    config: sighting.where === "target" ? sighting.config : latest,
-  }));
-  const [first, second] = configs;
-  if (!first?.config || !second?.config) {
-    return blocked("observe-failed", "could not read the configuration of both canary versions");
-  }
-  if (first.config.role !== second.config.role) {
-    return blocked(
-      "canary-incompatible",
-      `versions ${first.version} and ${second.version} use different execution roles; Lambda requires one role for a weighted alias`,
-    );
-  }
-  if ((first.config.deadLetterTargetArn ?? "") !== (second.config.deadLetterTargetArn ?? "")) {
-    return blocked(
-      "canary-incompatible",
-      `versions ${first.version} and ${second.version} have different dead-letter configurations; Lambda requires the same for a weighted alias`,
-    );
-  }
-  return undefined;
 }
 
 function stageStep(
@@ -540,10 +326,6 @@ function stageStep(
       ...(sourceKmsKeyArn ? { sourceKmsKeyArn } : {}),
     },
   };
-}
-
-function blocked(code: BlockCode, reason: string): PlannedAction {
-  return { kind: "blocked", code, reason };
 }
 
 /** Counts per action kind, every kind present (zero when unused). */

@@ -23,18 +23,13 @@
  */
 import { isPublishedVersion, type VersionSummary } from "../observe/state.ts";
 import { aliasToVersion, compareVersions } from "../input/versions.ts";
-import { decodeMarker } from "./marker.ts";
+import type { AliasInfo, PruneObservation } from "../observe/versions.ts";
+import { decodeMarker } from "../observe/marker.ts";
+
+export type { AliasInfo, PruneObservation };
 
 /** One version as ListVersionsByFunction returns it. */
 export type VersionInfo = VersionSummary;
-
-/** One alias as ListAliases returns it; `weights` maps additional version -> fraction (0..1). */
-export interface AliasInfo {
-  name: string;
-  functionVersion: string;
-  weights: Record<string, number>;
-  description: string;
-}
 
 export interface PruneInput {
   name: string;
@@ -243,12 +238,6 @@ export function summarisePrune(plan: PrunePlan): { functions: number; skipped: n
   }
   return { functions: plan.entries.length, skipped, versions, aliases };
 }
-
-/** What observe/versions.ts saw of one function. */
-export type PruneObservation =
-  | { kind: "observed"; versions: readonly VersionInfo[]; aliases: readonly AliasInfo[] }
-  | { kind: "missing-function" }
-  | { kind: "failed"; message: string };
 
 /** The prune plan of every function, sorted by name. */
 export function buildPrunePlan(

@@ -30,17 +30,9 @@ export interface ResolvedCode {
   codeSize: number;
 }
 
-export type PublishObservation =
-  | { kind: "missing-function" }
-  | { kind: "failed"; message: string }
-  | {
-      kind: "observed";
-      latest: FunctionState;
-      /** The version alias, when it exists. */
-      versionAlias: AliasState | undefined;
-      /** The version behind the version alias (read only when the alias exists). */
-      aliased: FunctionState | undefined;
-    };
+import type { PublishObservation } from "../observe/publish.ts";
+
+export type { PublishObservation };
 
 export type PublishStep =
   | { kind: "configure"; runtime?: string; handler?: string; layers?: string[] }

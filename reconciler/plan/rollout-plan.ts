@@ -6,10 +6,10 @@
  * alarm missing or firing before the first shift, or this rollout rolled back before). Pure.
  */
 import type { Rollout } from "../input/rollout-schema.ts";
-import type { Marker } from "./marker.ts";
-import { type AlarmState, decideRollout, type RolloutBlock, type RolloutDecision } from "./rollout.ts";
+import type { Live } from "../observe/live.ts";
+import { type AlarmState, decideRollout, type RolloutBlock, type RolloutDecision, type RolloutPosition } from "./rollout.ts";
 import { type AliasRouting, refOf, type Routing, toAliasRouting } from "./routing.ts";
-import type { RolloutPosition, RolloutStep, RouteStep } from "./steps.ts";
+import type { RolloutStep, RouteStep } from "./steps.ts";
 
 /** What planning a rollout needs beyond the observation: the alarms' states and the time. */
 export interface RolloutContext {
@@ -33,17 +33,14 @@ export type RolloutPlanning =
 export function planRollout(
   rollout: Rollout,
   route: RouteStep,
-  live: { exists: boolean; functionVersion: string | null; version: string | null; weights: Record<string, number>; marker: Marker | undefined },
+  live: Live | null,
   context: RolloutContext,
 ): RolloutPlanning {
   const decision = decideRollout({
     rollout,
-    desired: route.declared,
+    declared: route.declared,
     target: toAliasRouting(route.to) ?? placeholder(route.to),
-    live:
-      live.exists && live.functionVersion !== null
-        ? { functionVersion: live.functionVersion, weights: live.weights, version: live.version, marker: live.marker }
-        : undefined,
+    live,
     alarms: context.alarms,
     now: context.now,
   });
@@ -60,12 +57,13 @@ export function planRollout(
   }
 }
 
+/** The decision without its write: where the rollout stands. */
 function positionOf(decision: Extract<RolloutDecision, { kind: "shift" | "wait" | "rollback" }>): RolloutPosition {
   switch (decision.kind) {
     case "shift":
       return { kind: "shift", step: decision.step, steps: decision.steps, first: decision.first };
     case "wait":
-      return { kind: "wait", until: decision.until, phase: decision.phase, step: decision.step, steps: decision.steps };
+      return { ...decision };
     case "rollback":
       return { kind: "rollback", alarm: decision.alarm, state: decision.state, step: decision.step, steps: decision.steps };
   }

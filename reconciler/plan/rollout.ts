@@ -20,12 +20,14 @@
  * `INSUFFICIENT_DATA` never stops a rollout (as CodeDeploy): a new version with little traffic
  * often has no datapoints yet.
  */
+import type { Declared } from "../input/definitions.ts";
 import type { Rollout } from "../input/rollout-schema.ts";
 import { compareVersions } from "../input/versions.ts";
-import type { Marker } from "./marker.ts";
-import { type AliasRouting, routingOfAlias, sameRouting, toLambdaWeight } from "./routing.ts";
+import type { Live } from "../observe/live.ts";
+import { type Marker, markerOf, type RolloutMarker } from "../observe/marker.ts";
+import { type AliasRouting, aliasRouting, isPublishedVersion } from "../observe/state.ts";
+import { routingOfAlias, sameRouting, toLambdaWeight } from "./routing.ts";
 
-/** A CloudWatch alarm's state, or `missing` when no alarm has that name. */
 export type { Rollout };
 
 /** A CloudWatch alarm's state, or `missing` when no alarm has that name. */
@@ -34,77 +36,144 @@ export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA" | "missing";
 /** A routing as the alias API takes it (routing.ts). */
 export type RolloutRouting = AliasRouting;
 
-export interface ObservedLive extends RolloutRouting {
-  /** The semantic version LIVE's primary carries, if known. */
-  version: string | null;
-  /** The marker decoded from LIVE's description, if it is one. */
-  marker: Marker | undefined;
-}
-
 export interface RolloutInput {
   rollout: Rollout;
   /** What the file declares (written into every marker). */
-  desired: { version: string; canary?: { version: string; weight: number } };
+  declared: Declared;
   /** The routing LIVE ends with: the declared primary, plus the declared canary if any. */
   target: RolloutRouting;
-  /** LIVE as observed; undefined when the function has no LIVE alias yet. */
-  live: ObservedLive | undefined;
+  /** LIVE as observed; null when the function has no LIVE alias yet. */
+  live: Live | null;
   /** State of every alarm of `rollout.alarms`; an alarm absent from the map counts as missing. */
   alarms: ReadonlyMap<string, AlarmState>;
   /** Milliseconds since the epoch. */
   now: number;
 }
 
-export type ImmediateReason = "no-live" | "older-version" | "revert" | "same-primary" | "unversioned-live";
+// ---- The rollout's vocabulary, declared once: the plan's position, the decision, the runner's
+// ---- events and outcomes are built from these pieces.
 
-export type RolloutDecision =
-  | { kind: "immediate"; reason: ImmediateReason; routing: RolloutRouting }
-  | {
-      kind: "shift";
-      routing: RolloutRouting;
-      marker: Marker;
-      step: number;
-      steps: number;
-      first: boolean;
-      /** When the move after this one is due (ms), or undefined when this shift ends the rollout. */
-      nextAt: number | undefined;
-    }
-  | { kind: "wait"; until: number; phase: "interval" | "bake"; step: number; steps: number }
-  | {
-      kind: "rollback";
-      routing: RolloutRouting;
-      marker: Marker;
-      alarm: string;
-      state: "ALARM" | "missing";
-      step: number;
-      steps: number;
-    }
-  | { kind: "done"; steps: number }
-  | { kind: "blocked"; code: RolloutBlock; alarm?: string; reason: string };
+/** Step `step` of a rollout with `steps` partial steps; `steps + 1` is 100% (see stepOfText). */
+export interface StepOf {
+  step: number;
+  steps: number;
+}
+
+/** Waiting for the next shift (`interval`) or for the end of the bake at 100% (`bake`). */
+export type RolloutPhase = "interval" | "bake";
+
+/** A watched alarm fired during the rollout: in ALARM, or it disappeared. */
+export interface AlarmFired extends StepOf {
+  alarm: string;
+  state: "ALARM" | "missing";
+}
+
+export type ImmediateReason = "no-live" | "older-version" | "revert" | "same-primary" | "unversioned-live";
 
 export type RolloutBlock = "alarm-missing" | "alarm-in-alarm" | "rolled-back";
 
+/** Where a rollout stands: the next move the decision made (the plan's rollout step carries it). */
+export type RolloutPosition =
+  | ({ kind: "shift"; first: boolean } & StepOf)
+  | ({ kind: "wait"; until: number; phase: RolloutPhase } & StepOf)
+  | ({ kind: "rollback" } & AlarmFired);
+
+/** A write of LIVE: the routing and the marker that goes with it. */
+export interface LiveWrite {
+  routing: RolloutRouting;
+  marker: Marker;
+}
+
+export type RolloutDecision =
+  | { kind: "immediate"; reason: ImmediateReason; routing: RolloutRouting }
+  /** `nextAt`: when the move after this one is due (ms), or undefined when this shift ends the rollout. */
+  | (Extract<RolloutPosition, { kind: "shift" }> & LiveWrite & { nextAt: number | undefined })
+  | Extract<RolloutPosition, { kind: "wait" }>
+  | (Extract<RolloutPosition, { kind: "rollback" }> & LiveWrite)
+  | { kind: "done"; steps: number }
+  | { kind: "blocked"; code: RolloutBlock; alarm?: string; reason: string };
+
+/** What the runner reports as it goes (the CLI prints each, the log records each). */
+export type RolloutEvent =
+  | { kind: "smoke"; ok: boolean; statusCode: number; functionError?: string }
+  | ({ kind: "shift"; weight: number; nextAt: number | undefined } & StepOf)
+  | ({ kind: "watch"; phase: RolloutPhase; until: number; alarms: Record<string, AlarmState> } & StepOf)
+  | ({ kind: "rollback" } & AlarmFired)
+  | { kind: "immediate"; reason: ImmediateReason };
+
+/** How far one run took a rollout. A failed rollout is one of RolloutFailure's kinds (rolloutFailed). */
+export type RolloutOutcome =
+  /** The rollout finished (`shifts` = writes this run made; `steps` = the rollout's partial steps). */
+  | { kind: "done"; steps: number; shifts: number }
+  /** LIVE moved in one write: the rollout does not apply (revert, older version, no LIVE...). */
+  | { kind: "immediate"; reason: ImmediateReason; routing: RolloutRouting }
+  /** Still running; the next run continues at `nextAt` (ms). */
+  | ({ kind: "in-progress"; phase: RolloutPhase; nextAt: number; shifts: number } & StepOf)
+  | RolloutFailure;
+
+export type RolloutFailure =
+  | ({ kind: "rolled-back" } & AlarmFired)
+  | { kind: "smoke-failed"; statusCode: number; functionError: string | undefined; excerpt: string }
+  | { kind: "blocked"; code: RolloutBlock | "moved-elsewhere"; alarm?: string; reason: string }
+  | { kind: "conflict"; reason: string };
+
+/** Whether the outcome fails the function (the job fails naming it). */
+export function rolloutFailed(outcome: RolloutOutcome): outcome is RolloutFailure {
+  return (
+    outcome.kind === "rolled-back" || outcome.kind === "smoke-failed" || outcome.kind === "blocked" || outcome.kind === "conflict"
+  );
+}
+
+/** Why a rollout failed, in one sentence: the function's error in every report. */
+export function failureReason(outcome: RolloutFailure): string {
+  switch (outcome.kind) {
+    case "rolled-back":
+      return `rolled back by alarm "${outcome.alarm}" (${alarmWords(outcome.state)}) at ${stepOfText(outcome)}`;
+    case "smoke-failed":
+      return (
+        `smoke invocation failed (status ${outcome.statusCode}${outcome.functionError ? `, ${outcome.functionError}` : ""}): ` +
+        `no traffic was moved${outcome.excerpt ? `; answer: ${outcome.excerpt}` : ""}`
+      );
+    case "blocked":
+    case "conflict":
+      return outcome.reason;
+  }
+}
+
+/**
+ * "step 2 of 3": the one way a rollout's step is counted. A rollout of `[10, 50]` goes 10% -> 50%
+ * -> 100%: three steps, the last (100%) being `steps + 1` in the marker.
+ */
+export function stepOfText(at: StepOf): string {
+  return `step ${at.step} of ${at.steps + 1}`;
+}
+
+export function alarmWords(state: AlarmFired["state"]): string {
+  return state === "ALARM" ? "in ALARM" : "missing";
+}
+
 /** Decide the next move of one function's rollout. Pure. */
 export function decideRollout(input: RolloutInput): RolloutDecision {
-  const { rollout, desired, target, live, now } = input;
+  const { rollout, declared, target, live, now } = input;
   const steps = rollout.steps.length;
   const tv = target.functionVersion;
   if (!live) return { kind: "immediate", reason: "no-live", routing: target };
 
-  const inFlight = rolloutInFlight(live, desired.version);
+  const inFlight = rolloutInFlight(live, declared.version);
   if (inFlight?.rolledBack) {
     return {
       kind: "blocked",
       code: "rolled-back",
       reason:
-        `the rollout of ${desired.version} was rolled back at step ${inFlight.step} of ${inFlight.steps + 1} ` +
+        `the rollout of ${declared.version} was rolled back at ${stepOfText(inFlight)} ` +
         `(${isoMinute(inFlight.since * 1000)}); LIVE stays on ${inFlight.fromVersion || inFlight.fromFunctionVersion}. ` +
         "Declare another version (or revert the file) to move LIVE",
     };
   }
 
-  if (live.functionVersion === tv) {
-    const baking = inFlight && inFlight.step > inFlight.steps && sameAlias(live, target);
+  const routing = live.routing;
+  if (routing.functionVersion === tv) {
+    const baking = inFlight && inFlight.step > inFlight.steps && sameAlias(routing, target);
     if (baking) {
       const fired = firingAlarm(rollout.alarms, input.alarms);
       if (fired) return rollbackTo(input, inFlight, fired, steps + 1);
@@ -112,26 +181,26 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
       if (now < until) return { kind: "wait", until, phase: "bake", step: steps + 1, steps };
       return { kind: "done", steps };
     }
-    if (sameAlias(live, target)) return { kind: "done", steps };
+    if (sameAlias(routing, target)) return { kind: "done", steps };
     return { kind: "immediate", reason: live.marker?.rollout ? "revert" : "same-primary", routing: target };
   }
 
-  if (!/^[0-9]+$/.test(live.functionVersion)) {
+  if (!isPublishedVersion(routing.functionVersion)) {
     // A weighted alias cannot route to $LATEST: there is nothing to shift from.
     return { kind: "immediate", reason: "unversioned-live", routing: target };
   }
-  if (live.version !== null && compareVersions(desired.version, live.version) < 0) {
+  if (live.version !== null && compareVersions(declared.version, live.version) < 0) {
     return { kind: "immediate", reason: "older-version", routing: target };
   }
 
-  const from = live.functionVersion;
+  const from = routing.functionVersion;
   const midway =
     inFlight &&
     inFlight.fromFunctionVersion === from &&
-    Object.keys(live.weights).every((version) => version === tv) &&
-    (live.weights[tv] ?? 0) > 0;
+    Object.keys(routing.weights).every((version) => version === tv) &&
+    (routing.weights[tv] ?? 0) > 0;
   if (midway) {
-    const step = stepOf(rollout.steps, (live.weights[tv] ?? 0) * 100);
+    const step = stepOf(rollout.steps, (routing.weights[tv] ?? 0) * 100);
     const fired = firingAlarm(rollout.alarms, input.alarms);
     if (fired) return rollbackTo(input, inFlight, fired, step);
     const due = (inFlight.since + rollout.intervalSeconds) * 1000;
@@ -164,10 +233,10 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
 }
 
 /** The marker's rollout when LIVE is exactly as the reconciler left it, rolling out `version`. */
-function rolloutInFlight(live: ObservedLive, version: string): NonNullable<Marker["rollout"]> | undefined {
+function rolloutInFlight(live: Live, version: string): RolloutMarker | undefined {
   const marker = live.marker;
   if (!marker?.rollout || marker.version !== version) return undefined;
-  const asWritten = sameAlias(live, { functionVersion: marker.functionVersion, weights: marker.weights });
+  const asWritten = sameAlias(live.routing, marker);
   return asWritten ? marker.rollout : undefined;
 }
 
@@ -208,21 +277,17 @@ function shiftTo(
   step: number,
   first: boolean,
 ): RolloutDecision {
-  const { rollout, desired, target } = input;
+  const { rollout, declared, target } = input;
   const steps = rollout.steps.length;
   const partial = step <= steps;
   const routing: RolloutRouting = partial
     ? { functionVersion: origin.from, weights: { [target.functionVersion]: toLambdaWeight(rollout.steps[step - 1]!) } }
-    : { functionVersion: target.functionVersion, weights: { ...target.weights } };
+    : aliasRouting(target);
   const since = sinceOf(input.now);
   const hold = partial ? rollout.intervalSeconds : rollout.bakeSeconds;
-  const marker: Marker = {
-    version: desired.version,
-    ...(desired.canary ? { canary: { ...desired.canary } } : {}),
-    functionVersion: routing.functionVersion,
-    weights: routing.weights,
+  const marker = markerOf(declared, routing, {
     rollout: { fromVersion: origin.fromVersion, fromFunctionVersion: origin.from, step, steps, since },
-  };
+  });
   return {
     kind: "shift",
     routing,
@@ -236,19 +301,15 @@ function shiftTo(
 
 function rollbackTo(
   input: RolloutInput,
-  inFlight: NonNullable<Marker["rollout"]>,
+  inFlight: RolloutMarker,
   fired: { alarm: string; state: "ALARM" | "missing" },
   step: number,
 ): RolloutDecision {
   const steps = input.rollout.steps.length;
   const routing: RolloutRouting = { functionVersion: inFlight.fromFunctionVersion, weights: {} };
-  const marker: Marker = {
-    version: input.desired.version,
-    ...(input.desired.canary ? { canary: { ...input.desired.canary } } : {}),
-    functionVersion: routing.functionVersion,
-    weights: {},
+  const marker = markerOf(input.declared, routing, {
     rollout: { ...inFlight, step, steps, since: sinceOf(input.now), rolledBack: true },
-  };
+  });
   return { kind: "rollback", routing, marker, alarm: fired.alarm, state: fired.state, step, steps };
 }
 

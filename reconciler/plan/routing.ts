@@ -9,7 +9,9 @@
  * version that a stage step of the same plan entry will publish is referenced by that step's index
  * ("the version stage N produces") until apply resolves it.
  */
-import { compareText } from "../observe/state.ts";
+import { type AliasRouting, compareText } from "../observe/state.ts";
+
+export type { AliasRouting };
 
 /** One version in a routing. */
 export type RoutedVersion =
@@ -25,12 +27,6 @@ export interface WeightedVersion {
 export interface Routing {
   primary: RoutedVersion;
   additional: WeightedVersion[];
-}
-
-/** A routing as Lambda's alias API takes and returns it (every version known). */
-export interface AliasRouting {
-  functionVersion: string;
-  weights: Record<string, number>;
 }
 
 /** A percentage with at most two decimals, as the fraction Lambda stores (10 -> 0.1). */

@@ -11,7 +11,8 @@
 import type { Plan } from "./plan.ts";
 
 export const SAVED_PLAN_FORMAT = "lambda-gitops-plan";
-export const SAVED_PLAN_VERSION = 1;
+/** 2: entries carry `declared` and LIVE as one `live` value (observe/live.ts), or null. */
+export const SAVED_PLAN_VERSION = 2;
 
 export interface SavedPlan {
   format: typeof SAVED_PLAN_FORMAT;
@@ -104,16 +105,19 @@ export function planDifferences(saved: unknown, fresh: Plan): string[] {
 }
 
 function entryDifference(a: Record<string, unknown>, b: Record<string, unknown>): string {
-  const live = (e: Record<string, unknown>) => (isRecord(e.live) ? e.live : {});
+  const live = (e: Record<string, unknown>) => (isRecord(e.live) ? e.live : null);
   const la = live(a);
   const lb = live(b);
-  const routing = (l: Record<string, unknown>) =>
-    l.exists === false ? "no LIVE alias" : `v${String(l.functionVersion)}${weightsText(l.weights)}`;
-  if (la.exists !== lb.exists || la.functionVersion !== lb.functionVersion || !sameJson(la.weights, lb.weights)) {
-    return `LIVE changed since the plan: it routed ${routing(la)}, now ${routing(lb)}`;
+  const routing = (l: Record<string, unknown> | null) => (l && isRecord(l.routing) ? l.routing : null);
+  const ra = routing(la);
+  const rb = routing(lb);
+  const text = (r: Record<string, unknown> | null) =>
+    r === null ? "no LIVE alias" : `v${String(r.functionVersion)}${weightsText(r.weights)}`;
+  if ((ra === null) !== (rb === null) || ra?.functionVersion !== rb?.functionVersion || !sameJson(ra?.weights, rb?.weights)) {
+    return `LIVE changed since the plan: it routed ${text(ra)}, now ${text(rb)}`;
   }
-  if (la.revisionId !== lb.revisionId) {
-    return `LIVE changed since the plan (RevisionId ${String(la.revisionId)} -> ${String(lb.revisionId)})`;
+  if (la?.revisionId !== lb?.revisionId) {
+    return `LIVE changed since the plan (RevisionId ${String(la?.revisionId)} -> ${String(lb?.revisionId)})`;
   }
   return "its plan changed since it was saved (a version, its code or the function changed): plan again";
 }

@@ -12,9 +12,10 @@
  *   from what it observes, since time passes).
  */
 import type { FunctionState } from "../observe/state.ts";
-import { encodeMarker, type Marker } from "./marker.ts";
+import type { Declared } from "../input/definitions.ts";
 import type { Rollout } from "../input/rollout-schema.ts";
-import type { AliasRouting, Routing } from "./routing.ts";
+import type { RolloutPosition } from "./rollout.ts";
+import type { Routing } from "./routing.ts";
 
 /** Target $LATEST as observed: its RevisionId guards the first code update. */
 export type LatestGuard = Pick<
@@ -53,7 +54,7 @@ export interface RouteStep {
   /** LIVE's RevisionId as observed: the precondition of UpdateAlias (null when creating). */
   revisionId: string | null;
   /** What the declared state was: written with the routing as LIVE's marker. */
-  declared: Pick<Marker, "version" | "canary">;
+  declared: Declared;
   /** The description written to LIVE, when every version of `to` is known at planning. */
   description: string | null;
 }
@@ -64,28 +65,7 @@ export interface RolloutStep extends Omit<RouteStep, "kind"> {
   position: RolloutPosition;
 }
 
-/** Where a rollout stands: the next move the rollout decision made at planning. */
-export type RolloutPosition =
-  | { kind: "shift"; step: number; steps: number; first: boolean }
-  | { kind: "wait"; until: number; phase: "interval" | "bake"; step: number; steps: number }
-  | { kind: "rollback"; alarm: string; state: "ALARM" | "missing"; step: number; steps: number };
-
 /** The step that moves LIVE: in one write, or progressively. */
 export type LiveStep = RouteStep | RolloutStep;
 
 export type Step = StageStep | LiveStep;
-
-/** The description a route step writes with `routing`: the marker, or a short plain text when it cannot fit. */
-export function routeDescription(
-  declared: RouteStep["declared"],
-  routing: AliasRouting,
-  fromFunctionVersion: string | null = null,
-): string {
-  // The previous primary is recorded only when this write moves the primary (see Marker).
-  const from =
-    fromFunctionVersion !== null && fromFunctionVersion !== routing.functionVersion ? { fromFunctionVersion } : {};
-  return (
-    encodeMarker({ ...declared, functionVersion: routing.functionVersion, weights: routing.weights, ...from }) ??
-    `lambda-gitops: ${declared.version}`.slice(0, 256)
-  );
-}

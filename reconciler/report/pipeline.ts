@@ -4,7 +4,8 @@
  */
 import { type ApplyReport, fails } from "../apply/apply.ts";
 import { compareKeys } from "../observe/state.ts";
-import { describeDesired, rolloutNote } from "./report.ts";
+import { rolloutNote } from "./apply-report.ts";
+import { describeDesired } from "./report.ts";
 import { truncate } from "./text.ts";
 
 /** CodePipeline limits: executionDetails.summary 2048, failureDetails.message 5000 characters. */

@@ -1,9 +1,9 @@
 /**
- * Renderers: the plan and the apply report as JSON (machine-readable, stable keys), as a terminal
- * table, and as a Markdown table fit for a pull-request comment. Pure functions of the values.
+ * Renderers of the plan: as JSON (machine-readable, stable keys), as a terminal table, and as a
+ * Markdown table fit for a pull-request comment; and the words for LIVE and its versions that the
+ * apply report (./apply-report.ts) and status (./status.ts) share. Pure functions of the values.
  * CodePipeline's messages are in ./pipeline.ts.
  */
-import { APPLY_STATUSES, type ApplyReport, type ApplyStatus, type FunctionResult, type StepResult } from "../apply/apply.ts";
 import type { Problem } from "../core/errors.ts";
 import type { FunctionKey } from "../observe/state.ts";
 import {
@@ -28,7 +28,7 @@ import {
   toAliasRouting,
 } from "../plan/routing.ts";
 import type { Step } from "../plan/steps.ts";
-import { describeOutcome, describePosition, describeRollout } from "./rollout.ts";
+import { describePosition, describeRollout } from "./rollout.ts";
 import { textTable, truncate } from "./text.ts";
 
 export interface PlanJsonFunction {
@@ -76,23 +76,23 @@ export function targetRouting(entry: PlanEntry): Routing | null {
 }
 
 export function entryToJson(entry: PlanEntry): PlanJsonFunction {
-  const { action, live, desired } = entry;
+  const { action, live, declared } = entry;
   const final = finalRouting(entry);
   const to = final ? toAliasRouting(final) : undefined;
   const from = liveRouting(live);
   const stages = stepsOf(entry).flatMap((s) => (s.kind === "stage" ? [s] : []));
-  const showRouting = desired.canary !== undefined || Object.keys(live.weights).length > 0;
+  const showRouting = declared.canary !== undefined || Object.keys(live?.routing.weights ?? {}).length > 0;
   return {
     name: entry.name,
     action: action.kind,
-    desiredVersion: desired.version,
-    liveVersion: live.version,
-    liveFunctionVersion: live.functionVersion,
+    desiredVersion: declared.version,
+    liveVersion: live?.version ?? null,
+    liveFunctionVersion: live?.routing.functionVersion ?? null,
     targetFunctionVersion: to?.functionVersion ?? null,
     reason: action.kind === "blocked" ? action.reason : null,
     ...(action.kind === "blocked" ? { blockCode: action.code } : {}),
     ...(action.kind === "noop" && action.note ? { note: action.note } : {}),
-    ...(desired.canary ? { canary: { ...desired.canary } } : {}),
+    ...(declared.canary ? { canary: { ...declared.canary } } : {}),
     ...(showRouting ? { routing: { from: from ? (toAliasRouting(from) ?? null) : null, to: to ?? null } } : {}),
     ...(stages.length > 0
       ? {
@@ -116,16 +116,16 @@ export function planToJson(plan: Plan): PlanJson {
 }
 
 /** "1.1.1" or "1.1.1 (v7)"; for canaries "1.1.1 + 10% 1.2.0". */
-export function describeDesired(entry: PlanEntry): string {
-  const { desired } = entry;
-  return desired.canary
-    ? `${desired.version} + ${desired.canary.weight}% ${desired.canary.version}`
-    : desired.version;
+export function describeDesired(entry: Pick<PlanEntry, "declared">): string {
+  const { declared } = entry;
+  return declared.canary
+    ? `${declared.version} + ${declared.canary.weight}% ${declared.canary.version}`
+    : declared.version;
 }
 
 export function describeLive(entry: PlanEntry): string {
   const routing = liveRouting(entry.live);
-  if (!routing) return "(no alias)";
+  if (!routing || !entry.live) return "(no alias)";
   const { version } = entry.live;
   const primary = describeVersion(routing.primary);
   return `${version ? `${version} (${primary})` : primary}${describeAdditional(routing)}`;
@@ -179,16 +179,6 @@ function rolloutDetails(steps: readonly Step[]): string {
   const last = steps.at(-1);
   if (last?.kind !== "rollout") return "";
   return `; rollout ${describeRollout(last.rollout)}; ${describePosition(last.position)}`;
-}
-
-/** ": rolled out in 3 steps" (or where the rollout stands) when the function rolled out in this run. */
-export function rolloutNote(result: Pick<StepResultHolder, "steps">): string {
-  const last = result.steps.at(-1);
-  return last?.kind === "rollout" ? `: ${describeOutcome(last.outcome)}` : "";
-}
-
-interface StepResultHolder {
-  steps: readonly StepResult[];
 }
 
 function entryLiveAlias(action: Exclude<PlanEntry["action"], { kind: "blocked" }>): string {
@@ -308,49 +298,14 @@ export function fitMarkdown(
   return truncate(`${[...head, ...rows.slice(0, kept)].join("\n")}${note(rows.length - kept)}`, max);
 }
 
-// ---- Apply results -------------------------------------------------------------------------
-
-export interface ApplyJsonFunction extends PlanJsonFunction {
-  status: ApplyStatus;
-  functionVersion: string | null;
-  published?: Record<string, string>;
-  /** Every step that ran, before and after a re-plan. */
-  ran: StepResult[];
-  replanned: boolean;
-  error?: string;
-}
-
-export interface ApplyJson {
-  liveAlias: string;
-  functions: ApplyJsonFunction[];
-  summary: Record<ApplyStatus, number>;
-}
-
-export function applyToJson(report: ApplyReport): ApplyJson {
-  const summary = Object.fromEntries(APPLY_STATUSES.map((s) => [s, 0])) as Record<ApplyStatus, number>;
-  const functions = report.results.map((r) => {
-    summary[r.status] += 1;
-    const out: ApplyJsonFunction = {
-      ...entryToJson(r.entry),
-      status: r.status,
-      functionVersion: r.functionVersion,
-      ran: structuredClone(r.steps),
-      replanned: r.replanned,
-    };
-    if (Object.keys(r.published).length > 0) out.published = { ...r.published };
-    if (r.error !== undefined) out.error = r.error;
-    return out;
-  });
-  return { liveAlias: report.liveAlias, functions, summary };
-}
-
 /**
  * The semantic version of each function version this entry knows: LIVE's primary, the plan's
  * routing, the marker LIVE carries (what lambda-gitops last wrote) and what this run published.
  */
 export function knownVersions(entry: PlanEntry, published: Record<string, string> = {}): Map<string, string> {
   const known = new Map<string, string>();
-  const marker = entry.live.marker;
+  const { live } = entry;
+  const marker = live?.marker;
   if (marker) {
     known.set(marker.functionVersion, marker.version);
     const [canary] = Object.keys(marker.weights);
@@ -361,8 +316,7 @@ export function knownVersions(entry: PlanEntry, published: Record<string, string
     if ("functionVersion" in routed && routed.version !== null) known.set(routed.functionVersion, routed.version);
   }
   for (const [version, functionVersion] of Object.entries(published)) known.set(functionVersion, version);
-  const { live } = entry;
-  if (live.functionVersion !== null && live.version !== null) known.set(live.functionVersion, live.version);
+  if (live && live.version !== null) known.set(live.routing.functionVersion, live.version);
   return known;
 }
 
@@ -379,33 +333,12 @@ export function describeNamedRouting(routing: AliasRouting, known: ReadonlyMap<s
   ].join(" + ");
 }
 
-/** LIVE before this run, as observed. */
-export function liveBefore(r: FunctionResult): string {
-  const { live } = r.entry;
-  if (!live.exists || live.functionVersion === null) return "(no alias)";
-  return describeNamedRouting({ functionVersion: live.functionVersion, weights: live.weights }, knownVersions(r.entry));
+/** LIVE as observed (before any apply), named with the semantic versions the entry knows. */
+export function describeLiveNamed(entry: PlanEntry): string {
+  return describeLiveRouting(entry.live?.routing ?? null, knownVersions(entry));
 }
 
-/** LIVE after this run: what the last route step wrote, else as it was. */
-export function liveAfter(r: FunctionResult): string {
-  const route = [...r.steps].reverse().find((s) => s.kind === "route");
-  return route ? describeNamedRouting(route.routing, knownVersions(r.entry, r.published)) : liveBefore(r);
-}
-
-export function renderApplyTable(report: ApplyReport): string {
-  const rows = report.results.map((r) => [
-    r.name,
-    r.entry.action.kind,
-    r.status,
-    liveBefore(r),
-    liveAfter(r),
-    r.error ?? `${describeDesired(r.entry)}${rolloutNote(r)}`,
-  ]);
-  const header = ["FUNCTION", "ACTION", "STATUS", `${report.liveAlias} BEFORE`, `${report.liveAlias} AFTER`, "DETAILS"];
-  const s = applyToJson(report).summary;
-  return [
-    textTable(header, rows),
-    "",
-    `Apply: ${s.applied} applied, ${s.unchanged} unchanged, ${s.failed} failed, ${s.blocked} blocked, ${s.skipped} not started.`,
-  ].join("\n");
+/** A routing LIVE has (or had), named with the known semantic versions; "(no alias)" for none. */
+export function describeLiveRouting(routing: AliasRouting | null, known: ReadonlyMap<string, string>): string {
+  return routing ? describeNamedRouting(routing, known) : "(no alias)";
 }

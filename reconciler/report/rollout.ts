@@ -3,10 +3,18 @@
  * per-function outcome (job summary, failure message). Pure. Times are UTC, to the minute when a
  * person plans around them (`16:05Z`), to the second in the live CLI log.
  */
-import type { RolloutEvent, RolloutOutcome } from "../apply/rollout-runner.ts";
 import { formatDuration } from "../input/duration.ts";
-import type { Rollout, RolloutDecision } from "../plan/rollout.ts";
-import type { RolloutPosition } from "../plan/steps.ts";
+import {
+  alarmWords,
+  failureReason,
+  type ImmediateReason,
+  type Rollout,
+  rolloutFailed,
+  type RolloutEvent,
+  type RolloutOutcome,
+  type RolloutPosition,
+  stepOfText,
+} from "../plan/rollout.ts";
 
 /** `16:05Z` (the day too when it is not today's, e.g. `2026-12-01 03:10Z`). */
 export function clockTime(ms: number, now?: number): string {
@@ -31,34 +39,26 @@ export function describePosition(position: RolloutPosition, now?: number): strin
   switch (position.kind) {
     case "shift":
       return position.first
-        ? `rollout starts: step 1 of ${stepsOf(position.steps)}`
+        ? `rollout starts: ${stepOfText({ step: 1, steps: position.steps })}`
         : position.step > position.steps
           ? "rollout: shift to 100% now"
-          : `rollout: shift to step ${position.step} of ${stepsOf(position.steps)} now`;
+          : `rollout: shift to ${stepOfText(position)} now`;
     case "wait":
       return position.phase === "bake"
         ? `rollout at 100%, bake until ${clockTime(position.until, now)}`
-        : `rollout step ${position.step} of ${stepsOf(position.steps)}, next shift at ${clockTime(position.until, now)}`;
+        : `rollout ${stepOfText(position)}, next shift at ${clockTime(position.until, now)}`;
     case "rollback":
-      return `rollout: roll back now (alarm "${position.alarm}" ${stateWords(position.state)} at step ${position.step} of ${stepsOf(position.steps)})`;
+      return `rollout: roll back now (alarm "${position.alarm}" ${alarmWords(position.state)} at ${stepOfText(position)})`;
   }
 }
 
-const IMMEDIATE_WORDS: Record<Extract<RolloutDecision, { kind: "immediate" }>["reason"], string> = {
+const IMMEDIATE_WORDS: Record<ImmediateReason, string> = {
   "no-live": "no LIVE yet",
   "older-version": "a move to an older version",
   revert: "a revert during a rollout",
   "same-primary": "the primary version does not change",
   "unversioned-live": "LIVE is not on a published version",
 };
-
-function stepsOf(steps: number): string {
-  return String(steps + 1);
-}
-
-function stateWords(state: "ALARM" | "missing"): string {
-  return state === "ALARM" ? "in ALARM" : "missing";
-}
 
 /** `16:05:30Z`: the live log of moves is read to the second. */
 function clockSeconds(ms: number): string {
@@ -73,48 +73,33 @@ export function describeEvent(event: RolloutEvent): string {
         ? `smoke invocation answered ${event.statusCode}`
         : `smoke invocation failed (status ${event.statusCode}${event.functionError ? `, ${event.functionError}` : ""})`;
     case "shift": {
-      const where = event.step > event.steps ? "100%" : `${event.weight}% (step ${event.step} of ${stepsOf(event.steps)})`;
+      const where = event.step > event.steps ? "100%" : `${event.weight}% (${stepOfText(event)})`;
       const next = event.nextAt === undefined ? "" : `; next move at ${clockSeconds(event.nextAt)}`;
       return `shifted to ${where}${next}`;
     }
     case "watch": {
       const states = Object.entries(event.alarms).map(([name, state]) => `${name}=${state}`);
-      const what = event.phase === "bake" ? "baking" : `step ${event.step} of ${stepsOf(event.steps)}`;
+      const what = event.phase === "bake" ? "baking" : stepOfText(event);
       return `${what}, alarms ${states.length > 0 ? states.join(" ") : "none"}; until ${clockSeconds(event.until)}`;
     }
     case "rollback":
-      return `alarm "${event.alarm}" ${stateWords(event.state)} at step ${event.step} of ${stepsOf(event.steps)}: rolled back`;
+      return `alarm "${event.alarm}" ${alarmWords(event.state)} at ${stepOfText(event)}: rolled back`;
     case "immediate":
       return `moved at once (${IMMEDIATE_WORDS[event.reason]})`;
   }
 }
 
-/** A function's rollout outcome in one sentence (job summary, failure message, CLI). */
+/** A function's rollout outcome in one sentence (job summary, CLI); a failure says why (plan/rollout.ts). */
 export function describeOutcome(outcome: RolloutOutcome, now?: number): string {
+  if (rolloutFailed(outcome)) return failureReason(outcome);
   switch (outcome.kind) {
     case "done":
       return `rolled out in ${outcome.steps + 1} step${outcome.steps === 0 ? "" : "s"}`;
     case "immediate":
       return `moved at once (${IMMEDIATE_WORDS[outcome.reason]})`;
-    case "rolled-back":
-      return `rolled back by alarm "${outcome.alarm}" (${stateWords(outcome.state)}) at step ${outcome.step} of ${stepsOf(outcome.steps)}`;
     case "in-progress":
       return outcome.phase === "bake"
         ? `rollout at 100%, bake until ${clockTime(outcome.nextAt, now)}`
-        : `rollout step ${outcome.step} of ${stepsOf(outcome.steps)}, next shift at ${clockTime(outcome.nextAt, now)}`;
-    case "smoke-failed":
-      return (
-        `smoke invocation failed (status ${outcome.statusCode}${outcome.functionError ? `, ${outcome.functionError}` : ""}): ` +
-        `no traffic was moved${outcome.excerpt ? `; answer: ${outcome.excerpt}` : ""}`
-      );
-    case "blocked":
-      return outcome.reason;
-    case "conflict":
-      return outcome.reason;
+        : `rollout ${stepOfText(outcome)}, next shift at ${clockTime(outcome.nextAt, now)}`;
   }
-}
-
-/** Whether the outcome fails the function (the job fails naming it). */
-export function rolloutFailed(outcome: RolloutOutcome): boolean {
-  return outcome.kind === "rolled-back" || outcome.kind === "smoke-failed" || outcome.kind === "blocked" || outcome.kind === "conflict";
 }

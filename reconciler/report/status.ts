@@ -1,12 +1,13 @@
 /**
  * `lambda-gitops status`: per function, where LIVE routes now (with semantic versions), any rollout
- * in progress (the marker in LIVE's description, plan/marker.ts), whether LIVE was changed outside
+ * in progress (the marker in LIVE's description, observe/marker.ts), whether LIVE was changed outside
  * lambda-gitops since it last wrote it, and drift from the file (what apply would do). Pure: a
  * function of the plan, which holds everything observed in one read-only pass.
  */
-import type { Marker } from "../plan/marker.ts";
+import { driftOf } from "../plan/drift.ts";
 import type { Plan, PlanEntry } from "../plan/plan.ts";
-import { describeDesired, describeNamedRouting, knownVersions } from "./report.ts";
+import { stepOfText } from "../plan/rollout.ts";
+import { describeDesired, describeLiveNamed } from "./report.ts";
 import { textTable } from "./text.ts";
 
 export type SyncState = "in-sync" | "drift" | "blocked";
@@ -35,39 +36,23 @@ export interface FunctionStatus {
   changedOutside: boolean;
 }
 
-function sameWeights(a: Record<string, number>, b: Record<string, number>): boolean {
-  const norm = (w: Record<string, number>) =>
-    Object.entries(w)
-      .map(([v, x]) => `${v}=${Math.round(x * 10000)}`)
-      .filter((pair) => !pair.endsWith("=0"))
-      .sort()
-      .join(",");
-  return norm(a) === norm(b);
-}
-
-function changedOutside(entry: PlanEntry, marker: Marker | undefined): boolean {
-  const { live } = entry;
-  if (!marker || !live.exists) return false;
-  return marker.functionVersion !== live.functionVersion || !sameWeights(marker.weights, live.weights);
-}
-
 export function functionStatus(entry: PlanEntry): FunctionStatus {
   const { live, action } = entry;
-  const marker = live.marker;
-  const outside = changedOutside(entry, marker);
-  const r = marker?.rollout;
+  // LIVE no longer routes as the marker says it was written: the drift verdict says so.
+  const outside = driftOf(entry).kind === "drifted";
+  const r = live?.marker?.rollout;
+  // At 100% with the plan a noop: the rollout decision found the bake over (done), so nothing is
+  // in progress any more, whatever the bake's length (0 s included).
+  const finished = r !== undefined && r.step > r.steps && action.kind === "noop";
   return {
     name: entry.name,
-    live:
-      live.exists && live.functionVersion !== null
-        ? describeNamedRouting({ functionVersion: live.functionVersion, weights: live.weights }, knownVersions(entry))
-        : "(no alias)",
+    live: describeLiveNamed(entry),
     desired: describeDesired(entry),
     state: action.kind === "blocked" ? "blocked" : action.kind === "noop" ? "in-sync" : "drift",
     detail: action.kind === "blocked" ? action.reason : action.kind,
     // A rollout recorded in a marker that LIVE no longer matches is not in progress any more.
     rollout:
-      r && !outside
+      r && !outside && !finished
         ? {
             fromVersion: r.fromVersion,
             step: r.step,
@@ -84,7 +69,7 @@ export function describeRollout(rollout: RolloutStatus | null): string {
   if (!rollout) return "-";
   return rollout.baking
     ? `at 100%, baking since ${rollout.since} (from ${rollout.fromVersion})`
-    : `step ${rollout.step} of ${rollout.steps} since ${rollout.since} (from ${rollout.fromVersion})`;
+    : `${stepOfText(rollout)} since ${rollout.since} (from ${rollout.fromVersion})`;
 }
 
 function describeState(s: FunctionStatus): string {

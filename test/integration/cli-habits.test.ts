@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { expect } from "chai";
-import { encodeMarker } from "../../reconciler/plan/marker.ts";
+import { encodeMarker } from "../../reconciler/observe/marker.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import { closedPort } from "../support/net.ts";
 import {
@@ -317,7 +317,8 @@ describe("CLI habits (dist/cli.mjs)", function () {
       expect(run.code, explain(run)).to.equal(0);
       const row = (name: string) => run.stdout.split("\n").find((l) => l.startsWith(`${name} `)) ?? "";
       expect(row(noop.name)).to.include(`${noop.desired.version} (v${noopLive})`);
-      expect(row(noop.name)).to.include("step 2 of 3 since 2026-01-01T00:00:00.000Z (from 0.9.0)");
+      // Three partial steps then 100%: step 2 of 4, counted as apply counts it (issue 19).
+      expect(row(noop.name)).to.include("step 2 of 4 since 2026-01-01T00:00:00.000Z (from 0.9.0)");
       expect(row(noop.name)).to.match(/in sync$/);
       expect(row(rollback.name)).to.include(`${rollback.expectedPlan.liveVersion} (v${rollback.expectedPlan.liveFunctionVersion})`);
       expect(row(rollback.name)).to.include("drift: apply would rollback; LIVE was changed outside lambda-gitops");

@@ -67,7 +67,7 @@ describe("saved plans and --target (dist/cli.mjs against moto)", function () {
     expect(plan.stderr).to.include("apply --plan plan.json");
     expect(describeCalls(mutatingCalls(await moto.calls())), "plan --out writes nothing in AWS").to.deep.equal([]);
     const saved = JSON.parse(await readFile(join(dir, "plan.json"), "utf8")) as Record<string, unknown>;
-    expect(saved).to.include({ format: "lambda-gitops-plan", version: 1, file: "lambdas.json" });
+    expect(saved).to.include({ format: "lambda-gitops-plan", version: 2, file: "lambdas.json" });
     expect(saved.target).to.deep.equal({ account: scenario.production.accountId, region: "us-east-1" });
     expect(saved.definition).to.equal(scenario.lambdasJson);
 

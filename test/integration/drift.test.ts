@@ -16,7 +16,7 @@ import { expect } from "chai";
 import { createTrailReader } from "../../reconciler/aws/cloudtrail.ts";
 import { silentLogger } from "../../reconciler/core/log.ts";
 import { defaultDriftDeps, runDriftCheck } from "../../reconciler/entry/drift.ts";
-import { encodeMarker } from "../../reconciler/plan/marker.ts";
+import { encodeMarker } from "../../reconciler/observe/marker.ts";
 import { type MotoServer, motoEnv, startMoto } from "../support/moto.ts";
 import { describeCalls, mutatingCalls } from "../support/scenario.ts";
 import { createReconcilePipeline } from "../support/pipeline.ts";

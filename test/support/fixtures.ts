@@ -1,4 +1,6 @@
 /** Small builders for unit tests: observed aliases and function states as the adapter returns them. */
+import { findLive } from "../../reconciler/observe/live.ts";
+import { encodeMarker } from "../../reconciler/observe/marker.ts";
 import type { AliasState, FunctionState } from "../../reconciler/observe/state.ts";
 import type { FunctionSpec } from "../../reconciler/input/definitions.ts";
 import { versionToAlias } from "../../reconciler/input/versions.ts";
@@ -52,7 +54,7 @@ export function observedInTarget(aliases: AliasState[], versions: string[], live
   const byName = new Map(aliases.map((a) => [a.name, a]));
   return {
     kind: "observed",
-    live: byName.get(liveAlias),
+    live: findLive(aliases, liveAlias),
     aliases,
     versions: Object.fromEntries(versions.map((v) => [v, { where: "target", alias: byName.get(versionToAlias(v))! }])),
     latest: undefined,
@@ -62,4 +64,13 @@ export function observedInTarget(aliases: AliasState[], versions: string[], live
 /** An error as the AWS SDK throws it: the service's error name and the HTTP status. */
 export function awsError(name: string, message = name, status = 400): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+}
+
+/** A function before a rollout: LIVE on 1.4.0 (v4), as lambda-gitops wrote it; 1.5.0 published here as v5. */
+export function beforeRollout(): AliasState[] {
+  return [
+    alias("1-4-0", "4"),
+    alias("1-5-0", "5"),
+    alias("LIVE", "4", {}, "r1", encodeMarker({ version: "1.4.0", functionVersion: "4", weights: {} })),
+  ];
 }

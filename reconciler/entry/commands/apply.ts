@@ -2,7 +2,7 @@
 import { downloadPackage } from "../../aws/download.ts";
 import { stagerFor } from "../../aws/s3.ts";
 import { applyDefinition, makePlan } from "../../apply/reconcile.ts";
-import { applyToJson, liveAfter, liveBefore, renderApplyTable } from "../../report/report.ts";
+import { applyToJson, liveAfter, liveBefore, renderApplyTable } from "../../report/apply-report.ts";
 import {
   type CliIo,
   type CommandSpec,

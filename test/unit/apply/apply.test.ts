@@ -9,11 +9,12 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
+import { findLive } from "../../../reconciler/observe/live.ts";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
 import { type ApplyDeps, applyFunction, applyPlan, fails } from "../../../reconciler/apply/apply.ts";
-import { decodeMarker, encodeMarker } from "../../../reconciler/plan/marker.ts";
+import { decodeMarker, encodeMarker } from "../../../reconciler/observe/marker.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
 import { type PlanEntry, planFunction, stepsOf } from "../../../reconciler/plan/plan.ts";
 import { alias, awsError, fnState, spec } from "../../support/fixtures.ts";
@@ -38,7 +39,7 @@ function repointEntry(
     spec(NAME, "1.0.0"),
     {
       kind: "observed",
-      live: liveAlias,
+      live: findLive(aliases, "LIVE"),
       aliases,
       versions: { "1.0.0": { where: "target", alias: aliases[0]! } },
       latest: undefined,
@@ -55,7 +56,7 @@ function promoteEntry(latestSha = "old-sha", latest: Partial<FunctionState> = {}
     spec(NAME, "1.2.0"),
     {
       kind: "observed",
-      live,
+      live: findLive([alias("1-1-1", "3"), live], "LIVE"),
       aliases: [alias("1-1-1", "3"), live],
       versions: {
         "1.2.0": {
@@ -77,7 +78,7 @@ function rollforwardEntry(): PlanEntry {
   const aliases = [alias("1-1-1", "3"), alias("1-2-0", "12"), live];
   return planFunction(
     spec(NAME, "1.2.0"),
-    { kind: "observed", live, aliases, versions: { "1.2.0": { where: "target", alias: aliases[1]! } }, latest: undefined },
+    { kind: "observed", live: findLive(aliases, "LIVE"), aliases, versions: { "1.2.0": { where: "target", alias: aliases[1]! } }, latest: undefined },
     "LIVE",
     SCOPE,
   );

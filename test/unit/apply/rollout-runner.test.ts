@@ -2,20 +2,24 @@ import { expect } from "chai";
 import type { InvokeOutcome } from "../../../reconciler/aws/lambda.ts";
 import {
   type Clock,
-  type LiveSnapshot,
-  type RolloutEvent,
   type RolloutJob,
   type RolloutPort,
   runRollout,
   WATCH_INTERVAL_MS,
 } from "../../../reconciler/apply/rollout-runner.ts";
-import type { Marker } from "../../../reconciler/plan/marker.ts";
-import type { AlarmState, RolloutRouting } from "../../../reconciler/plan/rollout.ts";
+import type { Live } from "../../../reconciler/observe/live.ts";
+import { encodeMarker, type Marker } from "../../../reconciler/observe/marker.ts";
+import type { AlarmState, RolloutEvent, RolloutRouting } from "../../../reconciler/plan/rollout.ts";
+
+/** LIVE as observe/ builds it from an alias. */
+function liveOf(routing: RolloutRouting, version: string | null, marker: Marker | undefined, revisionId: string): Live {
+  return { routing, version, revisionId, description: marker ? (encodeMarker(marker) ?? "") : "", marker };
+}
 
 const T0 = Date.UTC(2026, 10, 30, 16, 0, 0);
 const JOB: RolloutJob = {
   rollout: { steps: [10, 50], intervalSeconds: 300, bakeSeconds: 600, alarms: ["a-5xx"], smoke: { payload: { ping: true } } },
-  desired: { version: "1.5.0" },
+  declared: { version: "1.5.0" },
   target: { functionVersion: "5", weights: {} },
 };
 
@@ -23,13 +27,7 @@ const JOB: RolloutJob = {
 class World implements RolloutPort {
   now = T0;
   revision = 1;
-  live: LiveSnapshot | undefined = {
-    functionVersion: "4",
-    weights: {},
-    version: "1.4.0",
-    marker: { version: "1.4.0", functionVersion: "4", weights: {} },
-    revisionId: "r1",
-  };
+  live: Live | null = liveOf({ functionVersion: "4", weights: {} }, "1.4.0", { version: "1.4.0", functionVersion: "4", weights: {} }, "r1");
   log: string[] = [];
   alarmReads: number[] = [];
   alarmAt: (now: number) => AlarmState = () => "OK";
@@ -55,7 +53,7 @@ class World implements RolloutPort {
     }
     this.revision += 1;
     const version = routing.functionVersion === "5" ? "1.5.0" : routing.functionVersion === "4" ? "1.4.0" : null;
-    this.live = { ...structuredClone(routing), version, marker: structuredClone(marker), revisionId: `r${this.revision}` };
+    this.live = liveOf(structuredClone(routing), version, structuredClone(marker), `r${this.revision}`);
     this.log.push(`write ${routing.functionVersion} ${JSON.stringify(routing.weights)}`);
     return { ok: true as const, live: structuredClone(this.live) };
   }
@@ -153,7 +151,7 @@ describe("rollout runner (recording fake, fake clock)", () => {
   it("a continuation never starts a rollout: LIVE moved elsewhere stops the job without writing", async () => {
     const world = new World();
     await runRollout(JOB, world, { clock: world.clock, noWait: true });
-    world.live = { functionVersion: "4", weights: {}, version: "1.4.0", marker: { version: "1.4.0", functionVersion: "4", weights: {} }, revisionId: "human" };
+    world.live = liveOf({ functionVersion: "4", weights: {} }, "1.4.0", { version: "1.4.0", functionVersion: "4", weights: {} }, "human");
     const outcome = await runRollout(JOB, world, { clock: world.clock, mayStart: false });
     expect(outcome).to.deep.include({ kind: "blocked", code: "moved-elsewhere" });
     expect(world.writes()).to.have.length(2);
@@ -174,7 +172,7 @@ describe("rollout runner (recording fake, fake clock)", () => {
 
   it("no LIVE yet: one immediate write, no smoke, no wait", async () => {
     const world = new World();
-    world.live = undefined;
+    world.live = null;
     const outcome = await runRollout(JOB, world, { clock: world.clock });
     expect(outcome).to.deep.equal({ kind: "immediate", reason: "no-live", routing: { functionVersion: "5", weights: {} } });
     expect(world.writes()).to.deep.equal(["write 5 {}"]);

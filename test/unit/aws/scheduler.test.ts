@@ -5,6 +5,7 @@ import {
   PublishVersionCommand,
   UpdateAliasCommand,
 } from "@aws-sdk/client-lambda";
+import { findLive } from "../../../reconciler/observe/live.ts";
 import { HttpResponse } from "@smithy/core/protocols";
 import { expect } from "chai";
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
@@ -544,7 +545,7 @@ describe("transfer byte budget", () => {
     const entry = (name: string): PlanEntry =>
       planFunction(spec(name, "1.1.0"), {
         kind: "observed",
-        live: alias("LIVE", "1"),
+        live: findLive([alias("LIVE", "1")], "LIVE"),
         aliases: [alias("1-0-0", "1"), alias("LIVE", "1")],
         versions: {
           "1.1.0": {

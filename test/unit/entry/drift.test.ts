@@ -4,7 +4,7 @@ import type { AliasState } from "../../../reconciler/observe/state.ts";
 import type { TrailEvent } from "../../../reconciler/aws/cloudtrail.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
 import { type DriftDeps, readDriftSettings, runDriftCheck, selfHealToken } from "../../../reconciler/entry/drift.ts";
-import { encodeMarker } from "../../../reconciler/plan/marker.ts";
+import { encodeMarker } from "../../../reconciler/observe/marker.ts";
 
 const alias = (name: string, functionVersion: string, description = ""): AliasState => ({
   name,

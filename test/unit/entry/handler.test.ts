@@ -50,7 +50,7 @@ import {
 } from "../../../reconciler/entry/handler.ts";
 import { createLogger, silentLogger } from "../../../reconciler/core/log.ts";
 import type { JobParameters } from "../../../reconciler/input/parameters.ts";
-import { encodeMarker } from "../../../reconciler/plan/marker.ts";
+import { encodeMarker } from "../../../reconciler/observe/marker.ts";
 
 const JOB_ID = "11111111-2222-3333-4444-555555555555";
 const REQUEST_ID = "req-1";

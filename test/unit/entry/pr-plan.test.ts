@@ -965,12 +965,10 @@ describe("pr-plan: comment size", () => {
       entries: Array.from({ length: count }, (_, i) => ({
         key: { account: "target", region: "us-east-1", name: `team-a-function-${String(i).padStart(4, "0")}` },
         name: `team-a-function-${String(i).padStart(4, "0")}`,
-        desired: { version: "1.2.3", canary: { version: "1.3.0-rc.1", weight: 12.5 } },
+        declared: { version: "1.2.3", canary: { version: "1.3.0-rc.1", weight: 12.5 } },
         live: {
-          exists: true,
-          functionVersion: "41",
+          routing: { functionVersion: "41", weights: {} },
           version: "1.2.2",
-          weights: {},
           revisionId: "r",
           description: "",
           marker: undefined,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { decideDrift, type DriftVerdict } from "../../../reconciler/plan/drift.ts";
-import type { Marker } from "../../../reconciler/plan/marker.ts";
-import type { Desired } from "../../../reconciler/plan/plan.ts";
+import type { Marker } from "../../../reconciler/observe/marker.ts";
+import type { Declared } from "../../../reconciler/input/definitions.ts";
 import type { AliasRouting as Routing } from "../../../reconciler/plan/routing.ts";
 
 const marker = (over: Partial<Marker> = {}): Marker => ({ version: "1.5.0", functionVersion: "6", weights: {}, ...over });
@@ -10,7 +10,7 @@ const routing = (functionVersion: string, weights: Record<string, number> = {}):
 describe("drift: LIVE moved out of band, versus the file changed", () => {
   const rows: {
     case: string;
-    desired: Desired;
+    desired: Declared;
     live: Routing | undefined;
     marker: Marker | undefined;
     kind: DriftVerdict["kind"];

@@ -12,16 +12,8 @@ function entry(name: string, kind: Kind): PlanEntry {
   return {
     key: { account: "target", region: "eu-west-1", name },
     name,
-    desired: { version: "1.0.0" },
-    live: {
-      exists,
-      functionVersion: exists ? "1" : null,
-      version: null,
-      weights: {},
-      revisionId: exists ? "r" : null,
-      description: "",
-      marker: undefined,
-    },
+    declared: { version: "1.0.0" },
+    live: exists ? { routing: { functionVersion: "1", weights: {} }, version: null, revisionId: "r", description: "", marker: undefined } : null,
     action:
       kind === "blocked"
         ? { kind: "blocked", code: "function-missing", reason: "missing" }

@@ -1,8 +1,9 @@
 import { expect } from "chai";
+import { findLive } from "../../../reconciler/observe/live.ts";
 import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import type { Observation, VersionSighting } from "../../../reconciler/observe/observe.ts";
 import { buildPlan, finalRouting, planFunction, stepsOf } from "../../../reconciler/plan/plan.ts";
-import { encodeMarker, type Marker } from "../../../reconciler/plan/marker.ts";
+import { encodeMarker, type Marker } from "../../../reconciler/observe/marker.ts";
 import {
   describeRouting,
   routingOfAlias,
@@ -35,7 +36,8 @@ interface Row {
   liveProvisionedConcurrency?: number;
   expect: {
     action: string;
-    liveVersion?: string | null;
+    /** The semantic version LIVE serves now (null: no LIVE, or no version alias behind it). */
+    liveVersion: string | null;
     target?: string | null;
     code?: string;
     reason?: RegExp;
@@ -89,7 +91,7 @@ function observationOf(row: Row): Observation {
   const needsLatest = Object.values(versions).some((v) => v.where === "source") || row.canary !== undefined;
   return {
     kind: "observed",
-    live: byName.get("LIVE"),
+    live: findLive(aliases, "LIVE"),
     aliases,
     versions,
     latest: needsLatest ? fnState(row.latest) : undefined,
@@ -128,7 +130,7 @@ const rows: Row[] = [
     case: "pre-release is older than its release: rollback",
     desired: "1.1.1-rc.1",
     target: { LIVE: "3", "1-1-1": "3", "1-1-1_rc-1": "2" },
-    expect: { action: "rollback", target: "2", final: "v2", steps: ["route"] },
+    expect: { action: "rollback", liveVersion: "1.1.1", target: "2", final: "v2", steps: ["route"] },
   },
   {
     case: "LIVE missing: create it (its own action)",
@@ -167,33 +169,33 @@ const rows: Row[] = [
     desired: "1.2.0",
     target: { LIVE: "3", "1-1-1": "3" },
     source: {},
-    expect: { action: "blocked", code: "version-missing", reason: /neither here nor in the source/ },
+    expect: { action: "blocked", liveVersion: "1.1.1", code: "version-missing", reason: /neither here nor in the source/ },
   },
   {
     case: "version missing here, no source configured",
     desired: "1.2.0",
     target: { LIVE: "3" },
     source: "none",
-    expect: { action: "blocked", code: "no-source", reason: /sourceRoleArn/ },
+    expect: { action: "blocked", liveVersion: null, code: "no-source", reason: /sourceRoleArn/ },
   },
   {
     case: "source account unreadable",
     desired: "1.2.0",
     target: { LIVE: "3" },
     source: "unreadable",
-    expect: { action: "blocked", code: "source-unreadable", reason: /AccessDenied/ },
+    expect: { action: "blocked", liveVersion: null, code: "source-unreadable", reason: /AccessDenied/ },
   },
   {
     case: "function missing here",
     desired: "1.2.0",
     target: "missing-function",
-    expect: { action: "blocked", code: "function-missing", reason: /does not exist in the target/ },
+    expect: { action: "blocked", liveVersion: null, code: "function-missing", reason: /does not exist in the target/ },
   },
   {
     case: "observation failed (throttled)",
     desired: "1.2.0",
     target: "failed",
-    expect: { action: "blocked", code: "observe-failed", reason: /TooManyRequests/ },
+    expect: { action: "blocked", liveVersion: null, code: "observe-failed", reason: /TooManyRequests/ },
   },
   {
     case: "image function here",
@@ -201,27 +203,27 @@ const rows: Row[] = [
     target: { LIVE: "3" },
     source: { "1.2.0": {} },
     latest: { packageType: "Image" },
-    expect: { action: "blocked", code: "image-package" },
+    expect: { action: "blocked", liveVersion: null, code: "image-package" },
   },
   {
     case: "image version in the source",
     desired: "1.2.0",
     target: { LIVE: "3" },
     source: { "1.2.0": { packageType: "Image" } },
-    expect: { action: "blocked", code: "image-package", reason: /source account/ },
+    expect: { action: "blocked", liveVersion: null, code: "image-package", reason: /source account/ },
   },
   {
     case: "version alias here points at $LATEST",
     desired: "1.2.0",
     target: { LIVE: "3", "1-2-0": "$LATEST" },
-    expect: { action: "blocked", code: "unpublished-alias" },
+    expect: { action: "blocked", liveVersion: null, code: "unpublished-alias" },
   },
   {
     case: "version alias in source points at $LATEST",
     desired: "1.2.0",
     target: { LIVE: "3" },
     source: { "1.2.0": { functionVersion: "$LATEST" } },
-    expect: { action: "blocked", code: "unpublished-alias" },
+    expect: { action: "blocked", liveVersion: null, code: "unpublished-alias" },
   },
   // Canary rows
   {
@@ -229,7 +231,7 @@ const rows: Row[] = [
     desired: "1.1.1",
     canary: { version: "1.2.0", weight: 10 },
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
-    expect: { action: "rollforward", target: "3", final: "v3 + 10% v4", steps: ["route"] },
+    expect: { action: "rollforward", liveVersion: "1.1.1", target: "3", final: "v3 + 10% v4", steps: ["route"] },
   },
   {
     case: "canary already as declared",
@@ -237,7 +239,7 @@ const rows: Row[] = [
     canary: { version: "1.2.0", weight: 10 },
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "noop", target: "3", final: "v3 + 10% v4", steps: [] },
+    expect: { action: "noop", liveVersion: "1.1.1", target: "3", final: "v3 + 10% v4", steps: [] },
   },
   {
     case: "canary weight change",
@@ -245,7 +247,7 @@ const rows: Row[] = [
     canary: { version: "1.2.0", weight: 25.5 },
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "rollforward", target: "3", final: "v3 + 25.5% v4", steps: ["route"] },
+    expect: { action: "rollforward", liveVersion: "1.1.1", target: "3", final: "v3 + 25.5% v4", steps: ["route"] },
   },
   {
     case: "canary version change",
@@ -253,21 +255,21 @@ const rows: Row[] = [
     canary: { version: "1.3.0", weight: 10 },
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4", "1-3-0": "5" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "rollforward", target: "3", final: "v3 + 10% v5", steps: ["route"] },
+    expect: { action: "rollforward", liveVersion: "1.1.1", target: "3", final: "v3 + 10% v5", steps: ["route"] },
   },
   {
     case: "canary -> full (version moved to the canary's)",
     desired: "1.2.0",
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "rollforward", target: "4", final: "v4", steps: ["route"] },
+    expect: { action: "rollforward", liveVersion: "1.1.1", target: "4", final: "v4", steps: ["route"] },
   },
   {
     case: "canary removed (back to primary only)",
     desired: "1.1.1",
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "4": 0.1 },
-    expect: { action: "rollforward", target: "3", final: "v3", steps: ["route"] },
+    expect: { action: "rollforward", liveVersion: "1.1.1", target: "3", final: "v3", steps: ["route"] },
   },
   {
     case: "canary version missing here: promote it",
@@ -275,7 +277,7 @@ const rows: Row[] = [
     canary: { version: "1.2.0", weight: 10 },
     target: { LIVE: "3", "1-1-1": "3" },
     source: { "1.2.0": {} },
-    expect: { action: "promote", final: "v3 + 10% 1.2.0 (published by step 1)", steps: ["stage", "route"] },
+    expect: { action: "promote", liveVersion: "1.1.1", final: "v3 + 10% 1.2.0 (published by step 1)", steps: ["stage", "route"] },
   },
   {
     case: "promotion into a function whose code-signing policy is Enforce: blocked, saying why",
@@ -284,7 +286,7 @@ const rows: Row[] = [
     source: { "1.2.0": {} },
     codeSigning: "Enforce",
     expect: {
-      action: "blocked",
+      action: "blocked", liveVersion: "1.1.1",
       code: "code-signing",
       reason: /code-signing configuration arn:aws:lambda:.*:code-signing-config:csc-0123456789abcdef0 with policy Enforce/,
     },
@@ -295,7 +297,7 @@ const rows: Row[] = [
     target: { LIVE: "3", "1-1-1": "3" },
     source: { "1.2.0": {} },
     codeSigning: "Warn",
-    expect: { action: "promote", final: "1.2.0 (published by step 1)", steps: ["stage", "route"] },
+    expect: { action: "promote", liveVersion: "1.1.1", final: "1.2.0 (published by step 1)", steps: ["stage", "route"] },
   },
   {
     case: "rollback under an Enforce code-signing policy: no code moves, not blocked",
@@ -310,7 +312,7 @@ const rows: Row[] = [
     target: { LIVE: "3", "1-1-1": "3" },
     source: { "1.2.0": { layers: ["arn:aws:lambda:us-east-1:111111111111:layer:deps:4"] } },
     expect: {
-      action: "blocked",
+      action: "blocked", liveVersion: "1.1.1",
       code: "layers",
       reason: /layer arn:aws:lambda:us-east-1:111111111111:layer:deps:4 of version 1\.2\.0 in the source account is not on "team-a-fn" here/,
     },
@@ -321,7 +323,7 @@ const rows: Row[] = [
     target: { LIVE: "3", "1-1-1": "3" },
     source: { "1.2.0": {} },
     latest: { layers: ["arn:aws:lambda:us-east-1:222222222222:layer:old:1"] },
-    expect: { action: "blocked", code: "layers", reason: /here runs layer arn:aws:lambda:us-east-1:222222222222:layer:old:1/ },
+    expect: { action: "blocked", liveVersion: "1.1.1", code: "layers", reason: /here runs layer arn:aws:lambda:us-east-1:222222222222:layer:old:1/ },
   },
   {
     case: "promotion with the same layer ARNs on both sides: carried",
@@ -329,7 +331,7 @@ const rows: Row[] = [
     target: { LIVE: "3", "1-1-1": "3" },
     source: { "1.2.0": { layers: ["arn:aws:lambda:us-east-1:333333333333:layer:shared:7"] } },
     latest: { layers: ["arn:aws:lambda:us-east-1:333333333333:layer:shared:7"] },
-    expect: { action: "promote", final: "1.2.0 (published by step 1)", steps: ["stage", "route"] },
+    expect: { action: "promote", liveVersion: "1.1.1", final: "1.2.0 (published by step 1)", steps: ["stage", "route"] },
   },
   // Provisioned concurrency: Lambda's transient weight while it shifts LIVE is left alone, on the
   // marker's word only (the marker records the version the write moved LIVE from).
@@ -339,7 +341,7 @@ const rows: Row[] = [
     target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "3": 0.4 },
     liveMarker: { version: "1.2.0", functionVersion: "4", weights: {}, fromFunctionVersion: "3" },
-    expect: { action: "noop", target: "4", final: "v4", steps: [], note: /transient weight of 0\.4 on v3.*provisioned concurrency; left to Lambda/ },
+    expect: { action: "noop", liveVersion: "1.2.0", target: "4", final: "v4", steps: [], note: /transient weight of 0\.4 on v3.*provisioned concurrency; left to Lambda/ },
   },
   {
     case: "transient weight with a declared canary that is otherwise as written: noop",
@@ -348,7 +350,7 @@ const rows: Row[] = [
     target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4", "1-3-0": "5" },
     liveWeights: { "3": 0.2, "5": 0.1 },
     liveMarker: { version: "1.2.0", canary: { version: "1.3.0", weight: 10 }, functionVersion: "4", weights: { "5": 0.1 }, fromFunctionVersion: "3" },
-    expect: { action: "noop", final: "v4 + 10% v5", steps: [], note: /on v3/ },
+    expect: { action: "noop", liveVersion: "1.2.0", final: "v4 + 10% v5", steps: [], note: /on v3/ },
   },
   {
     case: "extra weight on another version than the marker's from: drift, rewritten",
@@ -356,7 +358,7 @@ const rows: Row[] = [
     target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4", "1-0-0": "2" },
     liveWeights: { "2": 0.4 },
     liveMarker: { version: "1.2.0", functionVersion: "4", weights: {}, fromFunctionVersion: "3" },
-    expect: { action: "rollforward", final: "v4", steps: ["route"] },
+    expect: { action: "rollforward", liveVersion: "1.2.0", final: "v4", steps: ["route"] },
   },
   {
     case: "extra weight on the previous version but no marker's from (a hand-written weight): drift, rewritten",
@@ -364,7 +366,7 @@ const rows: Row[] = [
     target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "3": 0.4 },
     liveMarker: { version: "1.2.0", functionVersion: "4", weights: {} },
-    expect: { action: "rollforward", final: "v4", steps: ["route"] },
+    expect: { action: "rollforward", liveVersion: "1.2.0", final: "v4", steps: ["route"] },
   },
   {
     case: "marker's from weight, but the file now declares another version: planned as usual",
@@ -372,7 +374,7 @@ const rows: Row[] = [
     target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4" },
     liveWeights: { "3": 0.4 },
     liveMarker: { version: "1.2.0", functionVersion: "4", weights: {}, fromFunctionVersion: "3" },
-    expect: { action: "rollback", final: "v3", steps: ["route"] },
+    expect: { action: "rollback", liveVersion: "1.2.0", final: "v3", steps: ["route"] },
   },
   {
     case: "marker's from weight plus a changed canary weight: drift, rewritten",
@@ -381,7 +383,7 @@ const rows: Row[] = [
     target: { LIVE: "4", "1-1-1": "3", "1-2-0": "4", "1-3-0": "5" },
     liveWeights: { "3": 0.2, "5": 0.3 },
     liveMarker: { version: "1.2.0", canary: { version: "1.3.0", weight: 10 }, functionVersion: "4", weights: { "5": 0.1 }, fromFunctionVersion: "3" },
-    expect: { action: "rollforward", final: "v4 + 10% v5", steps: ["route"] },
+    expect: { action: "rollforward", liveVersion: "1.2.0", final: "v4 + 10% v5", steps: ["route"] },
   },
   {
     case: "canary on a LIVE with provisioned concurrency: blocked with a reason",
@@ -390,7 +392,7 @@ const rows: Row[] = [
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     liveProvisionedConcurrency: 5,
     expect: {
-      action: "blocked",
+      action: "blocked", liveVersion: "1.1.1",
       code: "provisioned-concurrency",
       reason: /LIVE of "team-a-fn" has provisioned concurrency \(5 requested\): canaries are not supported/,
     },
@@ -400,7 +402,7 @@ const rows: Row[] = [
     desired: "1.0.0",
     target: { LIVE: "3", "1-1-1": "3", "1-0-0": "2" },
     liveProvisionedConcurrency: 5,
-    expect: { action: "rollback", target: "2", final: "v2", steps: ["route"] },
+    expect: { action: "rollback", liveVersion: "1.1.1", target: "2", final: "v2", steps: ["route"] },
   },
   {
     case: "canary with different roles",
@@ -408,7 +410,7 @@ const rows: Row[] = [
     canary: { version: "1.2.0", weight: 10 },
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     versionConfigs: { "4": { role: "arn:aws:iam::222222222222:role/other" } },
-    expect: { action: "blocked", code: "canary-incompatible", reason: /execution roles/ },
+    expect: { action: "blocked", liveVersion: "1.1.1", code: "canary-incompatible", reason: /execution roles/ },
   },
   {
     case: "canary with different DLQs",
@@ -416,7 +418,7 @@ const rows: Row[] = [
     canary: { version: "1.2.0", weight: 10 },
     target: { LIVE: "3", "1-1-1": "3", "1-2-0": "4" },
     versionConfigs: { "3": { deadLetterTargetArn: "arn:aws:sqs:us-east-1:222222222222:dlq" } },
-    expect: { action: "blocked", code: "canary-incompatible", reason: /dead-letter/ },
+    expect: { action: "blocked", liveVersion: "1.1.1", code: "canary-incompatible", reason: /dead-letter/ },
   },
 ];
 
@@ -426,7 +428,7 @@ describe("planner (one row per desired / live / version-alias case)", () => {
       const entry = planFunction(spec("team-a-fn", row.desired, row.canary), observationOf(row));
       const json = entryToJson(entry);
       expect(json.action).to.equal(row.expect.action);
-      if (row.expect.liveVersion !== undefined) expect(json.liveVersion).to.equal(row.expect.liveVersion);
+      expect(json.liveVersion).to.equal(row.expect.liveVersion);
       if (row.expect.target !== undefined) expect(json.targetFunctionVersion).to.equal(row.expect.target);
       if (row.expect.code) expect(json.blockCode).to.equal(row.expect.code);
       if (row.expect.reason) expect(json.reason).to.match(row.expect.reason);
@@ -444,7 +446,7 @@ describe("planner (one row per desired / live / version-alias case)", () => {
         // The route step moves LIVE from what it is now to the final routing, guarded by LIVE's RevisionId.
         if (route?.kind === "route") {
           expect(route.to).to.deep.equal(final);
-          expect(route.revisionId).to.equal(entry.live.exists ? entry.live.revisionId : null);
+          expect(route.revisionId).to.equal(entry.live ? entry.live.revisionId : null);
         }
       }
     });
@@ -502,12 +504,12 @@ describe("planner (one row per desired / live / version-alias case)", () => {
     const observed = (description: string): Observation =>
       observedInTarget([alias("1-1-1", "3"), alias("1-0-0", "2"), alias("LIVE", "3", {}, "rev-live", description)], ["1.1.1", "1.0.0"]);
     const marked = planFunction(spec("team-a-fn", "1.1.1"), observed(written));
-    expect(marked.live.marker).to.deep.equal({ version: "1.1.1", functionVersion: "3", weights: {} });
+    expect(marked.live?.marker).to.deep.equal({ version: "1.1.1", functionVersion: "3", weights: {} });
     expect(marked.action.kind).to.equal("noop");
     // A right routing with a missing or foreign description is still noop.
     for (const description of ["", "deployed by hand"]) {
       const entry = planFunction(spec("team-a-fn", "1.1.1"), observed(description));
-      expect(entry.live.marker).to.equal(undefined);
+      expect(entry.live?.marker).to.equal(undefined);
       expect(entry.action.kind).to.equal("noop");
     }
     const back = planFunction(spec("team-a-fn", "1.0.0"), observed(written));

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { encodeMarker } from "../../../reconciler/plan/marker.ts";
+import { encodeMarker } from "../../../reconciler/observe/marker.ts";
 import {
   type AliasInfo,
   describeKeepReason,

@@ -1,8 +1,9 @@
 import { expect } from "chai";
+import { findLive } from "../../../reconciler/observe/live.ts";
 import type { Rollout } from "../../../reconciler/input/rollout-schema.ts";
 import type { Observation, VersionSighting } from "../../../reconciler/observe/observe.ts";
 import type { AliasState } from "../../../reconciler/observe/state.ts";
-import { encodeMarker, type Marker } from "../../../reconciler/plan/marker.ts";
+import { encodeMarker, type Marker } from "../../../reconciler/observe/marker.ts";
 import { planFunction, stepsOf } from "../../../reconciler/plan/plan.ts";
 import type { AlarmState } from "../../../reconciler/plan/rollout.ts";
 import { describeDetails } from "../../../reconciler/report/report.ts";
@@ -22,7 +23,7 @@ function observed(live: AliasState | undefined): Observation {
     "1.1.0": { where: "target", alias: v110 },
     "2.0.0": { where: "source", sourceAccount: "111111111111", source: fnState({ functionVersion: "7", codeSha256: "sha-2" }) },
   };
-  return { kind: "observed", live, aliases, versions, latest: fnState() };
+  return { kind: "observed", live: findLive(aliases, "LIVE"), aliases, versions, latest: fnState() };
 }
 
 const marked = (functionVersion: string, weights: Record<string, number>, marker: Marker) =>

@@ -1,9 +1,9 @@
 import { expect } from "chai";
-import type { Marker } from "../../../reconciler/plan/marker.ts";
+import type { Live } from "../../../reconciler/observe/live.ts";
+import { encodeMarker, type Marker } from "../../../reconciler/observe/marker.ts";
 import {
   type AlarmState,
   decideRollout,
-  type ObservedLive,
   type Rollout,
   type RolloutDecision,
 } from "../../../reconciler/plan/rollout.ts";
@@ -42,16 +42,24 @@ function written(
   weights: Record<string, number>,
   rollout?: NonNullable<Marker["rollout"]>,
   version = "1.5.0",
-): ObservedLive {
+): Live {
+  const marker: Marker = { version, functionVersion, weights, ...(rollout ? { rollout } : {}) };
+  return observedLive({ functionVersion, weights }, marker);
+}
+
+/** LIVE as observe/ builds it: the routing, the version behind its primary, the marker. */
+function observedLive(routing: { functionVersion: string; weights: Record<string, number> }, marker: Marker | undefined): Live {
+  const { functionVersion } = routing;
   return {
-    functionVersion,
-    weights,
+    routing,
     version: functionVersion === "4" ? "1.4.0" : functionVersion === "5" ? "1.5.0" : null,
-    marker: { version, functionVersion, weights, ...(rollout ? { rollout } : {}) },
+    revisionId: "rev",
+    description: marker ? (encodeMarker(marker) ?? "") : "",
+    marker,
   };
 }
 
-const BEFORE: ObservedLive = written("4", {}, undefined, "1.4.0");
+const BEFORE: Live = written("4", {}, undefined, "1.4.0");
 const STEP1 = written("4", { "5": 0.1 }, rolloutMarker(1, S0));
 const STEP2 = written("4", { "5": 0.5 }, rolloutMarker(2, S0 + 300));
 const BAKING = written("5", {}, rolloutMarker(3, S0 + 600));
@@ -61,7 +69,7 @@ interface Row {
   rollout?: Rollout;
   desired?: { version: string; canary?: { version: string; weight: number } };
   target?: { functionVersion: string; weights: Record<string, number> };
-  live: ObservedLive | undefined;
+  live: Live | null;
   alarms?: Map<string, AlarmState>;
   now: number;
   expect: RolloutDecision;
@@ -78,7 +86,7 @@ const rows: Row[] = [
   // ---- immediate: nobody waits for a canary ----
   {
     case: "a function with no LIVE yet moves at once",
-    live: undefined,
+    live: null,
     now: T0,
     expect: { kind: "immediate", reason: "no-live", routing: TARGET },
   },
@@ -117,7 +125,7 @@ const rows: Row[] = [
   },
   {
     case: "a LIVE on $LATEST cannot carry weights, so it moves at once",
-    live: { functionVersion: "$LATEST", weights: {}, version: null, marker: undefined },
+    live: observedLive({ functionVersion: "$LATEST", weights: {} }, undefined),
     now: T0,
     expect: { kind: "immediate", reason: "unversioned-live", routing: TARGET },
   },
@@ -419,7 +427,7 @@ const rows: Row[] = [
   // ---- LIVE not as the marker says, or a marker for another version: start afresh ----
   {
     case: "LIVE moved by hand since the marker was written: the rollout starts again from LIVE's primary",
-    live: { ...STEP1, weights: { "5": 0.3 } },
+    live: { ...STEP1, routing: { ...STEP1.routing, weights: { "5": 0.3 } } },
     now: T0 + 300_000,
     expect: {
       kind: "shift",
@@ -449,7 +457,7 @@ const rows: Row[] = [
   },
   {
     case: "a LIVE version without a semantic version (no version alias) can still be rolled from",
-    live: { functionVersion: "3", weights: {}, version: null, marker: undefined },
+    live: observedLive({ functionVersion: "3", weights: {} }, undefined),
     rollout: { ...ROLLOUT, alarms: [] },
     now: T0,
     expect: {
@@ -474,7 +482,7 @@ describe("rollout decision: (rollout, LIVE routing + marker, alarms, now) -> nex
     it(row.case, () => {
       const decision = decideRollout({
         rollout: row.rollout ?? ROLLOUT,
-        desired: row.desired ?? DESIRED,
+        declared: row.desired ?? DESIRED,
         target: row.target ?? TARGET,
         live: row.live,
         alarms: row.alarms ?? OK,
@@ -485,15 +493,15 @@ describe("rollout decision: (rollout, LIVE routing + marker, alarms, now) -> nex
   }
 
   it("a whole rollout replayed on its own marker reaches done in steps + 1 shifts, never waiting past a due move", () => {
-    let live: ObservedLive | undefined = BEFORE;
+    let live: Live | null = BEFORE;
     let now = T0;
     const shifts: number[] = [];
     for (let guard = 0; guard < 20; guard++) {
-      const d = decideRollout({ rollout: ROLLOUT, desired: DESIRED, target: TARGET, live, alarms: OK, now });
+      const d = decideRollout({ rollout: ROLLOUT, declared: DESIRED, target: TARGET, live, alarms: OK, now });
       if (d.kind === "done") break;
       if (d.kind === "shift") {
         shifts.push(d.step);
-        live = { ...d.routing, version: d.routing.functionVersion === "5" ? "1.5.0" : "1.4.0", marker: d.marker };
+        live = observedLive(d.routing, d.marker);
       } else if (d.kind === "wait") {
         expect(d.until).to.be.greaterThan(now);
         now = d.until;

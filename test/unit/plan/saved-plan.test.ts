@@ -14,10 +14,15 @@ import { validateParameters } from "../../../reconciler/input/parameters.ts";
 function entry(name: string, live: { functionVersion: string; revisionId: string; weights?: Record<string, number> } | null): PlanEntry {
   return {
     name,
-    desired: { version: "1.0.0" },
+    declared: { version: "1.0.0" },
     live: live
-      ? { exists: true, version: null, weights: live.weights ?? {}, functionVersion: live.functionVersion, revisionId: live.revisionId }
-      : { exists: false, version: null, weights: {}, functionVersion: null, revisionId: null },
+      ? {
+          routing: { functionVersion: live.functionVersion, weights: live.weights ?? {} },
+          version: null,
+          revisionId: live.revisionId,
+          description: "",
+        }
+      : null,
     action: { kind: "rollforward", routing: { functionVersion: "3", weights: {} } },
   } as unknown as PlanEntry;
 }
@@ -85,8 +90,10 @@ describe("saved plans", () => {
   const bad: [string, string][] = [
     ["not json", "not JSON"],
     ['{"format":"terraform"}', "is not a saved plan"],
-    [JSON.stringify({ format: "lambda-gitops-plan", version: 2 }), "format version 2; this lambda-gitops reads version 1"],
-    [JSON.stringify({ format: "lambda-gitops-plan", version: 1, plan: {} }), "damaged"],
+    // Version 1 (before LIVE was one value, observe/live.ts): planned again, never misread.
+    [JSON.stringify({ format: "lambda-gitops-plan", version: 1 }), "format version 1; this lambda-gitops reads version 2"],
+    [JSON.stringify({ format: "lambda-gitops-plan", version: 3 }), "format version 3; this lambda-gitops reads version 2"],
+    [JSON.stringify({ format: "lambda-gitops-plan", version: 2, plan: {} }), "damaged"],
     [JSON.stringify({ ...JSON.parse(encodeSavedPlan({ ...ENVELOPE, plan: saved })), targets: [1] }), "damaged"],
   ];
   for (const [text, message] of bad) {

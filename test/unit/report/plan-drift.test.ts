@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { Observation } from "../../../reconciler/observe/observe.ts";
-import { encodeMarker } from "../../../reconciler/plan/marker.ts";
+import { encodeMarker } from "../../../reconciler/observe/marker.ts";
 import { buildPlan } from "../../../reconciler/plan/plan.ts";
 import { entryToJson, renderPlanMarkdown, renderPlanTable } from "../../../reconciler/report/report.ts";
 import { alias, observedInTarget, spec } from "../../support/fixtures.ts";

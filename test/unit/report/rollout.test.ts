@@ -1,13 +1,16 @@
 import { expect } from "chai";
-import type { RolloutEvent, RolloutOutcome } from "../../../reconciler/apply/rollout-runner.ts";
-import type { RolloutPosition } from "../../../reconciler/plan/steps.ts";
+import {
+  rolloutFailed,
+  type RolloutEvent,
+  type RolloutOutcome,
+  type RolloutPosition,
+} from "../../../reconciler/plan/rollout.ts";
 import {
   clockTime,
   describePosition,
   describeEvent,
   describeOutcome,
   describeRollout,
-  rolloutFailed,
 } from "../../../reconciler/report/rollout.ts";
 
 const NOW = Date.UTC(2026, 10, 30, 16, 0, 0);

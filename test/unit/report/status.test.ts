@@ -1,6 +1,8 @@
 import { expect } from "chai";
-import { encodeMarker, decodeMarker, type Marker } from "../../../reconciler/plan/marker.ts";
-import type { Plan, PlanEntry } from "../../../reconciler/plan/plan.ts";
+import { encodeMarker, decodeMarker, type Marker } from "../../../reconciler/observe/marker.ts";
+import type { FunctionSpec } from "../../../reconciler/input/definitions.ts";
+import { type Plan, type PlanEntry, planFunction } from "../../../reconciler/plan/plan.ts";
+import { alias, observedInTarget } from "../../support/fixtures.ts";
 import { describeRollout, functionStatus, renderStatusTable } from "../../../reconciler/report/status.ts";
 
 interface Case {
@@ -20,18 +22,16 @@ function entryOf(c: Case): PlanEntry {
   return {
     key: { account: "target", region: "eu-west-1", name: "team-a-orders" },
     name: "team-a-orders",
-    desired: { version: "1.1.0" },
+    declared: { version: "1.1.0" },
     live: c.live
       ? {
-          exists: true,
-          functionVersion: c.live.functionVersion,
+          routing: { functionVersion: c.live.functionVersion, weights: c.live.weights ?? {} },
           version: c.live.version,
-          weights: c.live.weights ?? {},
           revisionId: "r",
           description,
           marker: decodeMarker(description),
         }
-      : { exists: false, functionVersion: null, version: null, weights: {}, revisionId: null, description: "", marker: undefined },
+      : null,
     action:
       c.action === "blocked"
         ? { kind: "blocked", code: "version-missing", reason: "version 1.1.0 exists nowhere" }
@@ -40,6 +40,13 @@ function entryOf(c: Case): PlanEntry {
 }
 
 const SINCE = Date.UTC(2026, 10, 30, 12, 0, 0) / 1000;
+/** A rollout of two partial steps at 100% (step 3 of 3), written at SINCE. */
+const AT_FULL: Marker = {
+  version: "1.1.0",
+  functionVersion: "5",
+  weights: {},
+  rollout: { fromVersion: "1.0.0", fromFunctionVersion: "4", step: 3, steps: 2, since: SINCE },
+};
 const cases: Case[] = [
   {
     case: "in sync, written by lambda-gitops",
@@ -49,7 +56,7 @@ const cases: Case[] = [
     expect: { live: "1.1.0 (v5)", state: "in-sync", changedOutside: false, rollout: "-" },
   },
   {
-    case: "a canary rollout at step 1 of 2: both versions named (the canary's from the marker)",
+    case: "a canary rollout at step 1 of 3: both versions named (the canary's from the marker)",
     live: { functionVersion: "5", version: "1.1.0", weights: { "7": 0.25 } },
     marker: {
       version: "1.1.0",
@@ -63,20 +70,24 @@ const cases: Case[] = [
       live: "1.1.0 (v5) + 25% 1.3.0 (v7)",
       state: "in-sync",
       changedOutside: false,
-      rollout: "step 1 of 2 since 2026-11-30T12:00:00.000Z (from 1.0.0)",
+      // Steps are counted as the rollout and `apply` count them: [10, 50] is 10% -> 50% -> 100%.
+      rollout: "step 1 of 3 since 2026-11-30T12:00:00.000Z (from 1.0.0)",
     },
   },
   {
     case: "baking at 100%",
     live: { functionVersion: "5", version: "1.1.0" },
-    marker: {
-      version: "1.1.0",
-      functionVersion: "5",
-      weights: {},
-      rollout: { fromVersion: "1.0.0", fromFunctionVersion: "4", step: 3, steps: 2, since: SINCE },
-    },
+    marker: AT_FULL,
+    // While the bake runs the plan holds the rollout step (it waits for the bake's end).
+    action: "rollforward",
+    expect: { live: "1.1.0 (v5)", state: "drift", changedOutside: false, rollout: "at 100%, baking since 2026-11-30T12:00:00.000Z (from 1.0.0)" },
+  },
+  {
+    case: "the bake is over (the plan is a noop): no rollout in progress any more",
+    live: { functionVersion: "5", version: "1.1.0" },
+    marker: AT_FULL,
     action: "noop",
-    expect: { live: "1.1.0 (v5)", state: "in-sync", changedOutside: false, rollout: "at 100%, baking since 2026-11-30T12:00:00.000Z (from 1.0.0)" },
+    expect: { live: "1.1.0 (v5)", state: "in-sync", changedOutside: false, rollout: "-" },
   },
   {
     case: "moved by hand since: drift, changed outside, the old rollout is not shown",
@@ -123,6 +134,32 @@ describe("status (pure)", () => {
     const table = renderStatusTable(plan);
     expect(table).to.include("drift: apply would rollforward; LIVE was changed outside lambda-gitops");
     expect(table).to.include("blocked: version 1.1.0 exists nowhere");
-    expect(table.split("\n").at(-1)).to.equal("Status: 3 in sync, 3 drift, 1 blocked; 1 changed outside lambda-gitops.");
+    expect(table.split("\n").at(-1)).to.equal("Status: 3 in sync, 4 drift, 1 blocked; 1 changed outside lambda-gitops.");
+  });
+
+  describe("a rollout's end, read from the real planner (issue 19)", () => {
+    const ROLLOUT = { steps: [10, 50], intervalSeconds: 300, bakeSeconds: 0, alarms: [] };
+    const spec: FunctionSpec = { name: "team-a-orders", version: "1.1.0", rollout: ROLLOUT, index: 0, at: { line: 1, column: 1 } };
+    const planAt = (bakeSeconds: number, now: number) => {
+      const aliases = [alias("1-0-0", "4"), alias("1-1-0", "5"), alias("LIVE", "5", {}, "r", encodeMarker(AT_FULL))];
+      const observation = observedInTarget(aliases, ["1.1.0"]);
+      return planFunction({ ...spec, rollout: { ...ROLLOUT, bakeSeconds } }, observation, "LIVE", undefined, {
+        alarms: new Map(),
+        now,
+      });
+    };
+
+    it("after a bake of 0 s, status shows no rollout (it used to say 'baking')", () => {
+      const s = functionStatus(planAt(0, SINCE * 1000));
+      expect(describeRollout(s.rollout)).to.equal("-");
+      expect(s.state).to.equal("in-sync");
+    });
+
+    it("during a bake of 10 minutes, status says baking; once it ended, nothing", () => {
+      expect(describeRollout(functionStatus(planAt(600, SINCE * 1000 + 60_000)).rollout)).to.equal(
+        "at 100%, baking since 2026-11-30T12:00:00.000Z (from 1.0.0)",
+      );
+      expect(describeRollout(functionStatus(planAt(600, SINCE * 1000 + 600_000)).rollout)).to.equal("-");
+    });
   });
 });

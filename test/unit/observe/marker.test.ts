@@ -5,7 +5,7 @@ import {
   MARKER_PREFIX,
   MAX_ALIAS_DESCRIPTION,
   type Marker,
-} from "../../../reconciler/plan/marker.ts";
+} from "../../../reconciler/observe/marker.ts";
 
 describe("marker: what the reconciler last wrote to LIVE, kept in its description", () => {
   const rows: { case: string; marker: Marker }[] = [

@@ -10,6 +10,9 @@
  * note, an older tool's text, a marker cut short) decodes to `undefined`, never to a guess.
  */
 
+import { type Declared, declaredOf } from "../input/definitions.ts";
+import type { AliasRouting } from "./state.ts";
+
 /** Lambda's limit on an alias's Description. */
 export const MAX_ALIAS_DESCRIPTION = 256;
 export const MARKER_PREFIX = "lambda-gitops/1 ";
@@ -33,14 +36,11 @@ export interface RolloutMarker {
   rolledBack?: true;
 }
 
-export interface Marker {
-  /** The semantic version the file declared as primary when this routing was written. */
-  version: string;
-  /** The declared canary, if any: semantic version and percentage. */
-  canary?: { version: string; weight: number };
-  /** The routing written: primary function version and additional weights (fractions, 0..1). */
-  functionVersion: string;
-  weights: Record<string, number>;
+/**
+ * What the file declared when this routing was written (`version`, `canary`) and the routing
+ * written (`functionVersion`, `weights`: fractions 0..1).
+ */
+export interface Marker extends Declared, AliasRouting {
   /**
    * The function version LIVE's primary served before this write, when the write moved it. While
    * Lambda shifts an alias with provisioned concurrency it reports a transient weight on exactly
@@ -57,6 +57,30 @@ interface MarkerJson {
   w?: Record<string, number>;
   r?: [string, string, number, number, number] | [string, string, number, number, number, 1];
   f?: string;
+}
+
+/**
+ * The one builder of a marker: what was declared, the routing written, and (optionally) the
+ * previous primary (recorded only when this write moves the primary) and the rollout's position.
+ */
+export function markerOf(
+  declared: Declared,
+  routing: AliasRouting,
+  extra: { fromFunctionVersion?: string | null; rollout?: RolloutMarker } = {},
+): Marker {
+  const from = extra.fromFunctionVersion;
+  return {
+    ...declaredOf(declared),
+    functionVersion: routing.functionVersion,
+    weights: { ...routing.weights },
+    ...(from !== undefined && from !== null && from !== routing.functionVersion ? { fromFunctionVersion: from } : {}),
+    ...(extra.rollout ? { rollout: extra.rollout } : {}),
+  };
+}
+
+/** The description LIVE is written with: the marker, or a short plain text when it cannot fit. */
+export function markerDescription(marker: Marker): string {
+  return encodeMarker(marker) ?? `lambda-gitops: ${marker.version}`.slice(0, MAX_ALIAS_DESCRIPTION);
 }
 
 /** The description to write, or `undefined` when the marker cannot fit in 256 characters. */

@@ -1,0 +1,84 @@
+/**
+ * Renderers of the apply report: JSON (the plan's fields plus what ran), the terminal table and
+ * the per-function words (LIVE before and after, the rollout's outcome). Each reads the one
+ * record per function (apply/apply.ts FunctionResult): LIVE after is the routing apply recorded
+ * from what actually ran, rollout steps included, never recomputed here. Pure.
+ */
+import { APPLY_STATUSES, type ApplyReport, type ApplyStatus, type FunctionResult, type StepResult } from "../apply/apply.ts";
+import {
+  describeDesired,
+  describeLiveNamed,
+  describeLiveRouting,
+  entryToJson,
+  knownVersions,
+  type PlanJsonFunction,
+} from "./report.ts";
+import { describeOutcome } from "./rollout.ts";
+import { textTable } from "./text.ts";
+
+export interface ApplyJsonFunction extends PlanJsonFunction {
+  status: ApplyStatus;
+  functionVersion: string | null;
+  published?: Record<string, string>;
+  /** Every step that ran, before and after a re-plan. */
+  ran: StepResult[];
+  replanned: boolean;
+  error?: string;
+}
+
+export interface ApplyJson {
+  liveAlias: string;
+  functions: ApplyJsonFunction[];
+  summary: Record<ApplyStatus, number>;
+}
+
+export function applyToJson(report: ApplyReport): ApplyJson {
+  const summary = Object.fromEntries(APPLY_STATUSES.map((s) => [s, 0])) as Record<ApplyStatus, number>;
+  const functions = report.results.map((r) => {
+    summary[r.status] += 1;
+    const out: ApplyJsonFunction = {
+      ...entryToJson(r.entry),
+      status: r.status,
+      functionVersion: r.functionVersion,
+      ran: structuredClone(r.steps),
+      replanned: r.replanned,
+    };
+    if (Object.keys(r.published).length > 0) out.published = { ...r.published };
+    if (r.error !== undefined) out.error = r.error;
+    return out;
+  });
+  return { liveAlias: report.liveAlias, functions, summary };
+}
+
+/** LIVE before this run, as observed. */
+export function liveBefore(r: Pick<FunctionResult, "entry">): string {
+  return describeLiveNamed(r.entry);
+}
+
+/** LIVE after this run: the routing apply recorded from what ran (route and rollout steps alike). */
+export function liveAfter(r: Pick<FunctionResult, "entry" | "liveAfter" | "published">): string {
+  return describeLiveRouting(r.liveAfter, knownVersions(r.entry, r.published));
+}
+
+/** ": rolled out in 3 steps" (or where the rollout stands) when the function rolled out in this run. */
+export function rolloutNote(result: Pick<FunctionResult, "rollout">, now?: number): string {
+  return result.rollout ? `: ${describeOutcome(result.rollout, now)}` : "";
+}
+
+export function renderApplyTable(report: ApplyReport): string {
+  const rows = report.results.map((r) => [
+    r.name,
+    r.entry.action.kind,
+    r.status,
+    liveBefore(r),
+    liveAfter(r),
+    r.error ?? `${describeDesired(r.entry)}${rolloutNote(r)}`,
+  ]);
+  const header = ["FUNCTION", "ACTION", "STATUS", `${report.liveAlias} BEFORE`, `${report.liveAlias} AFTER`, "DETAILS"];
+  const s = applyToJson(report).summary;
+  return [
+    textTable(header, rows),
+    "",
+    `Apply: ${s.applied} applied, ${s.unchanged} unchanged, ${s.failed} failed, ${s.blocked} blocked, ${s.skipped} not started.`,
+  ].join("\n");
+}
