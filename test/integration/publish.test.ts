@@ -164,7 +164,7 @@ describe("publish (dist/cli.mjs) against moto: zip -> staging -> production", fu
     it("then `apply` in production promotes exactly those bytes (CodeSha256 equal)", async () => {
       await writeFile(join(dir, "lambdas.json"), JSON.stringify({ lambdas: [{ name: ORDERS, version: "1.1.0" }] }));
       const run = await runCli(
-        ["apply", "lambdas.json", "--allowed-prefix", PREFIX, "--source-role-arn", sourceRoleArn(STAGING)],
+        ["apply", "lambdas.json", "--auto-approve", "--allowed-prefix", PREFIX, "--source-role-arn", sourceRoleArn(STAGING)],
         { env: reconcilerEnv(moto, production.credentials), cwd: dir },
       );
       expect(run.code, explain(run)).to.equal(0);

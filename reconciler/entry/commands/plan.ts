@@ -22,6 +22,7 @@ import {
   type RunIdentity,
   stdoutPaint,
   TARGET_FLAG,
+  wrongPlace,
 } from "../command.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
 import type { Paint } from "../terminal.ts";
@@ -54,6 +55,8 @@ export async function runPlan(argv: string[], io: CliIo): Promise<number> {
   if (!session.ok) return session.code;
   const { parameters, definition, aws, identity, values, format } = session;
   const plan = await makePlan(definition, parameters, aws);
+  const misplaced = wrongPlace("plan", plan, identity, io);
+  if (misplaced !== undefined) return misplaced;
   const out = stringFlag(values, "out");
   if (out !== undefined) {
     try {

@@ -31,6 +31,7 @@ export async function runValidate(argv: string[], io: CliIo): Promise<number> {
   if (!call.ok) return call.code;
   const json = call.format === "json";
   const inputs = await loadInputs(
+    "validate",
     call.values,
     call.positionals,
     io,
