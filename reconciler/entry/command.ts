@@ -24,6 +24,7 @@ import { hasChanges, type Plan } from "../plan/plan.ts";
 import { locateDefinitionFile, readDefinition } from "./definition-file.ts";
 import { COMMAND_LINE, parametersFromFlags } from "./settings.ts";
 import { colorEnabled, type Paint, paint } from "./terminal.ts";
+import type { Where } from "../report/json.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -373,6 +374,17 @@ export async function openSession(
 /** Where the run acts, for JSON output and saved plans (null where preflight did not say). */
 export function placeJson(identity: RunIdentity): { account: string | null; region: string | null } {
   return { account: identity.target?.account ?? null, region: identity.region ?? null };
+}
+
+/** Where the run acts, for every JSON document (report/json.ts): target caller, source role. */
+export function whereJson(identity: RunIdentity, parameters: Pick<JobParameters, "sourceRoleArn">): Where {
+  const region = identity.region ?? null;
+  return {
+    target: { account: identity.target?.account ?? null, region, roleArn: identity.target?.arn ?? null },
+    source: parameters.sourceRoleArn
+      ? { account: identity.source?.account ?? null, region, roleArn: parameters.sourceRoleArn }
+      : null,
+  };
 }
 
 /** plan and status: 1 when a function is blocked; with --detailed-exitcode, 2 when anything would change. */

@@ -15,6 +15,7 @@ import { textTable } from "./text.ts";
  * out of sync, not as an error.
  */
 export type SyncState = "in-sync" | "drift" | "pending" | "blocked";
+export const SYNC_STATES: readonly SyncState[] = ["in-sync", "drift", "pending", "blocked"];
 
 export interface RolloutStatus {
   fromVersion: string;
@@ -108,10 +109,6 @@ function describeState(s: FunctionStatus): string {
           ? `pending: ${s.detail}`
           : `drift: apply would ${s.detail}`;
   return s.changedOutside ? `${base}; LIVE was changed outside lambda-gitops` : base;
-}
-
-export function statusToJson(plan: Plan): { liveAlias: string; functions: FunctionStatus[] } {
-  return { liveAlias: plan.liveAlias, functions: plan.entries.map(functionStatus) };
 }
 
 export function renderStatusTable(plan: Plan): string {

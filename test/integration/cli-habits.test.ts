@@ -152,7 +152,17 @@ describe("CLI habits (dist/cli.mjs)", function () {
         cwd,
       });
       expect(good.code, explain(good)).to.equal(0);
-      expect(JSON.parse(good.stdout)).to.deep.equal({ file: "good.json", valid: true, functions: ["team-a-orders"] });
+      expect(JSON.parse(good.stdout)).to.deep.equal({
+        schemaVersion: 1,
+        command: "validate",
+        target: null,
+        source: null,
+        file: "good.json",
+        valid: true,
+        functions: ["team-a-orders"],
+        problems: [],
+        summary: { functions: 1, problems: 0 },
+      });
       const bad = await runCli(["validate", "bad.json", "--allowed-prefix", ALLOWED_PREFIX, "--format", "json"], {
         env: offline,
         cwd,

@@ -5,10 +5,11 @@
  * the wrong Region, progress without a terminal, status as a drift gate, --profile, and errors
  * worded the same way by every command. Stdin is closed (not a terminal) unless a test says so.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { z } from "zod";
 import { type AwsProxy, type ProxyCall, startAwsProxy } from "../support/aws-proxy.ts";
 import { spawnCli } from "../support/fleet.ts";
 import { type MotoServer, startMoto } from "../support/moto.ts";
@@ -17,11 +18,20 @@ import {
   describeCalls,
   ensureBuilt,
   mutatingCalls,
+  PROJECT_ROOT,
   readAlias,
   reconcilerEnv,
   runCli,
 } from "../support/scenario.ts";
-import { type AccountWorld, account, PRODUCTION, seedFunction } from "../support/seed.ts";
+import {
+  type AccountWorld,
+  account,
+  PRODUCTION,
+  STAGING,
+  seedFunction,
+  sourceRoleArn,
+  zipOf,
+} from "../support/seed.ts";
 import { runOnTerminal } from "../support/terminal.ts";
 
 const explain = (run: ChildResult) => `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
@@ -321,6 +331,57 @@ describe("CLI in production (dist/cli.mjs): confirmation, interrupts, the wrong 
       const unknown = await runCli(["plan", "--profile", "nope", ...PREFIX], { env: profiled, cwd });
       expect(unknown.code, explain(unknown)).to.equal(1);
       expect(unknown.stderr).to.match(/^lambda-gitops: error: .*nope/);
+    });
+  });
+
+  describe("versioned JSON documents", () => {
+    async function schemaOf(command: string): Promise<z.ZodType> {
+      const text = await readFile(join(PROJECT_ROOT, "schemas", `${command}.schema.json`), "utf8");
+      return z.fromJSONSchema(JSON.parse(text) as Parameters<typeof z.fromJSONSchema>[0]);
+    }
+
+    it("every --format json output carries schemaVersion 1, target and source, a summary, and validates against its schema file", async () => {
+      await seedFunction(production, {
+        name: "team-a-json",
+        versions: [{ version: "1.0.0" }, { version: "1.1.0" }, { version: "1.2.0" }],
+        live: "1.0.0",
+      });
+      const cwd = await folder("json", lambdas(["team-a-json"], "1.1.0"));
+      await writeFile(join(cwd, "build.zip"), zipOf({ "index.js": "exports.handler = async () => 'json';\n" }));
+      const json = ["--format", "json", ...PREFIX];
+      const publish = ["publish", "--function", "team-a-json", "--version", "1.3.0", "--zip", "build.zip", ...json];
+      const runs: [string, string[]][] = [
+        ["validate", ["validate", ...json]],
+        ["plan", ["plan", "--source-role-arn", sourceRoleArn(STAGING), ...json]],
+        ["status", ["status", ...json]],
+        ["apply", ["apply", "--auto-approve", ...json]],
+        ["prune", ["prune", "--keep", "1", ...json]],
+        ["prune", ["prune", "--keep", "1", "--delete", "--auto-approve", ...json]],
+        ["publish", [...publish, "--dry-run"]],
+        ["publish", publish],
+      ];
+      for (const [command, args] of runs) {
+        const run = await runCli(args, { env: env(), cwd });
+        expect(run.code, `${args.join(" ")}\n${explain(run)}`).to.equal(0);
+        const document = JSON.parse(run.stdout) as Record<string, unknown>;
+        const checked = (await schemaOf(command)).safeParse(document);
+        expect(checked.success, `${args.join(" ")}: ${JSON.stringify(checked.error?.issues)}`).to.equal(true);
+        expect(document).to.include({ schemaVersion: 1, command });
+        expect(document.summary, args.join(" ")).to.be.an("object");
+        if (command === "validate") {
+          expect(document).to.include({ target: null, source: null });
+        } else {
+          expect(document.target, args.join(" ")).to.include({ account: PRODUCTION, region: "us-east-1" });
+        }
+      }
+      const plan = JSON.parse((await runCli(runs[1]![1], { env: env(), cwd })).stdout) as { source: unknown };
+      expect(plan.source).to.deep.equal({ account: STAGING, region: "us-east-1", roleArn: sourceRoleArn(STAGING) });
+      const status = JSON.parse((await runCli(runs[2]![1], { env: env(), cwd })).stdout) as {
+        functions: { live: unknown }[];
+        summary: Record<string, number>;
+      };
+      expect(status.functions[0]?.live).to.deep.equal({ functionVersion: "2", version: "1.1.0", weights: {} });
+      expect(status.summary).to.deep.equal({ "in-sync": 1, drift: 0, pending: 0, blocked: 0, changedOutside: 0 });
     });
   });
 

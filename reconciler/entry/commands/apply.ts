@@ -2,7 +2,8 @@
 import { downloadPackage } from "../../aws/download.ts";
 import { stagerFor } from "../../aws/s3.ts";
 import { applyDefinition, makePlan } from "../../apply/reconcile.ts";
-import { applyToJson, liveAfter, liveBefore, renderApplyTable } from "../../report/report.ts";
+import { liveAfter, liveBefore, renderApplyTable } from "../../report/report.ts";
+import { applyJson } from "../../report/json.ts";
 import {
   type CliIo,
   type CommandSpec,
@@ -21,6 +22,7 @@ import {
   PROGRAM,
   stderrPaint,
   TARGET_FLAG,
+  whereJson,
   wrongPlace,
 } from "../command.ts";
 import { watchInterrupts } from "../interrupt.ts";
@@ -140,8 +142,10 @@ export async function runApply(argv: string[], io: CliIo): Promise<number> {
     interrupts.dispose();
     progress.stop();
   });
-  io.stdout(`${format === "json" ? JSON.stringify(applyToJson(report), null, 2) : renderApplyTable(report)}\n`);
-  if (interrupts.signal.aborted) {
+  const where = whereJson(identity, parameters);
+  const interrupted = interrupts.signal.aborted;
+  io.stdout(`${format === "json" ? JSON.stringify(applyJson(report, where, interrupted), null, 2) : renderApplyTable(report)}\n`);
+  if (interrupted) {
     const notStarted = report.results.filter((r) => r.status === "skipped" && r.error === undefined).length;
     const leftAtStep = report.results.filter(rolloutInProgress).length;
     io.stderr(

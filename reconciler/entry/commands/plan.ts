@@ -16,14 +16,15 @@ import {
   identityLines,
   LOG_FORMAT_FLAG,
   openSession,
-  placeJson,
   planExitCode,
   PROGRAM,
   type RunIdentity,
   stdoutPaint,
   TARGET_FLAG,
+  whereJson,
   wrongPlace,
 } from "../command.ts";
+import { jsonDocument } from "../../report/json.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
 import type { Paint } from "../terminal.ts";
 
@@ -89,14 +90,7 @@ export function renderPlanWithContext(
   const warning = liveCreationWarning(plan);
   if (format === "json") {
     return JSON.stringify(
-      {
-        ...planToJson(plan),
-        target: placeJson(identity),
-        source: parameters.sourceRoleArn
-          ? { account: identity.source?.account ?? null, roleArn: parameters.sourceRoleArn }
-          : null,
-        warnings: warning ? [warning] : [],
-      },
+      jsonDocument("plan", whereJson(identity, parameters), { ...planToJson(plan), warnings: warning ? [warning] : [] }),
       null,
       2,
     );

@@ -7,7 +7,8 @@
  */
 import { applyPrune, makePrunePlan } from "../../apply/prune.ts";
 import { summarisePrune } from "../../plan/prune.ts";
-import { pruneReportToJson, renderPrunePlan, renderPruneReport } from "../../report/prune.ts";
+import { renderPrunePlan, renderPruneReport } from "../../report/prune.ts";
+import { pruneJson } from "../../report/json.ts";
 import { booleanFlag, type FlagValues, numberFlag, stringFlag } from "../args.ts";
 import {
   type CliIo,
@@ -27,6 +28,7 @@ import {
   openSession,
   TARGET_FLAG,
   usageError,
+  whereJson,
 } from "../command.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
 
@@ -98,7 +100,11 @@ export async function runPrune(argv: string[], io: CliIo): Promise<number> {
   const failedToObserve = plan.entries.some((e) => e.kind === "skipped" && e.code === "observe-failed");
 
   if (!deleting) {
-    io.stdout(`${renderPrunePlan(plan, format === "json" ? "json" : format === "markdown" ? "markdown" : "table")}\n`);
+    const listing =
+      format === "json"
+        ? JSON.stringify(pruneJson({ plan }, whereJson(identity, parameters)), null, 2)
+        : renderPrunePlan(plan, format === "markdown" ? "markdown" : "table");
+    io.stdout(`${listing}\n`);
     if (failedToObserve) return EXIT_ERROR;
     return booleanFlag(values, "detailed-exitcode") && summarisePrune(plan).versions > 0 ? EXIT_CHANGES : EXIT_OK;
   }
@@ -123,6 +129,8 @@ export async function runPrune(argv: string[], io: CliIo): Promise<number> {
     logger,
   });
   if (aws.apiUsage) logger.info("Lambda API calls (attempts) and throttles", aws.apiUsage());
-  io.stdout(`${format === "json" ? JSON.stringify(pruneReportToJson(report), null, 2) : renderPruneReport(report)}\n`);
+  io.stdout(
+    `${format === "json" ? JSON.stringify(pruneJson({ report }, whereJson(identity, parameters)), null, 2) : renderPruneReport(report)}\n`,
+  );
   return failedToObserve || report.results.some((r) => r.status === "failed") ? EXIT_ERROR : EXIT_OK;
 }

@@ -12,7 +12,6 @@ import pLimit from "p-limit";
 import { STAGED_UPLOAD_LIMIT } from "../../apply/apply.ts";
 import { fitsDirectUpload, MAX_DIRECT_ZIP_BYTES } from "../../aws/request-size.ts";
 import { applyPublishPlan, type UploadCode } from "../../apply/publish.ts";
-import { createAwsContext } from "../../aws/context.ts";
 import { sha256Base64 } from "../../aws/download.ts";
 import type { LambdaReader } from "../../aws/lambda.ts";
 import { hashObject, s3Client } from "../../aws/s3.ts";
@@ -27,13 +26,15 @@ import {
 } from "../../input/publish-request.ts";
 import { observePublish } from "../../observe/publish.ts";
 import { type PublishPlanEntry, planPublish, type ResolvedCode } from "../../plan/publish.ts";
-import { publishToJson, renderPublishPlanText, renderPublishText } from "../../report/publish.ts";
+import { renderPublishPlanText, renderPublishText } from "../../report/publish.ts";
+import { publishJson, publishPlanJson } from "../../report/json.ts";
 import { type FlagValues, listFlag, stringFlag } from "../args.ts";
 import {
   type CliIo,
   commandError,
   commandLogger,
   type CommandSpec,
+  connect,
   EXIT_ERROR,
   EXIT_OK,
   formatFlag,
@@ -41,6 +42,7 @@ import {
   parseInvocation,
   PROGRAM,
   reportProblems,
+  whereJson,
 } from "../command.ts";
 import { parametersFromFlags, SETTINGS_FLAGS } from "../settings.ts";
 
@@ -107,7 +109,11 @@ export async function runPublish(argv: string[], io: CliIo): Promise<number> {
   }
 
   const logger = commandLogger(values, io);
-  const aws = (io.createAws ?? createAwsContext)(parameters);
+  // Preflight: no credentials or no Region is one error, before any Lambda call.
+  const connection = await connect(parameters, io);
+  if (!connection.ok) return connection.code;
+  const { aws } = connection;
+  const where = whereJson(connection.identity, parameters);
   const codes = new Map(resolved.map(({ spec, code }) => [spec.function, { spec, code: code as ResolvedPackage }]));
   const planOne = async (lambda: LambdaReader, name: string): Promise<PublishPlanEntry> => {
     const { spec, code } = codes.get(name)!;
@@ -118,7 +124,7 @@ export async function runPublish(argv: string[], io: CliIo): Promise<number> {
   const limit = pLimit(parameters.concurrency);
   const plans = await Promise.all(request.specs.map((spec) => limit(() => planOne(aws.target, spec.function))));
   if (values["dry-run"] === true) {
-    io.stdout(`${format === "json" ? JSON.stringify(plans, null, 2) : renderPublishPlanText(plans)}\n`);
+    io.stdout(`${format === "json" ? JSON.stringify(publishPlanJson(plans, where), null, 2) : renderPublishPlanText(plans)}\n`);
     return plans.some((p) => p.decision.kind === "refused") ? EXIT_ERROR : EXIT_OK;
   }
   const results = await applyPublishPlan(plans, {
@@ -130,7 +136,7 @@ export async function runPublish(argv: string[], io: CliIo): Promise<number> {
   });
   if (aws.apiUsage) logger.info("Lambda API calls (attempts) and throttles", aws.apiUsage());
   io.stdout(
-    `${format === "json" ? JSON.stringify(publishToJson(results, values.manifest !== undefined), null, 2) : renderPublishText(results)}\n`,
+    `${format === "json" ? JSON.stringify(publishJson(results, where), null, 2) : renderPublishText(results)}\n`,
   );
   return results.every((r) => r.action === "published" || r.action === "unchanged") ? EXIT_OK : EXIT_ERROR;
 }

@@ -1,6 +1,7 @@
 /** `lambda-gitops status [FILE]`: LIVE per function, rollouts in progress, drift; read-only. */
 import { makePlan } from "../../apply/reconcile.ts";
-import { functionStatus, renderStatusTable, statusToJson } from "../../report/status.ts";
+import { functionStatus, renderStatusTable } from "../../report/status.ts";
+import { statusJson } from "../../report/json.ts";
 import {
   type CliIo,
   type CommandSpec,
@@ -9,11 +10,11 @@ import {
   identityLines,
   LOG_FORMAT_FLAG,
   openSession,
-  placeJson,
   EXIT_CHANGES,
   EXIT_ERROR,
   EXIT_OK,
   TARGET_FLAG,
+  whereJson,
   wrongPlace,
 } from "../command.ts";
 import type { FlagValues } from "../args.ts";
@@ -50,7 +51,7 @@ export async function runStatus(argv: string[], io: CliIo): Promise<number> {
   const misplaced = wrongPlace("status", plan, identity, io);
   if (misplaced !== undefined) return misplaced;
   if (format === "json") {
-    io.stdout(`${JSON.stringify({ ...statusToJson(plan), target: placeJson(identity) }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify(statusJson(plan, whereJson(identity, parameters)), null, 2)}\n`);
   } else {
     io.stdout(`${[...identityLines(identity, parameters), "", renderStatusTable(plan)].join("\n")}\n`);
   }
