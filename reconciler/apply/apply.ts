@@ -182,7 +182,7 @@ async function run(entry: PlanEntry, deps: ApplyDeps, log: Logger, progress: Pro
     } else if (step.kind === "rollout") {
       const { outcome, routing } = await rolloutStep(entry.name, step, produced, deps, log);
       progress.steps.push({ kind: "rollout", alias: step.alias, routing, outcome });
-      if (rolloutFailed(outcome)) throw new StepFailure(describeOutcome(outcome, Date.now()));
+      if (rolloutFailed(outcome)) throw new StepFailure(describeOutcome(outcome, Date.now(), step.rollout));
     } else {
       const outcome = await route(entry.name, step, produced, deps, log);
       progress.steps.push({ kind: "route", alias: step.alias, ...outcome });

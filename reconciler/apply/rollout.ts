@@ -72,7 +72,7 @@ export async function rolloutStep(
     },
   });
   const routing = port.last() ?? to;
-  log.info("rollout outcome", { outcome: outcome.kind, detail: describeOutcome(outcome, clock.now()) });
+  log.info("rollout outcome", { outcome: outcome.kind, detail: describeOutcome(outcome, clock.now(), step.rollout) });
   return { outcome, routing };
 }
 

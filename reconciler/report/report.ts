@@ -178,17 +178,15 @@ export function describeDetails(entry: PlanEntry): string {
 function rolloutDetails(steps: readonly Step[]): string {
   const last = steps.at(-1);
   if (last?.kind !== "rollout") return "";
-  return `; rollout ${describeRollout(last.rollout)}; ${describePosition(last.position)}`;
+  return `; rollout ${describeRollout(last.rollout)}; ${describePosition(last.position, undefined, last.rollout)}`;
 }
 
 /** ": rolled out in 3 steps" (or where the rollout stands) when the function rolled out in this run. */
-export function rolloutNote(result: Pick<StepResultHolder, "steps">): string {
+export function rolloutNote(result: Pick<FunctionResult, "steps" | "entry">): string {
   const last = result.steps.at(-1);
-  return last?.kind === "rollout" ? `: ${describeOutcome(last.outcome)}` : "";
-}
-
-interface StepResultHolder {
-  steps: readonly StepResult[];
+  if (last?.kind !== "rollout") return "";
+  const planned = stepsOf(result.entry).find((s) => s.kind === "rollout");
+  return `: ${describeOutcome(last.outcome, undefined, planned?.kind === "rollout" ? planned.rollout : undefined)}`;
 }
 
 function entryLiveAlias(action: Exclude<PlanEntry["action"], { kind: "blocked" }>): string {
