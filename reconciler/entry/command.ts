@@ -257,7 +257,7 @@ export type Connection = { ok: true; aws: AwsContext; identity: RunIdentity } | 
  * The AWS context, after preflight: Region, credentials, the target identity and (with a source
  * role) the source identity. A failure is one error with its fix, and exit 1.
  */
-export async function connect(parameters: JobParameters, io: CliIo): Promise<Connection> {
+export async function connect(command: string, parameters: JobParameters, io: CliIo): Promise<Connection> {
   const aws = (io.createAws ?? createAwsContext)(parameters);
   const probe: PreflightProbe | undefined = aws.preflight;
   if (!probe) {
@@ -269,11 +269,7 @@ export async function connect(parameters: JobParameters, io: CliIo): Promise<Con
     roleArn: parameters.sourceRoleArn,
     externalId: parameters.externalId !== undefined,
   });
-  if (!result.ok) {
-    const colors = stderrPaint(io);
-    io.stderr(`${PROGRAM}: ${colors.red("error:")} ${formatPreflightProblem(result.problem)}\n`);
-    return { ok: false, code: EXIT_ERROR };
-  }
+  if (!result.ok) return { ok: false, code: commandError(io, command, formatPreflightProblem(result.problem)) };
   return { ok: true, aws, identity: { region: result.region, target: result.target, source: result.source } };
 }
 
@@ -365,7 +361,7 @@ export async function openSession(
   if (!call.ok) return call;
   const loaded = await inputs(call);
   if (!loaded.ok) return loaded;
-  const connection = await connect(loaded.parameters, io);
+  const connection = await connect(spec.name, loaded.parameters, io);
   if (!connection.ok) return connection;
   const { aws, identity } = connection;
   return { ...loaded, values: call.values, format: call.format, aws, identity };

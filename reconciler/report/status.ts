@@ -119,6 +119,6 @@ export function renderStatusTable(plan: Plan): string {
   return [
     textTable(["FUNCTION", `${plan.liveAlias} NOW`, "FILE", "ROLLOUT", "STATE"], rows),
     "",
-    `Status: ${count("in-sync")} in sync, ${count("drift")} drift, ${count("pending")} pending, ${count("blocked")} blocked${outside > 0 ? `; ${outside} changed outside lambda-gitops` : ""}.`,
+    `Status: ${count("in-sync")} in sync, ${count("drift")} drift, ${count("pending") > 0 ? `${count("pending")} pending, ` : ""}${count("blocked")} blocked${outside > 0 ? `; ${outside} changed outside lambda-gitops` : ""}.`,
   ].join("\n");
 }

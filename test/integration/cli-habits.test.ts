@@ -200,7 +200,7 @@ describe("CLI habits (dist/cli.mjs)", function () {
       expect(run.stdout, explain(run)).to.equal("");
       const lines = run.stderr.trim().split("\n");
       expect(lines, explain(run)).to.have.length(2);
-      expect(lines[0]).to.match(/^lambda-gitops: error: /);
+      expect(lines[0]).to.match(/^lambda-gitops (plan|apply): error: /);
       expect(lines[0]).to.include(needle);
       expect(lines[1]).to.match(/^ {2}fix: /);
       for (const f of scenario.functions) expect(run.stderr).not.to.include(f.name);

@@ -330,7 +330,7 @@ describe("CLI in production (dist/cli.mjs): confirmation, interrupts, the wrong 
       expect(run.stdout.split("\n")[0]).to.equal(HEADER);
       const unknown = await runCli(["plan", "--profile", "nope", ...PREFIX], { env: profiled, cwd });
       expect(unknown.code, explain(unknown)).to.equal(1);
-      expect(unknown.stderr).to.match(/^lambda-gitops: error: .*nope/);
+      expect(unknown.stderr).to.match(/^lambda-gitops plan: error: .*nope/);
     });
   });
 

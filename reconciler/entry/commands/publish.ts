@@ -110,7 +110,7 @@ export async function runPublish(argv: string[], io: CliIo): Promise<number> {
 
   const logger = commandLogger(values, io);
   // Preflight: no credentials or no Region is one error, before any Lambda call.
-  const connection = await connect(parameters, io);
+  const connection = await connect("publish", parameters, io);
   if (!connection.ok) return connection.code;
   const { aws } = connection;
   const where = whereJson(connection.identity, parameters);
