@@ -22,7 +22,7 @@ import type { AliasRouting } from "../plan/routing.ts";
 import { refOf, routingOfAlias } from "../plan/routing.ts";
 import { prunePlanToJson, pruneReportToJson } from "./prune.ts";
 import { publishToJson } from "./publish.ts";
-import { applyToJson, knownVersions } from "./report.ts";
+import { applyToJson, knownVersions, planToJson } from "./report.ts";
 import { functionStatus, SYNC_STATES } from "./status.ts";
 
 export const SCHEMA_VERSION = 1;
@@ -174,6 +174,22 @@ export function jsonSchemaText(command: JsonCommand): string {
 
 // ---- Each command's document ----------------------------------------------------------------
 
+/** A function's key names its account by id (the plan's "target" label is resolved from `where`). */
+function keyWithAccountId<T extends { key: { account: string } }>(record: T, where: Where): T {
+  const id = record.key.account === "target" ? where.target?.account : undefined;
+  return id ? { ...record, key: { ...record.key, account: id } } : record;
+}
+
+/** plan: the plan's record of each function (account ids, not labels), warnings, counts per action. */
+export function planJson(plan: Plan, where: Where, warnings: readonly string[]) {
+  const base = planToJson(plan);
+  return jsonDocument("plan", where, {
+    ...base,
+    functions: base.functions.map((f) => keyWithAccountId(f, where)),
+    warnings: [...warnings],
+  });
+}
+
 /** status: per function its state, LIVE as structured routing, what the file declares. */
 export function statusJson(plan: Plan, where: Where) {
   const functions = plan.entries.map((entry) => {
@@ -211,7 +227,7 @@ export function applyJson(report: ApplyReport, where: Where, interrupted: boolea
         : null;
     const route = [...r.steps].reverse().find((s) => s.kind === "route" || s.kind === "rollout");
     const after = route ? namedRouting(route.routing, knownVersions(r.entry, r.published)) : before;
-    return { ...f, liveBefore: before, liveAfter: after };
+    return { ...keyWithAccountId(f, where), liveBefore: before, liveAfter: after };
   });
   return jsonDocument("apply", where, { ...base, functions, interrupted });
 }

@@ -374,8 +374,13 @@ describe("CLI in production (dist/cli.mjs): confirmation, interrupts, the wrong 
           expect(document.target, args.join(" ")).to.include({ account: PRODUCTION, region: "us-east-1" });
         }
       }
-      const plan = JSON.parse((await runCli(runs[1]![1], { env: env(), cwd })).stdout) as { source: unknown };
+      const plan = JSON.parse((await runCli(runs[1]![1], { env: env(), cwd })).stdout) as {
+        source: unknown;
+        functions: { key: { account: string } }[];
+      };
       expect(plan.source).to.deep.equal({ account: STAGING, region: "us-east-1", roleArn: sourceRoleArn(STAGING) });
+      // Accounts by id, never by a label such as "target".
+      expect(plan.functions[0]?.key.account).to.equal(PRODUCTION);
       const status = JSON.parse((await runCli(runs[2]![1], { env: env(), cwd })).stdout) as {
         functions: { live: unknown }[];
         summary: Record<string, number>;

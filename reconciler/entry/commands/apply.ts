@@ -32,7 +32,7 @@ import { booleanFlag, stringFlag } from "../args.ts";
 import { planDifferences } from "../../plan/saved-plan.ts";
 import { loadSavedInputs, placeDisagreements } from "../saved-plan-file.ts";
 import { hasChanges } from "../../plan/plan.ts";
-import { renderPlanWithContext } from "./plan.ts";
+import { renderPlanBody } from "./plan.ts";
 import { createProgress } from "../terminal.ts";
 import { describeEvent } from "../../report/rollout.ts";
 
@@ -110,7 +110,7 @@ export async function runApply(argv: string[], io: CliIo): Promise<number> {
       command: "apply",
       values,
       reviewed: saved !== undefined,
-      review: () => renderPlanWithContext(plan, "table", identity, parameters, colors),
+      review: () => renderPlanBody(plan, colors),
       question: `Apply these changes${where}?`,
       refusal:
         "refused, nothing was changed: no terminal to confirm on; review with 'lambda-gitops plan --out FILE' and apply that with 'apply --plan FILE', or add --auto-approve",

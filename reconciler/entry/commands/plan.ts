@@ -24,7 +24,7 @@ import {
   whereJson,
   wrongPlace,
 } from "../command.ts";
-import { jsonDocument } from "../../report/json.ts";
+import { planJson } from "../../report/json.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
 import type { Paint } from "../terminal.ts";
 
@@ -89,20 +89,17 @@ export function renderPlanWithContext(
 ): string {
   const warning = liveCreationWarning(plan);
   if (format === "json") {
-    return JSON.stringify(
-      jsonDocument("plan", whereJson(identity, parameters), { ...planToJson(plan), warnings: warning ? [warning] : [] }),
-      null,
-      2,
-    );
+    return JSON.stringify(planJson(plan, whereJson(identity, parameters), warning ? [warning] : []), null, 2);
   }
   const header = identityLines(identity, parameters);
   if (format === "markdown") {
     return renderPlanMarkdown(plan, { context: header.map((l) => `${l}  `) });
   }
-  return [
-    ...header,
-    "",
-    ...(warning ? [colors.bold(colors.red(warning)), ""] : []),
-    renderPlanTable(plan),
-  ].join("\n");
+  return [...header, "", renderPlanBody(plan, colors)].join("\n");
+}
+
+/** The table, after the loud warning if any (apply's question shows it under the header it printed). */
+export function renderPlanBody(plan: Plan, colors: Paint): string {
+  const warning = liveCreationWarning(plan);
+  return [...(warning ? [colors.bold(colors.red(warning)), ""] : []), renderPlanTable(plan)].join("\n");
 }
