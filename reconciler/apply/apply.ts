@@ -125,7 +125,8 @@ class Progress {
 
 export async function applyFunction(entry: PlanEntry, deps: ApplyDeps): Promise<FunctionResult> {
   const progress = new Progress();
-  if (deps.canStart && !deps.canStart() && !takesNoStep(entry.action)) return progress.result(entry, "skipped");
+  // noop and blocked take no step: they are reported whatever the time left (and do not ask for it).
+  if (!takesNoStep(entry.action) && deps.canStart && !deps.canStart()) return progress.result(entry, "skipped");
   const log = deps.logger.child({ function: entry.name, action: entry.action.kind });
   return replanOnce(
     entry,
