@@ -656,7 +656,7 @@ export async function invokeHandler(
   server: MotoServer,
   event: Record<string, unknown>,
   credentials: Credentials,
-  options: { remainingMs?: number } = {},
+  options: { remainingMs?: number; remainingSequence?: number[] } = {},
 ): Promise<HandlerRun> {
   const jobId = String((event["CodePipeline.job"] as { id?: unknown } | undefined)?.id ?? "");
   const requestId = randomUUID();
@@ -664,7 +664,7 @@ export async function invokeHandler(
   await server.resetCalls();
   const result = await runNode(["--input-type=module", "-e", HANDLER_RUNNER], {
     env: { ...reconcilerEnv(server, credentials), LOG_LEVEL: "info" },
-    input: JSON.stringify({ bundle: HANDLER_BUNDLE, event, requestId, remainingMs: options.remainingMs }),
+    input: JSON.stringify({ bundle: HANDLER_BUNDLE, event, requestId, ...options }),
     timeoutMs: 60_000,
   });
   const calls = await server.calls();
