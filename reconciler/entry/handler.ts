@@ -28,6 +28,8 @@ import {
   readPin,
 } from "../input/pin.ts";
 import { type Downloader, downloadPackage } from "../aws/download.ts";
+import { createExecutionReader, type ExecutionReader } from "../aws/pipeline-execution.ts";
+import { checkExecution } from "./stale-job.ts";
 import {
   type ArtifactCredentials,
   type ArtifactStore,
@@ -102,6 +104,8 @@ export interface HandlerDeps {
   reporter: JobReporter;
   /** Reads the job from CodePipeline (GetJobDetails): the only source of the job's settings. */
   jobs: JobReader;
+  /** Reads the status of the job's pipeline execution (GetPipelineExecution): stale jobs are refused. */
+  executions: ExecutionReader;
   /** The stack's pin (PIPELINE_NAMES, ALLOWED_PREFIXES, ...); default process.env. */
   env?: Record<string, string | undefined>;
   /**
@@ -123,6 +127,7 @@ export function defaultDeps(): HandlerDeps {
   return {
     reporter: createJobReporter(),
     jobs: createJobReader(),
+    executions: createExecutionReader(),
     artifacts: (credentials, region) => createArtifactStore(s3Client({ credentials, region })),
     aws: (parameters, runId) => createAwsContext(parameters, { runId }),
     stager: stagerFor,
@@ -169,7 +174,12 @@ export async function runJob(event: unknown, context: LambdaContext, deps: Handl
     } else if (admitted.kind === "invalid") {
       outcome = fail(admitted.message);
     } else {
-      outcome = await runStages(admitted.data, admitted.pin, jobId, context, deps, log);
+      // Before anything else: a job of an execution no longer in progress changes nothing.
+      const fresh = await checkExecution(admitted.data.pipelineContext, deps.executions, log);
+      outcome =
+        fresh.kind === "stale"
+          ? fail(`lambda-gitops refused this job: ${fresh.message}`)
+          : await runStages(admitted.data, admitted.pin, jobId, context, deps, log);
     }
   } catch (error) {
     log.error("unexpected error", { error: describeError(error) });

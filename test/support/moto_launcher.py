@@ -45,6 +45,8 @@ Launcher-owned routes (never forwarded to moto, never in the call log):
   GET  /_moto/jobs                    -> [job result, ...]  POST /_moto/jobs/fail-next {"count": N}
   POST /_moto/jobs/lose-next-answer {"count": N}  (record the result, then answer 500: a lost answer)
   POST /_moto/jobs/define {"jobId", "data"}  (what GetJobDetails answers for that job; others: JobNotFoundException)
+  POST /_moto/executions/status {"pipelineExecutionId", "status"}  (what GetPipelineExecution answers; an execution
+                                      a defined job names is InProgress by default, others PipelineExecutionNotFound)
   GET  /_moto/code/<account>/<region>/<function>/<version>  -> the version's zip bytes
   GET  /_moto/downloads               -> [{"account","region","functionName","version","status"}, ...]
   POST /_moto/codecommit/files {"repositoryName","commitSpecifier","filePath","content"}  (what GetFile serves)
@@ -113,6 +115,8 @@ class HarnessState:
             self.calls: list[dict[str, Any]] = []
             self.job_results: list[dict[str, Any]] = []
             self.job_definitions: dict[str, Any] = {}
+            # pipelineExecutionId -> status GetPipelineExecution answers (default for a defined job's: InProgress).
+            self.execution_status: dict[str, str] = {}
             self.fail_next_job_results = 0
             self.lose_next_job_answers = 0
             self.downloads: list[dict[str, Any]] = []
@@ -399,7 +403,7 @@ def record_call(environ: dict[str, Any]) -> dict[str, Any]:
 
 CODEPIPELINE_TARGET_PREFIX = "CodePipeline_20150709."
 JOB_RESULT_OPERATIONS = {"PutJobSuccessResult", "PutJobFailureResult"}
-JOB_OPERATIONS = JOB_RESULT_OPERATIONS | {"AcknowledgeJob", "GetJobDetails"}
+JOB_OPERATIONS = JOB_RESULT_OPERATIONS | {"AcknowledgeJob", "GetJobDetails", "GetPipelineExecution"}
 AMZ_JSON_11 = "application/x-amz-json-1.1"
 
 
@@ -416,6 +420,8 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
     """Answer the job API ourselves. Job results are recorded in order so tests can assert exactly what
     the reconciler reported; fail-next lets tests exercise retried result reporting."""
     body = json_body(environ)
+    if operation == "GetPipelineExecution":
+        return get_pipeline_execution(start_response, body)
     job_id = str(body.get("jobId", ""))
     if operation in JOB_RESULT_OPERATIONS:
         with STATE.lock:
@@ -449,6 +455,37 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
         return json_response(start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "JobNotFoundException")])
     details = {"id": job_id, "accountId": account_for(environ), "data": data}
     return json_response(start_response, 200, {"jobDetails": details}, AMZ_JSON_11)
+
+
+def get_pipeline_execution(start_response: StartResponse, body: dict[str, Any]) -> list[bytes]:
+    """moto runs no pipeline executions: an execution a defined job names is InProgress unless a test
+    set its status (POST /_moto/executions/status); any other is PipelineExecutionNotFoundException."""
+    pipeline = str(body.get("pipelineName", ""))
+    execution = str(body.get("pipelineExecutionId", ""))
+    with STATE.lock:
+        status = STATE.execution_status.get(execution)
+        known = any(
+            isinstance(data, dict)
+            and (data.get("pipelineContext") or {}).get("pipelineExecutionId") == execution
+            and (data.get("pipelineContext") or {}).get("pipelineName") == pipeline
+            for data in STATE.job_definitions.values()
+        )
+    if status is None and not known:
+        error = {
+            "__type": "PipelineExecutionNotFoundException",
+            "message": f"Pipeline execution {execution} of {pipeline} not found",
+        }
+        return json_response(
+            start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "PipelineExecutionNotFoundException")]
+        )
+    answer = {
+        "pipelineExecution": {
+            "pipelineName": pipeline,
+            "pipelineExecutionId": execution,
+            "status": status or "InProgress",
+        }
+    }
+    return json_response(start_response, 200, answer, AMZ_JSON_11)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1064,6 +1101,11 @@ def handle_launcher_route(environ: dict[str, Any], start_response: StartResponse
         body = json_body(environ)
         with STATE.lock:
             STATE.job_definitions[str(body.get("jobId", ""))] = body.get("data", {})
+        return json_response(start_response, 200, {})
+    if method == "POST" and route == "executions/status":
+        body = json_body(environ)
+        with STATE.lock:
+            STATE.execution_status[str(body.get("pipelineExecutionId", ""))] = str(body.get("status", "InProgress"))
         return json_response(start_response, 200, {})
     if method == "GET" and segments[1:2] == ["code"] and len(segments) == 6:
         return serve_code(start_response, segments)

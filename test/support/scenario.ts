@@ -625,14 +625,15 @@ export const PIPELINE_NAME = "lambda-gitops";
  */
 export async function startPipelineJob(
   server: MotoServer,
-  input: Omit<JobEventInput, "userParameters"> & { userParameters?: string },
+  input: Omit<JobEventInput, "userParameters"> & { userParameters?: string; pipelineExecutionId?: string },
   pipelineName = PIPELINE_NAME,
 ): Promise<Record<string, unknown>> {
-  const event = codePipelineJobEvent(input);
+  const { pipelineExecutionId = randomUUID(), ...jobInput } = input;
+  const event = codePipelineJobEvent(jobInput);
   const data = (event["CodePipeline.job"] as { data: Record<string, unknown> }).data;
   await server.defineJob(input.jobId, {
     ...data,
-    pipelineContext: { pipelineName, stage: { name: "Deploy" }, action: { name: "Reconcile" } },
+    pipelineContext: { pipelineName, pipelineExecutionId, stage: { name: "Deploy" }, action: { name: "Reconcile" } },
   });
   return event;
 }

@@ -197,10 +197,12 @@ const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason:
     {
       actions: [
         "codepipeline:GetJobDetails",
+        "codepipeline:GetPipelineExecution",
         "codepipeline:PutJobSuccessResult",
         "codepipeline:PutJobFailureResult",
       ],
-      reason: "CodePipeline job APIs have no resource type in IAM; only '*' is accepted",
+      reason:
+        "CodePipeline job APIs have no resource type in IAM; only '*' is accepted (GetPipelineExecution, read-only, shares the statement: one of its own would not fit the policy quota)",
     },
   ],
   "source-role": [],
@@ -944,13 +946,18 @@ describe("infra/reconciler.yaml", () => {
     expect(() => stack("reconciler", { StagingBucketKmsKeyArn: "alias/staging" })).to.throw();
   });
 
-  it("reads the job from CodePipeline (GetJobDetails) and reports its result", () => {
+  it("reads the job from CodePipeline (GetJobDetails), checks its execution (GetPipelineExecution) and reports its result", () => {
     const { template: t, ctx } = stack("reconciler");
     const pipeline = policyStatements(t, ctx).filter((s) => s.actions.some((a) => a.startsWith("codepipeline:")));
     expect(pipeline.map((s) => [s.effect, sorted(s.actions), s.resources])).to.deep.equal([
       [
         "Allow",
-        ["codepipeline:GetJobDetails", "codepipeline:PutJobFailureResult", "codepipeline:PutJobSuccessResult"],
+        [
+          "codepipeline:GetJobDetails",
+          "codepipeline:GetPipelineExecution",
+          "codepipeline:PutJobFailureResult",
+          "codepipeline:PutJobSuccessResult",
+        ],
         ["*"],
       ],
     ]);
