@@ -16,7 +16,8 @@ import type { FunctionKey } from "../observe/state.ts";
 import { type Plan, type PlanEntry, stepsOf, takesNoStep } from "../plan/plan.ts";
 import { type AliasRouting, primaryFunctionVersion } from "../plan/routing.ts";
 import type { LatestGuard } from "../plan/steps.ts";
-import { HandOver, replanOnce, StepFailure, type StepDeps } from "./execution.ts";
+import { replanOnce, StepFailure, type StepDeps } from "./execution.ts";
+import { isHandOver, withinDeadline } from "./deadline.ts";
 import { describeOutcome } from "../report/rollout.ts";
 import { route } from "./route.ts";
 import { rolloutFailed, rolloutStep } from "./rollout.ts";
@@ -123,7 +124,9 @@ class Progress {
   }
 }
 
-export async function applyFunction(entry: PlanEntry, deps: ApplyDeps): Promise<FunctionResult> {
+export async function applyFunction(entry: PlanEntry, unbounded: ApplyDeps): Promise<FunctionResult> {
+  // Every wait and download within the time left (apply/deadline.ts).
+  const deps = withinDeadline(unbounded);
   const progress = new Progress();
   // noop and blocked take no step: they are reported whatever the time left (and do not ask for it).
   if (!takesNoStep(entry.action) && deps.canStart && !deps.canStart()) return progress.result(entry, "skipped");
@@ -141,14 +144,14 @@ export async function applyFunction(entry: PlanEntry, deps: ApplyDeps): Promise<
     },
     (current, currentLog) => run(current, deps, currentLog, progress),
     (current, error) =>
-      error instanceof HandOver
-        ? handedOver(current, error, log, progress)
+      isHandOver(error)
+        ? handedOver(current, error as Error, log, progress)
         : failed(current, error, log, progress),
   );
 }
 
 /** Not enough time for the next step: skipped now, finished by the next round (continuation token). */
-function handedOver(entry: PlanEntry, error: HandOver, log: Logger, progress: Progress): FunctionResult {
+function handedOver(entry: PlanEntry, error: Error, log: Logger, progress: Progress): FunctionResult {
   log.warn("handed over to the next round", { reason: error.message });
   return progress.result(entry, "skipped", error.message);
 }

@@ -339,7 +339,7 @@ async function runStages(
   const outcome = jobOutcomeOf(roundOutcome(report, continuation.token, parameters.maxRounds));
   if (outcome.kind !== "success" || outcome.continuationToken || !parameters.prune) return outcome;
   const names = desired.definition.functions.map((f) => f.name);
-  const pruned = await pruneAfterApply(report, names, { lambda: aws.target, liveAlias: parameters.liveAlias, keep: parameters.prune.keep, concurrency: parameters.concurrency, logger: log });
+  const pruned = await pruneAfterApply(report, names, { lambda: aws.target, liveAlias: parameters.liveAlias, keep: parameters.prune.keep, concurrency: parameters.concurrency, logger: log, timeLeftMs: () => context.getRemainingTimeInMillis() - REPORT_RESERVE_MS });
   return pruned ? { ...outcome, summary: truncate(`${outcome.summary} ${pruneJobSummary(pruned)}`, MAX_SUMMARY) } : outcome;
 }
 

@@ -25,6 +25,8 @@ import {
   LambdaClient,
   LambdaServiceException,
   ListAliasesCommand,
+  ListEventSourceMappingsCommand,
+  ListProvisionedConcurrencyConfigsCommand,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
   UpdateAliasCommand,
@@ -1152,10 +1154,13 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
     const pruningJob = () => withParameters(userParameters({ prune: { keep: 1 } }));
     beforeEach(() => {
       target.on(ListVersionsByFunctionCommand).resolves({
-        Versions: ["$LATEST", "1", "2", "3"].map((v) => ({ Version: v, CodeSha256: `sha-${v}` })),
+        // Version 1 is unaliased: pruned only because lambda-gitops published it (its description).
+        Versions: ["$LATEST", "1", "2", "3"].map((v) => ({ Version: v, CodeSha256: `sha-${v}`, Description: `lambda-gitops 1.0.${v} from 111111111111 v${v} sha256:x` })),
       });
       target.on(DeleteAliasCommand).resolves({});
       target.on(DeleteFunctionCommand).resolves({});
+      target.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [] });
+      target.on(ListProvisionedConcurrencyConfigsCommand).resolves({ ProvisionedConcurrencyConfigs: [] });
     });
 
     it("after a fully successful apply, deletes outside the window and says so in the summary", async () => {
@@ -1170,6 +1175,42 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
         { FunctionName: API, Qualifier: "1" },
         { FunctionName: API, Qualifier: "2" },
       ]);
+    });
+
+    it("keeps a version an event-source mapping invokes (issue 20): only the other one is deleted", async () => {
+      target.on(ListEventSourceMappingsCommand).resolves({
+        EventSourceMappings: [{ UUID: "esm-1", FunctionArn: `arn:aws:lambda:eu-west-1:222222222222:function:${API}:2` }],
+      });
+      serveDefinition([{ name: API, version: "1.1.1" }]);
+      await runJob(pruningJob(), plentyOfTime(), deps());
+      expect(theSuccess().executionDetails?.summary).to.match(/Nothing changed\. Pruned 1 version\(s\) in 1 function\(s\)\.$/);
+      expect(target.commandCalls(ListEventSourceMappingsCommand).map((c) => c.args[0].input.FunctionName)).to.deep.equal([API]);
+      expect(target.commandCalls(DeleteAliasCommand)).to.have.length(0);
+      expect(target.commandCalls(DeleteFunctionCommand).map((c) => c.args[0].input)).to.deep.equal([{ FunctionName: API, Qualifier: "1" }]);
+    });
+
+    it("stops before the deadline between deletions and says what it left for the next run (issue 20)", async () => {
+      serveDefinition([{ name: API, version: "1.1.1" }]);
+      // Plenty of time until the first version is deleted; then 20 s (15 s are kept for reporting).
+      const context: LambdaContext = {
+        awsRequestId: REQUEST_ID,
+        getRemainingTimeInMillis: () => (target.commandCalls(DeleteFunctionCommand).length === 0 ? 600_000 : 20_000),
+      };
+      await runJob(pruningJob(), context, deps());
+      expect(theSuccess().executionDetails?.summary).to.match(
+        /Nothing changed\. Pruned 1 version\(s\) in 1 function\(s\); 1 left for the next run \(the deadline was near\)\.$/,
+      );
+      expect(target.commandCalls(DeleteFunctionCommand).map((c) => c.args[0].input)).to.deep.equal([{ FunctionName: API, Qualifier: "1" }]);
+    });
+
+    it("with no time left after the apply, prunes nothing and says so (issue 20)", async () => {
+      serveDefinition([{ name: API, version: "1.1.1" }]);
+      await runJob(pruningJob(), { awsRequestId: REQUEST_ID, getRemainingTimeInMillis: () => 20_000 }, deps());
+      expect(theSuccess().executionDetails?.summary).to.match(
+        /Pruned 0 version\(s\) in 0 function\(s\); 1 function\(s\) not pruned: no time left before the deadline; the next run prunes them\.$/,
+      );
+      expect(target.commandCalls(ListVersionsByFunctionCommand)).to.have.length(0);
+      expect(target.commandCalls(DeleteFunctionCommand)).to.have.length(0);
     });
 
     it("a failed apply prunes nothing (not even a listing)", async () => {
