@@ -100,6 +100,8 @@ export interface MotoServer {
   loseNextJobResultAnswers(count: number): Promise<void>;
   /** What GetJobDetails answers as `jobDetails.data` for this job id (others: JobNotFoundException). */
   defineJob(jobId: string, data: Record<string, unknown>): Promise<void>;
+  /** What GetPipelineExecution answers for this execution (a defined job's execution: InProgress). */
+  setExecutionStatus(pipelineExecutionId: string, status: string): Promise<void>;
   /**
    * Teach Lambda's real behaviour (off by default, to keep the suite fast): the update window
    * (LastUpdateStatus InProgress and ResourceConflictException for a second write, for
@@ -327,6 +329,9 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     },
     defineJob: async (jobId, data) => {
       await api("POST", "/_moto/jobs/define", { jobId, data });
+    },
+    setExecutionStatus: async (pipelineExecutionId, status) => {
+      await api("POST", "/_moto/executions/status", { pipelineExecutionId, status });
     },
     lambdaBehaviour: async (behaviour) => {
       await api("POST", "/_moto/lambda/behaviour", behaviour);

@@ -45,6 +45,10 @@ Launcher-owned routes (never forwarded to moto, never in the call log):
   GET  /_moto/jobs                    -> [job result, ...]  POST /_moto/jobs/fail-next {"count": N}
   POST /_moto/jobs/lose-next-answer {"count": N}  (record the result, then answer 500: a lost answer)
   POST /_moto/jobs/define {"jobId", "data"}  (what GetJobDetails answers for that job; others: JobNotFoundException)
+  (concern 11) CreateEventSourceMapping / ListEventSourceMappings keep a mapping's qualified FunctionArn (moto
+  resolves aliases to versions and lists by exact name); ListProvisionedConcurrencyConfigs answers none.
+  POST /_moto/executions/status {"pipelineExecutionId", "status"}  (what GetPipelineExecution answers; an execution
+                                      a defined job names is InProgress by default, others PipelineExecutionNotFound)
   GET  /_moto/code/<account>/<region>/<function>/<version>  -> the version's zip bytes
   GET  /_moto/downloads               -> [{"account","region","functionName","version","status"}, ...]
   POST /_moto/codecommit/files {"repositoryName","commitSpecifier","filePath","content"}  (what GetFile serves)
@@ -113,6 +117,10 @@ class HarnessState:
             self.calls: list[dict[str, Any]] = []
             self.job_results: list[dict[str, Any]] = []
             self.job_definitions: dict[str, Any] = {}
+            # Concern 11: event-source mappings as Lambda keeps them (qualified FunctionArn), in order.
+            self.event_source_mappings: list[dict[str, Any]] = []
+            # pipelineExecutionId -> status GetPipelineExecution answers (default for a defined job's: InProgress).
+            self.execution_status: dict[str, str] = {}
             self.fail_next_job_results = 0
             self.lose_next_job_answers = 0
             self.downloads: list[dict[str, Any]] = []
@@ -399,7 +407,7 @@ def record_call(environ: dict[str, Any]) -> dict[str, Any]:
 
 CODEPIPELINE_TARGET_PREFIX = "CodePipeline_20150709."
 JOB_RESULT_OPERATIONS = {"PutJobSuccessResult", "PutJobFailureResult"}
-JOB_OPERATIONS = JOB_RESULT_OPERATIONS | {"AcknowledgeJob", "GetJobDetails"}
+JOB_OPERATIONS = JOB_RESULT_OPERATIONS | {"AcknowledgeJob", "GetJobDetails", "GetPipelineExecution"}
 AMZ_JSON_11 = "application/x-amz-json-1.1"
 
 
@@ -416,6 +424,8 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
     """Answer the job API ourselves. Job results are recorded in order so tests can assert exactly what
     the reconciler reported; fail-next lets tests exercise retried result reporting."""
     body = json_body(environ)
+    if operation == "GetPipelineExecution":
+        return get_pipeline_execution(start_response, body)
     job_id = str(body.get("jobId", ""))
     if operation in JOB_RESULT_OPERATIONS:
         with STATE.lock:
@@ -449,6 +459,37 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
         return json_response(start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "JobNotFoundException")])
     details = {"id": job_id, "accountId": account_for(environ), "data": data}
     return json_response(start_response, 200, {"jobDetails": details}, AMZ_JSON_11)
+
+
+def get_pipeline_execution(start_response: StartResponse, body: dict[str, Any]) -> list[bytes]:
+    """moto runs no pipeline executions: an execution a defined job names is InProgress unless a test
+    set its status (POST /_moto/executions/status); any other is PipelineExecutionNotFoundException."""
+    pipeline = str(body.get("pipelineName", ""))
+    execution = str(body.get("pipelineExecutionId", ""))
+    with STATE.lock:
+        status = STATE.execution_status.get(execution)
+        known = any(
+            isinstance(data, dict)
+            and (data.get("pipelineContext") or {}).get("pipelineExecutionId") == execution
+            and (data.get("pipelineContext") or {}).get("pipelineName") == pipeline
+            for data in STATE.job_definitions.values()
+        )
+    if status is None and not known:
+        error = {
+            "__type": "PipelineExecutionNotFoundException",
+            "message": f"Pipeline execution {execution} of {pipeline} not found",
+        }
+        return json_response(
+            start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "PipelineExecutionNotFoundException")]
+        )
+    answer = {
+        "pipelineExecution": {
+            "pipelineName": pipeline,
+            "pipelineExecutionId": execution,
+            "status": status or "InProgress",
+        }
+    }
+    return json_response(start_response, 200, answer, AMZ_JSON_11)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -896,6 +937,59 @@ def handle_invoke_route(environ: dict[str, Any], start_response: StartResponse, 
 
 
 # --------------------------------------------------------------------------------------------------
+# Concern 11: what invokes a version besides aliases (event-source mappings, provisioned concurrency)
+# --------------------------------------------------------------------------------------------------
+
+INVOKER_OPERATIONS = {"CreateEventSourceMapping", "ListEventSourceMappings", "ListProvisionedConcurrencyConfigs"}
+
+
+def handle_invokers(environ: dict[str, Any], start_response: StartResponse, operation: str) -> list[bytes]:
+    """moto resolves a mapping's FunctionName to a version (an alias mapping gets the version's ARN, not
+    the alias's) and lists by the exact FunctionName string given, so a mapping made on `name:2` is not
+    listed for `name`. Lambda keeps the FunctionArn as qualified when created (version or alias ARN); this
+    table does the same and lists, for FunctionName `name`, the mappings of every qualifier of `name`
+    (for a qualified FunctionName, that qualifier's). Provisioned concurrency: none anywhere (as concern 8's
+    GetProvisionedConcurrencyConfig 404), so the listing is empty."""
+    _, region, _ = credential_scope(environ)
+    account = account_for(environ)
+    if operation == "ListProvisionedConcurrencyConfigs":
+        return json_response(start_response, 200, {"ProvisionedConcurrencyConfigs": []}, "application/json")
+    if operation == "CreateEventSourceMapping":
+        body = json_body(environ)
+        name = str(body.get("FunctionName", ""))
+        arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
+        mapping = {
+            "UUID": str(uuid.uuid4()),
+            "FunctionArn": arn,
+            "EventSourceArn": str(body.get("EventSourceArn", "")),
+            "BatchSize": int(body.get("BatchSize") or 10),
+            "State": "Enabled" if body.get("Enabled", True) else "Disabled",
+        }
+        with STATE.lock:
+            STATE.event_source_mappings.append(mapping)
+        return json_response(start_response, 202, mapping, "application/json")
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    wanted = (query.get("FunctionName") or [""])[0]
+    parts = wanted.split(":")
+    wanted_name, wanted_qualifier = (parts[6], parts[7] if len(parts) > 7 else None) if wanted.startswith("arn:") else (
+        parts[0],
+        parts[1] if len(parts) > 1 else None,
+    )
+
+    def matches(mapping: dict[str, Any]) -> bool:
+        arn = mapping["FunctionArn"].split(":")
+        if not wanted:
+            return True
+        if arn[6] != wanted_name:
+            return False
+        return wanted_qualifier is None or (len(arn) > 7 and arn[7] == wanted_qualifier)
+
+    with STATE.lock:
+        listed = [m for m in STATE.event_source_mappings if matches(m)]
+    return json_response(start_response, 200, {"EventSourceMappings": listed}, "application/json")
+
+
+# --------------------------------------------------------------------------------------------------
 # Lambda response patching (concerns 1-3)
 # --------------------------------------------------------------------------------------------------
 
@@ -1065,6 +1159,11 @@ def handle_launcher_route(environ: dict[str, Any], start_response: StartResponse
         with STATE.lock:
             STATE.job_definitions[str(body.get("jobId", ""))] = body.get("data", {})
         return json_response(start_response, 200, {})
+    if method == "POST" and route == "executions/status":
+        body = json_body(environ)
+        with STATE.lock:
+            STATE.execution_status[str(body.get("pipelineExecutionId", ""))] = str(body.get("status", "InProgress"))
+        return json_response(start_response, 200, {})
     if method == "GET" and segments[1:2] == ["code"] and len(segments) == 6:
         return serve_code(start_response, segments)
     if method == "GET" and route == "downloads":
@@ -1115,6 +1214,8 @@ class HarnessMiddleware:
             return handle_codecommit(environ, self.recording(entry, start_response), codecommit)
         if is_lambda_invoke(environ, entry):
             return handle_lambda_invoke(environ, start_response, entry)
+        if entry["service"] == "lambda" and entry["operation"] in INVOKER_OPERATIONS:
+            return handle_invokers(environ, self.recording(entry, start_response), entry["operation"])
         if entry["service"] == "lambda":
             return self.call_lambda(environ, start_response, entry)
         if entry["service"] == "codepipeline" and entry["operation"] in CODEPIPELINE_TIMESTAMP_OPERATIONS:

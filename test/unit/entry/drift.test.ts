@@ -31,6 +31,8 @@ function deps(over: Partial<DriftDeps> = {}, aliases = world()) {
   };
   const target = {
     listAliases: async (name: string) => aliases[name]?.map((a) => ({ ...a })),
+    listEventSourceMappings: refuse("ListEventSourceMappings"),
+    listProvisionedConcurrency: refuse("ListProvisionedConcurrencyConfigs"),
     getFunction: async () => undefined,
     getAlias: async () => undefined,
     getCodeSigning: async () => undefined,

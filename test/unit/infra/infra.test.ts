@@ -211,10 +211,17 @@ const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason:
     {
       actions: [
         "codepipeline:GetJobDetails",
+        "codepipeline:GetPipelineExecution",
         "codepipeline:PutJobSuccessResult",
         "codepipeline:PutJobFailureResult",
       ],
-      reason: "CodePipeline job APIs have no resource type in IAM; only '*' is accepted",
+      reason:
+        "CodePipeline job APIs have no resource type in IAM; only '*' is accepted (GetPipelineExecution, read-only, shares the statement: one of its own would not fit the policy quota)",
+    },
+    {
+      actions: ["lambda:ListEventSourceMappings", "lambda:ListProvisionedConcurrencyConfigs"],
+      reason:
+        "pruning (AllowPrune=true) lists what invokes a version; ListEventSourceMappings has no resource type in IAM, and the read-only ListProvisionedConcurrencyConfigs shares the statement (one per prefix would not fit the policy quota)",
     },
   ],
   "source-role": [],
@@ -739,12 +746,13 @@ for (const name of [
         }
       });
       // Each allowlist entry is actually used (a stale entry would hide a future regression).
-      const { template: t, ctx } = stack(name);
+      // (in some variant: pruning's listing statement exists only with AllowPrune=true)
+      const used = new Set<string>();
+      everyVariant(name, ({ template: t, ctx }) => {
+        for (const s of policyStatements(t, ctx)) if (s.resources.includes("*")) used.add(sorted(s.actions).join());
+      });
       for (const entry of allow) {
-        const found = policyStatements(t, ctx).some(
-          (s) => s.resources.includes("*") && sorted(s.actions).join() === sorted(entry.actions).join(),
-        );
-        expect(found, `unused allowlist entry ${entry.actions.join(", ")}`).to.equal(true);
+        expect(used.has(sorted(entry.actions).join()), `unused allowlist entry ${entry.actions.join(", ")}`).to.equal(true);
       }
     });
 
@@ -778,6 +786,7 @@ describe("infra/reconciler.yaml", () => {
           s.actions.some((a) => a.startsWith("lambda:")) &&
           s.raw.Sid !== "ReadCodeSigningConfigs" &&
           s.raw.Sid !== "PrunePrefixVersions" &&
+          s.raw.Sid !== "PruneListInvokers" &&
           !s.actions.includes("lambda:InvokeFunction"),
       );
       expect(lambda, label).to.have.length(PREFIXES.length);
@@ -959,13 +968,18 @@ describe("infra/reconciler.yaml", () => {
     expect(() => stack("reconciler", { StagingBucketKmsKeyArn: "alias/staging" })).to.throw();
   });
 
-  it("reads the job from CodePipeline (GetJobDetails) and reports its result", () => {
+  it("reads the job from CodePipeline (GetJobDetails), checks its execution (GetPipelineExecution) and reports its result", () => {
     const { template: t, ctx } = stack("reconciler");
     const pipeline = policyStatements(t, ctx).filter((s) => s.actions.some((a) => a.startsWith("codepipeline:")));
     expect(pipeline.map((s) => [s.effect, sorted(s.actions), s.resources])).to.deep.equal([
       [
         "Allow",
-        ["codepipeline:GetJobDetails", "codepipeline:PutJobFailureResult", "codepipeline:PutJobSuccessResult"],
+        [
+          "codepipeline:GetJobDetails",
+          "codepipeline:GetPipelineExecution",
+          "codepipeline:PutJobFailureResult",
+          "codepipeline:PutJobSuccessResult",
+        ],
         ["*"],
       ],
     ]);
@@ -1051,6 +1065,19 @@ describe("infra/reconciler.yaml: pruning permissions (issue 16)", () => {
       }
       expect(sorted(deletes.flatMap((s) => s.resources))).to.deep.equal(
         sorted(prefixArns(TARGET_ACCOUNT).filter((arn) => arn.endsWith(":*"))),
+      );
+    });
+  });
+
+  it("lists event-source mappings and provisioned concurrency (read-only) only with AllowPrune=true (issue 20)", () => {
+    everyVariant("reconciler", ({ template: t, ctx }, label) => {
+      const lists = policyStatements(t, ctx).filter((s) => s.raw.Sid === "PruneListInvokers");
+      const listed = policyStatements(t, ctx).filter((s) => s.actions.includes("lambda:ListEventSourceMappings"));
+      expect(listed, label).to.deep.equal(lists);
+      expect(lists.map((s) => [s.effect, sorted(s.actions), s.resources]), label).to.deep.equal(
+        ctx.conditions.PruneAllowed
+          ? [["Allow", ["lambda:ListEventSourceMappings", "lambda:ListProvisionedConcurrencyConfigs"], ["*"]]]
+          : [],
       );
     });
   });
