@@ -180,6 +180,11 @@ export function finalRouting(entry: PlanEntry): Routing | null {
   return entry.action.kind === "blocked" ? null : entry.action.routing;
 }
 
+/** What a function's entry in the file declares. */
+export function desiredOf(spec: Pick<FunctionSpec, "version" | "canary">): Desired {
+  return spec.canary ? { version: spec.version, canary: { ...spec.canary } } : { version: spec.version };
+}
+
 export function planFunction(
   spec: FunctionSpec,
   observation: Observation,
@@ -187,9 +192,7 @@ export function planFunction(
   scope: PlanScope = DEFAULT_SCOPE,
   context: RolloutContext = NO_ROLLOUT_CONTEXT,
 ): PlanEntry {
-  const desired: Desired = spec.canary
-    ? { version: spec.version, canary: { ...spec.canary } }
-    : { version: spec.version };
+  const desired = desiredOf(spec);
   const entry = (live: LiveState, action: PlannedAction): PlanEntry => ({
     key: { account: scope.account, region: scope.region, name: spec.name },
     name: spec.name,
