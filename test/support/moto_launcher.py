@@ -37,6 +37,15 @@ without any test-only branch in production code:
                      weight) is refused with ResourceConflictException (409), as AWS does ("You can't delete a
                      version that an alias references", DeleteFunction API reference); moto deletes it.
 10. Lambda Invoke  - answered from a table the test sets (moto would need Docker to run the function); recorded.
+11. Execution history - moto has no ListPipelineExecutions or ListActionExecutions: both are answered from a
+                     table the test sets per account and pipeline (POST /_moto/codepipeline/history), in the
+                     API's shapes: summaries as given (the most recent first, as AWS lists them), action
+                     executions filtered by `filter.pipelineExecutionId`, both paged by maxResults/nextToken
+                     (at most 100); timestamps as epoch seconds. A pipeline moto does not know is
+                     PipelineNotFoundException; one without a table has run nothing (empty lists).
+12. CloudTrail     - moto has no LookupEvents: answered from a table the test sets (POST /_moto/cloudtrail/events,
+                     each with its `resourceName`), filtered by a ResourceName or EventName lookup attribute;
+                     empty by default, as for an account where nobody changed anything.
 
 Launcher-owned routes (never forwarded to moto, never in the call log):
 
@@ -57,6 +66,8 @@ Launcher-owned routes (never forwarded to moto, never in the call log):
   POST /_moto/reset-all               -> resets moto's backends and every launcher log
   POST /_moto/lambda/invoke-answers {"functionName","qualifier"?,"statusCode"?,"functionError"?,"payload"?}
   GET  /_moto/lambda/invocations      -> [invocation, ...]  (Invoke calls answered from that table)
+  POST /_moto/codepipeline/history {"account"?, "pipelineName", "pipelineExecutionSummaries", "actionExecutionDetails"}
+  POST /_moto/cloudtrail/events {"account"?, "events": [{"resourceName", "EventName", "EventTime", "CloudTrailEvent", ...}]}
 """
 
 from __future__ import annotations
@@ -136,6 +147,10 @@ class HarnessState:
             self.deprecated_runtimes: set[str] = set()
             # (account, region, function) -> time.monotonic() until which $LATEST is InProgress.
             self.updating_until: dict[tuple[str, str, str], float] = {}
+            # Concern 11: (account, pipeline) -> {"pipelineExecutionSummaries": [...], "actionExecutionDetails": [...]}.
+            self.pipeline_history: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+            # Concern 12: account -> CloudTrail events LookupEvents serves.
+            self.trail_events: dict[str, list[dict[str, Any]]] = {}
 
 
 STATE = HarnessState()
@@ -1117,6 +1132,75 @@ def apply_update_status(operation: str, payload: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------------------
+# Concerns 11 and 12: CodePipeline execution history and CloudTrail LookupEvents (moto has neither)
+# --------------------------------------------------------------------------------------------------
+
+HISTORY_OPERATIONS = {"ListPipelineExecutions", "ListActionExecutions"}
+# The target is "<namespace>.CloudTrail_20131101.LookupEvents"; only its end is relied on.
+CLOUDTRAIL_LOOKUP_TARGET_SUFFIX = "CloudTrail_20131101.LookupEvents"
+
+
+def history_operation(environ: dict[str, Any]) -> str | None:
+    target = environ.get("HTTP_X_AMZ_TARGET") or ""
+    if target.startswith(CODEPIPELINE_TARGET_PREFIX) and target[len(CODEPIPELINE_TARGET_PREFIX):] in HISTORY_OPERATIONS:
+        return target[len(CODEPIPELINE_TARGET_PREFIX):]
+    return None
+
+
+def moto_knows_pipeline(account: str, region: str, name: str) -> bool:
+    from moto.codepipeline.models import codepipeline_backends
+
+    return name in codepipeline_backends[account][region].pipelines
+
+
+def page(items: list[dict[str, Any]], body: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    size = max(1, min(100, int(body.get("maxResults") or 100)))
+    start = int(body.get("nextToken") or 0)
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def handle_history(environ: dict[str, Any], start_response: StartResponse, operation: str) -> list[bytes]:
+    body = json_body(environ)
+    account = account_for(environ)
+    region = credential_scope(environ)[1] or "us-east-1"
+    name = str(body.get("pipelineName", ""))
+    if not moto_knows_pipeline(account, region, name):
+        error = {"__type": "PipelineNotFoundException", "message": f"Account '{account}' does not have a pipeline with name '{name}'"}
+        return json_response(start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "PipelineNotFoundException")])
+    with STATE.lock:
+        table = STATE.pipeline_history.get((account, name), {})
+        summaries = list(table.get("pipelineExecutionSummaries", []))
+        details = list(table.get("actionExecutionDetails", []))
+    if operation == "ListPipelineExecutions":
+        items, token = page(summaries, body)
+        payload: dict[str, Any] = {"pipelineExecutionSummaries": items}
+    else:
+        wanted = (body.get("filter") or {}).get("pipelineExecutionId")
+        if wanted:
+            details = [d for d in details if d.get("pipelineExecutionId") == wanted]
+        items, token = page(details, body)
+        payload = {"actionExecutionDetails": items}
+    if token:
+        payload["nextToken"] = token
+    return json_response(start_response, 200, payload, AMZ_JSON_11)
+
+
+def handle_lookup_events(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    body = json_body(environ)
+    with STATE.lock:
+        events = list(STATE.trail_events.get(account_for(environ), []))
+    for attribute in body.get("LookupAttributes") or []:
+        key, value = attribute.get("AttributeKey"), attribute.get("AttributeValue")
+        if key == "ResourceName":
+            events = [e for e in events if e.get("resourceName") == value]
+        elif key == "EventName":
+            events = [e for e in events if e.get("EventName") == value]
+    served = [{k: v for k, v in e.items() if k != "resourceName"} for e in events]
+    return json_response(start_response, 200, {"Events": served}, AMZ_JSON_11)
+
+
 def reset_everything() -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
@@ -1187,6 +1271,20 @@ def handle_launcher_route(environ: dict[str, Any], start_response: StartResponse
             STATE.deprecated_runtimes = {str(r) for r in body.get("deprecatedRuntimes", []) or []}
             STATE.updating_until.clear()
         return json_response(start_response, 200, {})
+    if method == "POST" and route == "codepipeline/history":
+        body = json_body(environ)
+        key = (str(body.get("account") or DEFAULT_ACCOUNT_ID), str(body.get("pipelineName", "")))
+        with STATE.lock:
+            STATE.pipeline_history[key] = {
+                "pipelineExecutionSummaries": list(body.get("pipelineExecutionSummaries") or []),
+                "actionExecutionDetails": list(body.get("actionExecutionDetails") or []),
+            }
+        return json_response(start_response, 200, {})
+    if method == "POST" and route == "cloudtrail/events":
+        body = json_body(environ)
+        with STATE.lock:
+            STATE.trail_events[str(body.get("account") or DEFAULT_ACCOUNT_ID)] = list(body.get("events") or [])
+        return json_response(start_response, 200, {})
     if method == "POST" and route == "reset-all":
         reset_everything()
         return json_response(start_response, 200, {})
@@ -1212,6 +1310,11 @@ class HarnessMiddleware:
         codecommit = codecommit_operation(environ)
         if codecommit:
             return handle_codecommit(environ, self.recording(entry, start_response), codecommit)
+        history = history_operation(environ)
+        if history:
+            return handle_history(environ, self.recording(entry, start_response), history)
+        if (environ.get("HTTP_X_AMZ_TARGET") or "").endswith(CLOUDTRAIL_LOOKUP_TARGET_SUFFIX):
+            return handle_lookup_events(environ, self.recording(entry, start_response))
         if is_lambda_invoke(environ, entry):
             return handle_lambda_invoke(environ, start_response, entry)
         if entry["service"] == "lambda" and entry["operation"] in INVOKER_OPERATIONS:

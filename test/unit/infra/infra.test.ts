@@ -76,6 +76,8 @@ const SOURCE_CODE_KEYS = [
   `arn:aws:kms:${REGION}:${SOURCE_ACCOUNT}:key/1111abcd-12ab-34cd-56ef-1234567890ab`,
 ];
 
+const ARTIFACT_KEY = `arn:aws:kms:${REGION}:${TARGET_ACCOUNT}:key/2222abcd-12ab-34cd-56ef-1234567890ab`;
+
 const SAMPLES: Record<TemplateName, Sample> = {
   reconciler: {
     accountId: TARGET_ACCOUNT,
@@ -145,14 +147,17 @@ const SAMPLES: Record<TemplateName, Sample> = {
   drift: {
     accountId: TARGET_ACCOUNT,
     base: {
-      RepositoryName: "lambda-definitions",
+      ArtifactBucketName: "lambda-gitops-artifacts-111111111111",
       AllowedPrefixes: PREFIXES.join(","),
       CodeS3Bucket: "deploy-artifacts-111111111111",
       CodeS3Key: "lambda-gitops/0.1.0/lambda-gitops.zip",
     },
     variants: [
+      // Any source (CodeConnections): no repository.
       {},
+      { ArtifactKmsKeyArn: ARTIFACT_KEY },
       {
+        RepositoryName: "lambda-definitions",
         OnDrift: "start-pipeline",
         ReconcilerRoleArn: RECONCILER_ROLE_ARNS[0]!,
         DefinitionFile: "deploy/production/lambdas.json",
@@ -1631,15 +1636,30 @@ describe("infra/drift.yaml (issue 16)", () => {
           .map((s) => [s.actions.join(","), s.resources]),
       );
       const expected: Record<string, string[]> = {
-        "codecommit:GetFile": [`arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`],
         "codepipeline:GetPipeline": [pipelineArn()],
+        "codepipeline:ListPipelineExecutions,codepipeline:ListActionExecutions": [pipelineArn()],
+        "s3:GetObject": ["arn:aws:s3:::lambda-gitops-artifacts-111111111111/*"],
         "cloudtrail:LookupEvents": ["*"],
         "cloudwatch:PutMetricData": ["*"],
         "events:PutEvents": [`arn:aws:events:${REGION}:${TARGET_ACCOUNT}:event-bus/default`],
       };
       if (ctx.conditions.SelfHeal) expected["codepipeline:StartPipelineExecution"] = [pipelineArn()];
+      if (ctx.conditions.HasArtifactKey) expected["kms:Decrypt"] = [ARTIFACT_KEY];
+      if (ctx.conditions.HasRepository) {
+        expected["codecommit:GetFile"] = [`arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`];
+      }
       expect(byAction, label).to.deep.equal(expected);
     });
+  });
+
+  it("reads the artifact key only through S3, and only when one is given; CodeCommit's GetFile only with a repository", () => {
+    const keyed = stack("drift", { ArtifactKmsKeyArn: ARTIFACT_KEY });
+    const decrypt = policyStatements(keyed.template, keyed.ctx).find((s) => s.actions.includes("kms:Decrypt"));
+    expect(decrypt?.raw.Condition).to.deep.equal({ StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` } });
+    const plain = stack("drift");
+    const actions = policyStatements(plain.template, plain.ctx).flatMap((s) => s.actions);
+    expect(actions).to.not.include.members(["kms:Decrypt"]);
+    expect(actions).to.not.include.members(["codecommit:GetFile"]);
   });
 
   it("scopes PutMetricData to the metric namespace", () => {
@@ -1662,7 +1682,7 @@ describe("infra/drift.yaml (issue 16)", () => {
   });
 
   it("runs drift.handler on the schedule, with the settings the code reads", () => {
-    const { template: t, ctx } = stack("drift", SAMPLES.drift.variants[1]);
+    const { template: t, ctx } = stack("drift", SAMPLES.drift.variants[2]);
     const fn = evaluateJson(t.Resources.Function!, ctx) as JsonObject;
     const p = fn.Properties as JsonObject;
     expect(p.Handler).to.equal("drift.handler");
@@ -1687,7 +1707,8 @@ describe("infra/drift.yaml (issue 16)", () => {
     const plain = stack("drift");
     const env = ((evaluateJson(plain.template.Resources.Function!, plain.ctx) as JsonObject).Properties as JsonObject)
       .Environment as JsonObject;
-    expect(env.Variables).to.not.have.any.keys("DEFINITION_FILE", "RECONCILER_ROLE_ARN");
+    expect(env.Variables).to.not.have.any.keys("DEFINITION_FILE", "RECONCILER_ROLE_ARN", "REPOSITORY_NAME", "BRANCH_NAME");
+    expect(env.Variables).to.deep.include({ PIPELINE_NAME: "lambda-gitops", ACTION_NAME: "Reconcile" });
   });
 
   it("refuses schedule expressions that are not rate() or cron()", () => {
