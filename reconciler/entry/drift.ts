@@ -2,9 +2,13 @@
  * The scheduled drift check: an EventBridge-scheduled Lambda function (dist/drift.mjs, export
  * `handler`, deployed by infra/drift.yaml) that tells whether someone moved LIVE out of band. A
  * short pipeline of named stages, in the style of the pull-request planner (./pr-plan.ts):
- *   settings -> pipeline parameters (GetPipeline) -> definition file at the head of the pipeline's
- *   branch (GetFile) -> observe -> plan -> drift per function (plan/drift.ts) -> attribution for the
- *   drifted ones only (CloudTrail LookupEvents, 2 requests/s) -> metric + event (+ optional restart).
+ *   settings and the stack's pin -> pipeline parameters (GetPipeline) within the pin -> definition
+ *   file at the head of the pipeline's branch (GetFile) -> observe -> plan -> drift per function
+ *   (plan/drift.ts) -> attribution for the drifted ones only (CloudTrail LookupEvents, 2
+ *   requests/s) -> metric + event (+ optional restart).
+ * The front half (parameters -> pin -> definition) is the handler's and the planner's (./front.ts):
+ * parameters that widen the stack's ALLOWED_PREFIXES, or a definition naming a function outside
+ * them or a protected one (PROTECTED_FUNCTIONS, this function itself), are not checked.
  *
  * - Read-only on Lambda: it reads with ListAliases (and GetFunction where planning needs it) and
  *   never calls a Lambda write API; its role has none (infra/drift.yaml).
@@ -31,13 +35,13 @@ import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pi
 import { createPipelineStarter, type PipelineStarter } from "../aws/pipeline-start.ts";
 import { formatProblem } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
-import { loadDesired } from "../input/desired.ts";
-import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
+import type { JobParameters } from "../input/parameters.ts";
 import { logPlan, scopeOf } from "../apply/reconcile.ts";
 import { observeAll } from "../observe/observe.ts";
 import { driftOf, type DriftVerdict } from "../plan/drift.ts";
 import { buildPlan, semverOf } from "../plan/plan.ts";
 import { attribute, type DriftDetail, type DriftedFunction, describeDrift, driftedOf } from "../report/drift.ts";
+import { type PipelineAction, pinnedDefinition, pipelineActionSchema, readActionParameters, readActionSettings } from "./front.ts";
 import type { LambdaContext } from "./handler.ts";
 
 export const DRIFT_SOURCE = "lambda-gitops";
@@ -45,13 +49,9 @@ export const DRIFT_DETAIL_TYPE = "lambda-gitops drift";
 /** How far back CloudTrail is searched for who changed a drifted function (LookupEvents keeps 90 days). */
 export const ATTRIBUTION_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
 
-const NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
-const settingsSchema = z.object({
-  PIPELINE_NAME: z.string({ error: "is not set" }).regex(NAME, "expected a CodePipeline pipeline name"),
-  ACTION_NAME: z.string({ error: "is not set" }).regex(NAME, "expected a CodePipeline action name"),
+const settingsSchema = pipelineActionSchema.extend({
   REPOSITORY_NAME: z.string({ error: "is not set" }).regex(/^[\w.-]{1,100}$/, "expected a CodeCommit repository name"),
   BRANCH_NAME: z.string({ error: "is not set" }).min(1).max(256),
-  DEFINITION_FILE: z.union([z.literal(""), jobParametersSchema.shape.definitionFile.unwrap()]).optional(),
   RECONCILER_ROLE_ARN: z
     .union([z.literal(""), z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "expected an IAM role ARN")])
     .optional(),
@@ -59,33 +59,27 @@ const settingsSchema = z.object({
   METRIC_NAMESPACE: z.union([z.literal(""), z.string().regex(/^[A-Za-z0-9./#:_-]{1,255}$/)]).optional(),
 });
 
-export interface DriftSettings {
-  pipelineName: string;
-  actionName: string;
+export interface DriftSettings extends PipelineAction {
   repositoryName: string;
   branchName: string;
-  definitionFile: string | undefined;
   reconcilerRoleArn: string | undefined;
   onDrift: "report" | "start-pipeline";
   namespace: string;
 }
 
+/** The check's settings and the stack's pin (ALLOWED_PREFIXES, PROTECTED_FUNCTIONS, its own name). */
 export function readDriftSettings(
   env: Record<string, string | undefined>,
 ): { ok: true; settings: DriftSettings } | { ok: false; problems: string[] } {
-  const parsed = settingsSchema.safeParse(env);
-  if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
-  }
-  const e = parsed.data;
+  const read = readActionSettings(settingsSchema, env);
+  if (!read.ok) return { ok: false, problems: read.problems.map((p) => `${p.variable}: ${p.message}`) };
+  const e = read.values;
   return {
     ok: true,
     settings: {
-      pipelineName: e.PIPELINE_NAME,
-      actionName: e.ACTION_NAME,
+      ...read.action,
       repositoryName: e.REPOSITORY_NAME,
       branchName: e.BRANCH_NAME,
-      definitionFile: e.DEFINITION_FILE || undefined,
       reconcilerRoleArn: e.RECONCILER_ROLE_ARN || undefined,
       onDrift: e.ON_DRIFT ?? "report",
       namespace: e.METRIC_NAMESPACE || DRIFT_NAMESPACE,
@@ -143,18 +137,19 @@ export async function runDriftCheck(deps: DriftDeps): Promise<DriftResult> {
   if (!read.ok) return notChecked("settings", read.problems);
   const settings = read.settings;
 
-  // pipeline parameters: the policy the pipeline enforces
-  const action = await deps.pipeline.readActionUserParameters(settings.pipelineName, settings.actionName);
-  if (!action.ok) return notChecked("pipeline", [action.message]);
-  const params = parseUserParameters(action.userParameters);
-  if (!params.ok) return notChecked("parameters", params.problems.map(formatProblem));
-  const parameters = params.parameters;
-  const file = settings.definitionFile ?? parameters.definitionFile;
+  // pipeline parameters: the policy the pipeline enforces, within the stack's pin
+  const action = await readActionParameters(deps.pipeline, settings);
+  if (!action.ok) {
+    return action.stage === "pipeline"
+      ? notChecked("pipeline", [action.message])
+      : notChecked("parameters", action.problems.map(formatProblem));
+  }
+  const { parameters, file } = action;
 
   // definition file at the head of the pipeline's branch
   const got = await deps.codecommit.getFile(settings.repositoryName, settings.branchName, file);
   if (got.kind !== "found") return notChecked("file", [got.message]);
-  const desired = loadDesired(got.text, file, parameters.allowedPrefixes);
+  const desired = pinnedDefinition(got.text, file, parameters, settings.pin);
   if (!desired.ok) return notChecked("definition", desired.problems.map(formatProblem));
 
   // observe -> plan (read-only)

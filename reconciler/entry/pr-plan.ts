@@ -22,18 +22,15 @@ import {
 } from "../aws/codecommit.ts";
 import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pipeline-config.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
-import { loadDesired } from "../input/desired.ts";
 import { describeError, type Problem, renderPath } from "../core/errors.ts";
 import type { LambdaContext } from "./handler.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import {
   accountOfRoleArn,
   type JobParameters,
-  jobParametersSchema,
-  parseUserParameters,
 } from "../input/parameters.ts";
 import { redactAwsText } from "../report/redact.ts";
-import { narrowPrefixes, type Pin, readPin } from "../input/pin.ts";
+import { type PipelineAction, pinnedDefinition, pipelineActionSchema, readActionParameters, readActionSettings } from "./front.ts";
 import type { Plan } from "../plan/plan.ts";
 import { logPlan, makePlan } from "../apply/reconcile.ts";
 import {
@@ -147,50 +144,15 @@ export function commentToken(pullRequestId: string, sourceCommit: string, destin
     .digest("hex");
 }
 
-const settingsSchema = z.object({
-  PIPELINE_NAME: z
-    .string({ error: "is not set" })
-    .regex(/^[A-Za-z0-9.@_-]{1,100}$/, "expected a CodePipeline pipeline name"),
-  ACTION_NAME: z
-    .string({ error: "is not set" })
-    .regex(/^[A-Za-z0-9.@_-]{1,100}$/, "expected a CodePipeline action name"),
-  // Same rules as the pipeline's own `definitionFile` setting; empty means "not overridden".
-  DEFINITION_FILE: z.union([z.literal(""), jobParametersSchema.shape.definitionFile.unwrap()]).optional(),
-});
-
-export interface Settings {
-  pipelineName: string;
-  actionName: string;
-  definitionFile: string | undefined;
-  /** The stack's pin (ALLOWED_PREFIXES, PROTECTED_FUNCTIONS, this function's own name). */
-  pin: Pin;
-}
+export type Settings = PipelineAction;
 
 /** Stage 2: this function's own settings (environment variables set by infra/pr-plan.yaml). */
 export function readSettings(
   env: Record<string, string | undefined>,
 ): { ok: true; settings: Settings } | { ok: false; problems: string[] } {
-  const parsed = settingsSchema.safeParse(env);
-  const pinned = readPin(env);
-  if (!parsed.success || !pinned.ok) {
-    return {
-      ok: false,
-      problems: [
-        ...(parsed.success ? [] : parsed.error.issues.map((i) => `\`${renderPath(i.path)}\`: ${i.message}`)),
-        ...(pinned.ok ? [] : pinned.problems.map((p) => `\`${p.replace(/^([A-Z_]+): /, "$1`: ")}`)),
-      ],
-    };
-  }
-  const { PIPELINE_NAME, ACTION_NAME, DEFINITION_FILE } = parsed.data;
-  return {
-    ok: true,
-    settings: {
-      pipelineName: PIPELINE_NAME,
-      actionName: ACTION_NAME,
-      definitionFile: DEFINITION_FILE || undefined,
-      pin: pinned.pin,
-    },
-  };
+  const read = readActionSettings(pipelineActionSchema, env);
+  if (!read.ok) return { ok: false, problems: read.problems.map((p) => `\`${p.variable}\`: ${p.message}`) };
+  return { ok: true, settings: read.action };
 }
 
 // ---- Comments ------------------------------------------------------------------------------------
@@ -353,21 +315,20 @@ async function planBody(
   if (!settings.ok) return { kind: "settings", problems: settings.problems };
   const { pipelineName, actionName } = settings.settings;
 
-  // pipeline parameters: the policy the pipeline enforces
-  const action = await deps.pipeline.readActionUserParameters(pipelineName, actionName);
-  if (!action.ok) return { kind: "pipeline", pipelineName, actionName, message: action.message };
-  const params = parseUserParameters(action.userParameters);
-  if (!params.ok) return { kind: "parameters", pipelineName, actionName, problems: params.problems };
+  // pipeline parameters: the policy the pipeline enforces, within the stack's pin
+  const read = await readActionParameters(deps.pipeline, settings.settings);
+  if (!read.ok) {
+    return read.stage === "pipeline"
+      ? { kind: "pipeline", pipelineName, actionName, message: read.message }
+      : { kind: "parameters", pipelineName, actionName, problems: read.problems };
+  }
+  const { parameters, file } = read;
   const { pin } = settings.settings;
-  const narrowed = narrowPrefixes(pin, params.parameters.allowedPrefixes);
-  if (!narrowed.ok) return { kind: "parameters", pipelineName, actionName, problems: narrowed.problems };
-  const parameters = params.parameters;
   nameSource(parameters.sourceRoleArn ? accountOfRoleArn(parameters.sourceRoleArn) : undefined);
-  const file = settings.settings.definitionFile ?? parameters.definitionFile;
 
   // definition file at the source commit (always the configured path, whatever the PR changed)
-  const read = await deps.codecommit.getFile(pr.repositoryName, pr.sourceCommit, file);
-  if (read.kind === "absent") {
+  const got = await deps.codecommit.getFile(pr.repositoryName, pr.sourceCommit, file);
+  if (got.kind === "absent") {
     return {
       kind: "file",
       file,
@@ -375,10 +336,10 @@ async function planBody(
       message: `\`${file}\` does not exist at commit \`${short(pr.sourceCommit)}\``,
     };
   }
-  if (read.kind === "error") return { kind: "file", file, pipelineName, message: read.message };
+  if (got.kind === "error") return { kind: "file", file, pipelineName, message: got.message };
 
   // definition + policy
-  const desired = loadDesired(read.text, file, parameters.allowedPrefixes, pin.protectedFunctions);
+  const desired = pinnedDefinition(got.text, file, parameters, pin);
   if (!desired.ok) return { kind: "definition", file, problems: desired.problems, pipelineName };
 
   // observe -> plan (read-only)

@@ -850,7 +850,7 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
     expect(awsCalls).to.deep.equal([]);
   });
 
-  it("applies the stack's pin: UserParameters may not widen ALLOWED_PREFIXES; its own function is refused", async () => {
+  it("applies the stack's pin: UserParameters may not widen ALLOWED_PREFIXES nor name another Region; its own function is refused", async () => {
     serve({ "lambdas.json": DEFINITION }, JSON.stringify({ allowedPrefixes: ["team-"] }));
     await runPrPlan(prEvent(), deps({ env: { ...ENV, ALLOWED_PREFIXES: "team-a-" } }));
     expect(postedInputs()[0]!.content).to.contain(
@@ -863,6 +863,14 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
     serve({ "lambdas.json": DEFINITION });
     await runPrPlan(prEvent(), deps({ env: { ...ENV, AWS_LAMBDA_FUNCTION_NAME: "team-a-orders" } }));
     expect(postedInputs()[0]!.content).to.contain('function "team-a-orders" is lambda-gitops itself');
+    expect(awsCalls).to.deep.equal([]);
+
+    // A region parameter the reconciler (in the planner's Region) would refuse: said, not planned.
+    codeCommit.reset();
+    serve({ "lambdas.json": DEFINITION }, JSON.stringify({ allowedPrefixes: ["team-a-"], region: "us-east-1" }));
+    await runPrPlan(prEvent(), deps({ env: { ...ENV, AWS_REGION: "eu-west-1" } }));
+    expect(postedInputs()[0]!.content).to.contain('region "us-east-1" is not this reconciler\'s Region ("eu-west-1")');
+    expect(codeCommit.commandCalls(GetFileCommand)).to.have.length(0);
     expect(awsCalls).to.deep.equal([]);
   });
 

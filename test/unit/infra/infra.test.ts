@@ -1598,6 +1598,7 @@ describe("infra/drift.yaml (issue 16)", () => {
         RECONCILER_ROLE_ARN: RECONCILER_ROLE_ARNS[0],
         ON_DRIFT: "start-pipeline",
         METRIC_NAMESPACE: "Team/Deploys",
+        ALLOWED_PREFIXES: PREFIXES.join(","),
       },
     });
     const rule = evaluateJson(t.Resources.ScheduleRule!, ctx) as JsonObject;
