@@ -28,7 +28,8 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { createTrailReader, type TrailReader } from "../aws/cloudtrail.ts";
 import { type CodeCommitAdapter, createCodeCommitAdapter } from "../aws/codecommit.ts";
-import { type AwsContext, createAwsContext } from "../aws/context.ts";
+import type { AwsContext } from "../observe/context.ts";
+import { createAwsContext, logPlan } from "./context.ts";
 import { createEventPublisher, type EventPublisher } from "../aws/events.ts";
 import { createMetricsPublisher, DRIFT_NAMESPACE, type MetricsPublisher } from "../aws/metrics.ts";
 import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pipeline-config.ts";
@@ -36,7 +37,7 @@ import { createPipelineStarter, type PipelineStarter } from "../aws/pipeline-sta
 import { formatProblem } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import type { JobParameters } from "../input/parameters.ts";
-import { logPlan, scopeOf } from "../apply/reconcile.ts";
+import { scopeOf } from "../plan/scope.ts";
 import { observeAll } from "../observe/observe.ts";
 import { driftOf, type DriftVerdict } from "../plan/drift.ts";
 import { buildPlan, semverOf } from "../plan/plan.ts";

@@ -30,13 +30,14 @@ import {
 } from "../aws/s3.ts";
 import { type ApplyReport, fails, rolloutInProgress, type Stager } from "../apply/apply.ts";
 import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
-import { type AwsContext, createAwsContext } from "../aws/context.ts";
+import type { AwsContext } from "../observe/context.ts";
+import { createAwsContext, logPlan, makePlan } from "./context.ts";
 import { describeError, formatProblem, type Problem, renderPath } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import { decodeUtf8 } from "../core/text.ts";
 import type { JobParameters } from "../input/parameters.ts";
 import { type PinnedParameters, pinnedDefinition, pinnedParameters } from "./front.ts";
-import { applyDefinition, logPlan, makePlan } from "../apply/reconcile.ts";
+import { applyDefinition } from "../apply/reconcile.ts";
 import { pruneAfterApply } from "../apply/prune.ts";
 import { pruneJobSummary } from "../report/prune.ts";
 import {

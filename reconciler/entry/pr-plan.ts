@@ -21,7 +21,8 @@ import {
   createCodeCommitAdapter,
 } from "../aws/codecommit.ts";
 import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pipeline-config.ts";
-import { type AwsContext, createAwsContext } from "../aws/context.ts";
+import type { AwsContext } from "../observe/context.ts";
+import { createAwsContext, logPlan, makePlan } from "./context.ts";
 import { describeError, type Problem, renderPath } from "../core/errors.ts";
 import type { LambdaContext } from "./handler.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
@@ -32,7 +33,6 @@ import {
 import { redactAwsText } from "../report/redact.ts";
 import { type PipelineAction, pinnedDefinition, pipelineActionSchema, readActionParameters, readActionSettings } from "./front.ts";
 import type { Plan } from "../plan/plan.ts";
-import { logPlan, makePlan } from "../apply/reconcile.ts";
 import {
   fitMarkdown,
   MAX_COMMENT_LENGTH,

@@ -1,7 +1,8 @@
 /** `lambda-gitops apply [FILE]`: make LIVE match the definition file. */
 import { downloadPackage } from "../../aws/download.ts";
 import { stagerFor } from "../../aws/s3.ts";
-import { applyDefinition, makePlan } from "../../apply/reconcile.ts";
+import { applyDefinition } from "../../apply/reconcile.ts";
+import { makePlan } from "../context.ts";
 import { applyToJson, liveAfter, liveBefore, renderApplyTable } from "../../report/report.ts";
 import {
   type CliIo,

@@ -12,7 +12,7 @@ import pLimit from "p-limit";
 import { STAGED_UPLOAD_LIMIT } from "../../apply/apply.ts";
 import { fitsDirectUpload, MAX_DIRECT_ZIP_BYTES } from "../../aws/request-size.ts";
 import { applyPublishPlan, type UploadCode } from "../../apply/publish.ts";
-import { createAwsContext } from "../../aws/context.ts";
+import { createAwsContext } from "../context.ts";
 import { sha256Base64 } from "../../aws/download.ts";
 import type { LambdaReader } from "../../aws/lambda.ts";
 import { hashObject, s3Client } from "../../aws/s3.ts";
@@ -30,7 +30,7 @@ import {
 import { observePublish } from "../../observe/publish.ts";
 import { type PublishPlanEntry, planPublish, type ResolvedCode } from "../../plan/publish.ts";
 import { publishToJson, renderPublishPlanText, renderPublishText } from "../../report/publish.ts";
-import type { CliIo } from "../cli.ts";
+import type { CliIo } from "../command.ts";
 
 export const PUBLISH_USAGE = `Usage: lambda-gitops publish --function NAME --version X.Y.Z (--zip FILE | --s3 s3://BUCKET/KEY) [options]
        lambda-gitops publish --manifest FILE [options]

@@ -1,5 +1,5 @@
 /** `lambda-gitops status [FILE]`: LIVE per function, rollouts in progress, drift; read-only. */
-import { makePlan } from "../../apply/reconcile.ts";
+import { makePlan } from "../context.ts";
 import { renderStatusTable, statusToJson } from "../../report/status.ts";
 import {
   type CliIo,

@@ -10,7 +10,7 @@ import { expect } from "chai";
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
 import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import { applyPlan } from "../../../reconciler/apply/apply.ts";
-import { ratesOf } from "../../../reconciler/aws/context.ts";
+import { ratesOf } from "../../../reconciler/entry/context.ts";
 import { runCli } from "../../../reconciler/entry/cli.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
 import { parseUserParameters } from "../../../reconciler/input/parameters.ts";

@@ -38,7 +38,7 @@ import {
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
 import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import { createPipelineConfigReader, findInvokeAction } from "../../../reconciler/aws/pipeline-config.ts";
-import type { AwsContext } from "../../../reconciler/aws/context.ts";
+import type { AwsContext } from "../../../reconciler/observe/context.ts";
 import { renderPlan } from "../../../reconciler/entry/cli.ts";
 import { AwsCallError } from "../../../reconciler/core/errors.ts";
 import { createLogger, type Logger } from "../../../reconciler/core/log.ts";
@@ -956,7 +956,7 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
   /** The plan the pipeline would make for DEFINITION against the fake accounts. */
   async function planOfDefinition(): Promise<Plan> {
     const { loadDesired } = await import("../../../reconciler/input/desired.ts");
-    const { makePlan } = await import("../../../reconciler/apply/reconcile.ts");
+    const { makePlan } = await import("../../../reconciler/entry/context.ts");
     const { parseUserParameters } = await import("../../../reconciler/input/parameters.ts");
     const params = parseUserParameters(USER_PARAMETERS);
     const desired = loadDesired(DEFINITION, "lambdas.json", ["team-a-"]);
