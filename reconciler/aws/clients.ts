@@ -15,7 +15,8 @@ import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { type AlarmReader, createCloudWatchAdapter } from "./cloudwatch.ts";
 import { createLambdaAdapter, type LambdaReader, type LambdaWriter } from "./lambda.ts";
 import { stsPreflightProbe } from "./preflight.ts";
-import { attachScheduler, type Rates, type SchedulerRegistry } from "./scheduler.ts";
+import type { Rates, SchedulerRegistry } from "./scheduler.ts";
+import { attachScheduler } from "./scheduler-middleware.ts";
 
 /** Lambda's write quota is small and shared: let the SDK retry throttles a few more times. */
 export const LAMBDA_MAX_ATTEMPTS = 6;

@@ -47,15 +47,14 @@ import { OPEN_PIN } from "../../../reconciler/input/pin.ts";
 import type { Plan } from "../../../reconciler/plan/plan.ts";
 import {
   commentToken,
-  contextLine,
   type PrPlanDeps,
   type PullRequest,
   parsePullRequestEvent,
   readSettings,
-  renderComment,
   runPrPlan,
   TOKEN_SALT,
 } from "../../../reconciler/entry/pr-plan.ts";
+import { contextLine, renderComment } from "../../../reconciler/report/pr-comment.ts";
 import { MAX_COMMENT_LENGTH, renderPlanMarkdown } from "../../../reconciler/report/report.ts";
 import { alias, fnState } from "../../support/fixtures.ts";
 
