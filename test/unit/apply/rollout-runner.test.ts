@@ -75,8 +75,10 @@ describe("rollout runner (recording fake, fake clock)", () => {
     const world = new World();
     const events: RolloutEvent[] = [];
     const outcome = await runRollout(JOB, world, { clock: world.clock, onEvent: (e) => events.push(e) });
-    expect(outcome).to.deep.equal({ kind: "done", steps: 2, shifts: 3 });
-    expect(world.writes()).to.deep.equal(['smoke {"ping":true}', 'write 4 {"5":0.1}', 'write 4 {"5":0.5}', "write 5 {}"]);
+    // Issue 20: the bake's end is recorded by a fourth write (routing unchanged, marker says done).
+    expect(outcome).to.deep.equal({ kind: "done", steps: 2, shifts: 4 });
+    expect(world.writes()).to.deep.equal(['smoke {"ping":true}', 'write 4 {"5":0.1}', 'write 4 {"5":0.5}', "write 5 {}", "write 5 {}"]);
+    expect(world.live!.marker!.rollout!.done).to.equal(true);
     expect(world.now).to.equal(T0 + 1_200_000);
     expect(world.live!.marker!.rollout).to.deep.include({ step: 3, steps: 2, fromFunctionVersion: "4" });
     const gaps = world.alarmReads.slice(1).map((t, i) => t - world.alarmReads[i]!);
@@ -145,7 +147,7 @@ describe("rollout runner (recording fake, fake clock)", () => {
     const outcome = await runRollout(JOB, world, { clock, signal: abort.signal });
     expect(outcome).to.deep.include({ kind: "in-progress", step: 1 });
     const resumed = await runRollout(JOB, world, { clock: world.clock });
-    expect(resumed).to.deep.equal({ kind: "done", steps: 2, shifts: 2 });
+    expect(resumed).to.deep.equal({ kind: "done", steps: 2, shifts: 3 });
   });
 
   it("a continuation never starts a rollout: LIVE moved elsewhere stops the job without writing", async () => {
