@@ -9,7 +9,7 @@ import {
 } from "../../../reconciler/apply/rollout-runner.ts";
 import type { Live } from "../../../reconciler/observe/live.ts";
 import { encodeMarker, type Marker } from "../../../reconciler/observe/marker.ts";
-import type { AlarmState, RolloutEvent, RolloutRouting } from "../../../reconciler/plan/rollout.ts";
+import { type AlarmState, failureReason, type RolloutEvent, type RolloutFailure, type RolloutRouting } from "../../../reconciler/plan/rollout.ts";
 
 /** LIVE as observe/ builds it from an alias. */
 function liveOf(routing: RolloutRouting, version: string | null, marker: Marker | undefined, revisionId: string): Live {
@@ -179,5 +179,51 @@ describe("rollout runner (recording fake, fake clock)", () => {
     expect(outcome).to.deep.equal({ kind: "immediate", reason: "no-live", routing: { functionVersion: "5", weights: {} } });
     expect(world.writes()).to.deep.equal(["write 5 {}"]);
     expect(world.live!.marker).to.deep.equal({ version: "1.5.0", functionVersion: "5", weights: {} });
+  });
+
+  // ---- issue 20 ----
+  it("people win: a person's rollback mid-rollout stops the rollout; this run and every later one write nothing", async () => {
+    const world = new World();
+    const first = await runRollout(JOB, world, { clock: world.clock, noWait: true });
+    expect(first).to.deep.include({ kind: "in-progress", step: 1 });
+    // The on-call engineer moves LIVE back to 100% on 1.4.0 (UpdateAlias keeps the description).
+    world.live = { ...world.live!, routing: { functionVersion: "4", weights: {} }, version: "1.4.0", revisionId: "by-hand" };
+    world.log = [];
+    for (const wait of [0, 86_400_000]) {
+      world.now += wait;
+      const outcome = await runRollout(JOB, world, { clock: world.clock });
+      expect(outcome).to.deep.equal({
+        kind: "blocked",
+        code: "stopped",
+        reason: "LIVE was moved outside lambda-gitops during the rollout of 1.5.0 (now 1.4.0 at 100%)",
+      });
+      expect(failureReason(outcome as RolloutFailure)).to.match(/^stopped: LIVE was moved outside lambda-gitops/);
+    }
+    expect(world.writes()).to.deep.equal([]);
+  });
+
+  it("a finished rollout's alarm firing a week later moves nothing", async () => {
+    const world = new World();
+    expect(await runRollout(JOB, world, { clock: world.clock })).to.deep.include({ kind: "done" });
+    world.log = [];
+    world.now += 7 * 86_400_000;
+    world.alarmAt = () => "ALARM";
+    expect(await runRollout(JOB, world, { clock: world.clock })).to.deep.equal({ kind: "done", steps: 2, shifts: 0 });
+    expect(world.writes()).to.deep.equal([]);
+  });
+
+  it("a write that LIVE does not read back stops the loop after one repeat (no thousand UpdateAlias)", async () => {
+    const world = new World();
+    const writeLive = world.writeLive.bind(world);
+    // LIVE answers every write unchanged (a marker that never sticks).
+    world.writeLive = async (routing, marker, revisionId) => {
+      const before = structuredClone(world.live!);
+      await writeLive(routing, marker, revisionId);
+      world.live = { ...before, revisionId: world.live!.revisionId };
+      return { ok: true as const, live: structuredClone(world.live) };
+    };
+    const outcome = await runRollout(JOB, world, { clock: world.clock });
+    expect(outcome).to.deep.equal({ kind: "no-progress", step: 1, steps: 2 });
+    expect(world.writes().filter((w) => w.startsWith("write"))).to.have.length(1);
   });
 });
