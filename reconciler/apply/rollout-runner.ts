@@ -96,6 +96,8 @@ export async function runRollout(job: RolloutJob, port: RolloutPort, options: Ru
   let live = await port.readLive();
   let shifts = 0;
   let conflicts = 0;
+  /** The step this run last wrote: a decision to write it again means the write changed nothing. */
+  let wrote: number | undefined;
   for (;;) {
     const alarms = job.rollout.alarms.length > 0 ? await port.alarmStates(job.rollout.alarms) : new Map<string, AlarmState>();
     const now = clock.now();
@@ -103,7 +105,10 @@ export async function runRollout(job: RolloutJob, port: RolloutPort, options: Ru
     let write: LiveWrite | undefined;
     switch (decision.kind) {
       case "done":
-        return { kind: "done", steps: decision.steps, shifts };
+        // The bake ended while this run watched: the completing write records it (routing unchanged).
+        if (!decision.record) return { kind: "done", steps: decision.steps, shifts };
+        write = decision.record;
+        break;
       case "blocked":
         return { kind: "blocked", code: decision.code, ...(decision.alarm ? { alarm: decision.alarm } : {}), reason: decision.reason };
       case "wait": {
@@ -132,6 +137,7 @@ export async function runRollout(job: RolloutJob, port: RolloutPort, options: Ru
             reason: "LIVE no longer shows the rollout this job started (another run or a person moved it): this job stops",
           };
         }
+        if (wrote === decision.step) return { kind: "no-progress", step: decision.step, steps: decision.steps };
         if (decision.first && job.rollout.smoke) {
           const answer = await port.smoke(job.rollout.smoke.payload);
           emit({ kind: "smoke", ok: answer.ok, statusCode: answer.statusCode, ...(answer.ok ? {} : { functionError: answer.functionError }) });
@@ -154,11 +160,13 @@ export async function runRollout(job: RolloutJob, port: RolloutPort, options: Ru
     }
     live = result.live;
     shifts += 1;
+    if (decision.kind === "done") return { kind: "done", steps: decision.steps, shifts };
     if (decision.kind === "immediate") return { kind: "immediate", reason: decision.reason, routing: decision.routing };
     if (decision.kind === "rollback") {
       return { kind: "rolled-back", alarm: decision.alarm, state: decision.state, step: decision.step, steps: decision.steps };
     }
     if (decision.kind === "shift") {
+      wrote = decision.step;
       const weight = decision.step > decision.steps ? 100 : job.rollout.steps[decision.step - 1]!;
       emit({ kind: "shift", step: decision.step, steps: decision.steps, weight, nextAt: decision.nextAt });
       if (options.noWait && decision.nextAt !== undefined) {

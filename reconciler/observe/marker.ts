@@ -34,7 +34,17 @@ export interface RolloutMarker {
    * at `since`. Later runs hold it there instead of starting the same rollout again.
    */
   rolledBack?: true;
+  /**
+   * The rollout finished: LIVE reached 100% and the bake ended with every alarm OK. Written by the
+   * completing write (the last shift when there is no bake, or the write that records the bake's
+   * end). A finished rollout's alarms are never read again.
+   */
+  done?: true;
 }
+
+/** The rollout part's sixth element: how it ended (absent: still running). */
+const ROLLED_BACK = 1;
+const DONE = 2;
 
 /**
  * What the file declared when this routing was written (`version`, `canary`) and the routing
@@ -55,7 +65,7 @@ interface MarkerJson {
   c?: [string, number];
   p: string;
   w?: Record<string, number>;
-  r?: [string, string, number, number, number] | [string, string, number, number, number, 1];
+  r?: [string, string, number, number, number] | [string, string, number, number, number, number];
   f?: string;
 }
 
@@ -83,19 +93,30 @@ export function markerDescription(marker: Marker): string {
   return encodeMarker(marker) ?? `lambda-gitops: ${marker.version}`.slice(0, MAX_ALIAS_DESCRIPTION);
 }
 
-/** The description to write, or `undefined` when the marker cannot fit in 256 characters. */
+/**
+ * The description to write, or `undefined` when the marker cannot fit in 256 characters. When the
+ * full marker is too long, the rollout's `fromVersion` is left out (written as ""): it is only a
+ * label, read back from the version aliases of `fromFunctionVersion`. The file's versions can never
+ * make the rest too long: definitions.ts refuses them (MARKER_VERSION_ROOM, pinned by marker.test.ts).
+ */
 export function encodeMarker(marker: Marker): string | undefined {
   const json: MarkerJson = { v: marker.version, p: marker.functionVersion };
   if (marker.canary) json.c = [marker.canary.version, marker.canary.weight];
   if (Object.keys(marker.weights).length > 0) json.w = sortedWeights(marker.weights);
   if (marker.fromFunctionVersion !== undefined) json.f = marker.fromFunctionVersion;
-  if (marker.rollout) {
+  const text = (fromVersion: string) => {
     const r = marker.rollout;
-    json.r = [r.fromVersion, r.fromFunctionVersion, r.step, r.steps, r.since];
-    if (r.rolledBack) json.r = [...json.r, 1];
-  }
-  const text = MARKER_PREFIX + JSON.stringify(json);
-  return text.length <= MAX_ALIAS_DESCRIPTION ? text : undefined;
+    if (r) {
+      const base: [string, string, number, number, number] = [fromVersion, r.fromFunctionVersion, r.step, r.steps, r.since];
+      const end = r.rolledBack ? ROLLED_BACK : r.done ? DONE : undefined;
+      json.r = end === undefined ? base : [...base, end];
+    }
+    return MARKER_PREFIX + JSON.stringify(json);
+  };
+  const full = text(marker.rollout?.fromVersion ?? "");
+  if (full.length <= MAX_ALIAS_DESCRIPTION) return full;
+  const short = marker.rollout ? text("") : full;
+  return short.length <= MAX_ALIAS_DESCRIPTION ? short : undefined;
 }
 
 /** Read a marker back from an alias description; anything else is `undefined`. */
@@ -129,7 +150,7 @@ export function decodeMarker(description: string | undefined | null): Marker | u
     const r = parsed.r;
     if (
       !Array.isArray(r) ||
-      (r.length !== 5 && !(r.length === 6 && r[5] === 1)) ||
+      (r.length !== 5 && !(r.length === 6 && (r[5] === ROLLED_BACK || r[5] === DONE))) ||
       typeof r[0] !== "string" ||
       typeof r[1] !== "string" ||
       !isPositiveInt(r[2]) ||
@@ -139,7 +160,8 @@ export function decodeMarker(description: string | undefined | null): Marker | u
       return undefined;
     }
     marker.rollout = { fromVersion: r[0], fromFunctionVersion: r[1], step: r[2], steps: r[3], since: r[4] };
-    if (r.length === 6) marker.rollout.rolledBack = true;
+    if (r[5] === ROLLED_BACK) marker.rollout.rolledBack = true;
+    if (r[5] === DONE) marker.rollout.done = true;
   }
   return marker;
 }

@@ -13,9 +13,17 @@
  * - `wait`: nothing is due before `until` (the step's interval, or the bake at 100%).
  * - `rollback`: a watched alarm is in ALARM (or has disappeared) during the rollout: LIVE goes
  *   back to the previous primary at 100%, with a marker that says so.
- * - `done`: LIVE routes as declared and nothing is left to watch.
+ * - `done`: LIVE routes as declared and nothing is left to watch. Once the bake deadline has passed
+ *   (or the marker says done) the rollout is over: its alarms are not read, and an alarm that fires
+ *   later is never a reason to move LIVE. `record`: the marker still says "baking"; a runner that
+ *   is already running writes the marker that says done (the completing write, no routing change).
  * - `blocked`: the rollout cannot start (a named alarm is missing or in ALARM) or was rolled back
  *   before and the file still declares the same version.
+ * - `stopped`: people win. LIVE's marker says the reconciler was rolling out the declared version,
+ *   but LIVE no longer routes as that marker says it was written (and not as declared either):
+ *   someone moved LIVE during the rollout. Nothing is written, so every later run of the same
+ *   declaration finds the same marker and the same routing and stops again; declaring another
+ *   version (or a revert, whose write replaces the marker) starts over.
  *
  * `INSUFFICIENT_DATA` never stops a rollout (as CodeDeploy): a new version with little traffic
  * often has no datapoints yet.
@@ -70,7 +78,7 @@ export interface AlarmFired extends StepOf {
 
 export type ImmediateReason = "no-live" | "older-version" | "revert" | "same-primary" | "unversioned-live";
 
-export type RolloutBlock = "alarm-missing" | "alarm-in-alarm" | "rolled-back";
+export type RolloutBlock = "alarm-missing" | "alarm-in-alarm" | "rolled-back" | "stopped";
 
 /** Where a rollout stands: the next move the decision made (the plan's rollout step carries it). */
 export type RolloutPosition =
@@ -90,7 +98,7 @@ export type RolloutDecision =
   | (Extract<RolloutPosition, { kind: "shift" }> & LiveWrite & { nextAt: number | undefined })
   | Extract<RolloutPosition, { kind: "wait" }>
   | (Extract<RolloutPosition, { kind: "rollback" }> & LiveWrite)
-  | { kind: "done"; steps: number }
+  | { kind: "done"; steps: number; record?: LiveWrite }
   | { kind: "blocked"; code: RolloutBlock; alarm?: string; reason: string };
 
 /** What the runner reports as it goes (the CLI prints each, the log records each). */
@@ -115,12 +123,18 @@ export type RolloutFailure =
   | ({ kind: "rolled-back" } & AlarmFired)
   | { kind: "smoke-failed"; statusCode: number; functionError: string | undefined; excerpt: string }
   | { kind: "blocked"; code: RolloutBlock | "moved-elsewhere"; alarm?: string; reason: string }
-  | { kind: "conflict"; reason: string };
+  | { kind: "conflict"; reason: string }
+  /** A write that did not change the decision (LIVE read back as before): the loop stops. */
+  | ({ kind: "no-progress" } & StepOf);
 
 /** Whether the outcome fails the function (the job fails naming it). */
 export function rolloutFailed(outcome: RolloutOutcome): outcome is RolloutFailure {
   return (
-    outcome.kind === "rolled-back" || outcome.kind === "smoke-failed" || outcome.kind === "blocked" || outcome.kind === "conflict"
+    outcome.kind === "rolled-back" ||
+    outcome.kind === "smoke-failed" ||
+    outcome.kind === "blocked" ||
+    outcome.kind === "conflict" ||
+    outcome.kind === "no-progress"
   );
 }
 
@@ -135,8 +149,11 @@ export function failureReason(outcome: RolloutFailure): string {
         `no traffic was moved${outcome.excerpt ? `; answer: ${outcome.excerpt}` : ""}`
       );
     case "blocked":
+      return outcome.code === "stopped" ? `stopped: ${outcome.reason}` : outcome.reason;
     case "conflict":
       return outcome.reason;
+    case "no-progress":
+      return `the write of ${stepOfText(outcome)} did not change what LIVE reads back: stopped instead of writing it again`;
   }
 }
 
@@ -159,6 +176,8 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   const tv = target.functionVersion;
   if (!live) return { kind: "immediate", reason: "no-live", routing: target };
 
+  const moved = movedDuringRollout(live, declared.version, target);
+  if (moved) return { kind: "blocked", code: "stopped", reason: moved };
   const inFlight = rolloutInFlight(live, declared.version);
   if (inFlight?.rolledBack) {
     return {
@@ -174,12 +193,13 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
   const routing = live.routing;
   if (routing.functionVersion === tv) {
     const baking = inFlight && inFlight.step > inFlight.steps && sameAlias(routing, target);
-    if (baking) {
+    if (baking && !inFlight.done) {
+      // The bake's end is read before any alarm: a finished rollout is never rolled back.
+      const until = (inFlight.since + rollout.bakeSeconds) * 1000;
+      if (now >= until) return { kind: "done", steps, record: doneWrite(input, inFlight) };
       const fired = firingAlarm(rollout.alarms, input.alarms);
       if (fired) return rollbackTo(input, inFlight, fired, steps + 1);
-      const until = (inFlight.since + rollout.bakeSeconds) * 1000;
-      if (now < until) return { kind: "wait", until, phase: "bake", step: steps + 1, steps };
-      return { kind: "done", steps };
+      return { kind: "wait", until, phase: "bake", step: steps + 1, steps };
     }
     if (sameAlias(routing, target)) return { kind: "done", steps };
     return { kind: "immediate", reason: live.marker?.rollout ? "revert" : "same-primary", routing: target };
@@ -230,6 +250,29 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
     }
   }
   return shiftTo(input, { fromVersion: live.version ?? "", from }, 1, true);
+}
+
+/**
+ * People win: LIVE's marker records an unfinished rollout of `version` (running, or held after a
+ * rollback), yet LIVE routes neither as that marker says it was written nor as declared. Someone
+ * moved LIVE during the rollout; the reason names where it is now. undefined otherwise.
+ */
+function movedDuringRollout(live: Live, version: string, target: RolloutRouting): string | undefined {
+  const marker = live.marker;
+  if (!marker?.rollout || marker.rollout.done || marker.version !== version) return undefined;
+  if (sameAlias(live.routing, marker) || sameAlias(live.routing, target)) return undefined;
+  return `LIVE was moved outside lambda-gitops during the rollout of ${version} (now ${routingWords(live, version, target)})`;
+}
+
+/** "1.0.0 at 100%", "1.0.0 at 80%, 1.1.0 at 20%": LIVE's routing with the versions it can name. */
+function routingWords(live: Live, version: string, target: RolloutRouting): string {
+  const name = (fv: string) =>
+    fv === live.routing.functionVersion && live.version !== null ? live.version : fv === target.functionVersion ? version : `v${fv}`;
+  const shares = Object.entries(live.routing.weights).filter(([, w]) => w > 0);
+  const primary = Math.round((1 - shares.reduce((sum, [, w]) => sum + w, 0)) * 10000) / 100;
+  return [[live.routing.functionVersion, primary] as const, ...shares.map(([fv, w]) => [fv, Math.round(w * 10000) / 100] as const)]
+    .map(([fv, percent]) => `${name(fv)} at ${percent}%`)
+    .join(", ");
 }
 
 /** The marker's rollout when LIVE is exactly as the reconciler left it, rolling out `version`. */
@@ -285,8 +328,10 @@ function shiftTo(
     : aliasRouting(target);
   const since = sinceOf(input.now);
   const hold = partial ? rollout.intervalSeconds : rollout.bakeSeconds;
+  // The last shift with no bake completes the rollout: its marker says done.
+  const completes = !partial && hold === 0;
   const marker = markerOf(declared, routing, {
-    rollout: { fromVersion: origin.fromVersion, fromFunctionVersion: origin.from, step, steps, since },
+    rollout: { fromVersion: origin.fromVersion, fromFunctionVersion: origin.from, step, steps, since, ...(completes ? { done: true } : {}) },
   });
   return {
     kind: "shift",
@@ -297,6 +342,12 @@ function shiftTo(
     first,
     nextAt: partial || hold > 0 ? (since + hold) * 1000 : undefined,
   };
+}
+
+/** The completing write after the bake: LIVE's routing unchanged, its marker saying done. */
+function doneWrite(input: RolloutInput, inFlight: RolloutMarker): LiveWrite {
+  const routing = aliasRouting(input.target);
+  return { routing, marker: markerOf(input.declared, routing, { rollout: { ...inFlight, done: true } }) };
 }
 
 function rollbackTo(

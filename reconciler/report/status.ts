@@ -24,8 +24,10 @@ export interface RolloutStatus {
   steps: number;
   /** When the current step began (ISO 8601, UTC). */
   since: string;
-  /** At 100% after the last partial step (baking). */
+  /** At 100% after the last partial step and the bake not over yet. */
   baking: boolean;
+  /** How the rollout stands: running (a partial step or the bake), done, or rolled back. */
+  state: "running" | "done" | "rolled-back";
 }
 
 export interface FunctionStatus {
@@ -47,9 +49,10 @@ export function functionStatus(entry: PlanEntry): FunctionStatus {
   // LIVE no longer routes as the marker says it was written: the drift verdict says so.
   const outside = driftOf(entry).kind === "drifted";
   const r = live?.marker?.rollout;
-  // At 100% with the plan a noop: the rollout decision found the bake over (done), so nothing is
-  // in progress any more, whatever the bake's length (0 s included).
-  const finished = r !== undefined && r.step > r.steps && action.kind === "noop";
+  // At 100% with the plan a noop (the rollout decision found the bake over), or the marker says
+  // done: the rollout is done, whatever the bake's length (0 s included).
+  const finished = r !== undefined && !r.rolledBack && (r.done === true || (r.step > r.steps && action.kind === "noop"));
+  const state = r?.rolledBack ? "rolled-back" : finished ? "done" : "running";
   return {
     name: entry.name,
     live: describeLiveNamed(entry),
@@ -58,13 +61,14 @@ export function functionStatus(entry: PlanEntry): FunctionStatus {
     detail: action.kind === "blocked" ? action.reason : action.kind,
     // A rollout recorded in a marker that LIVE no longer matches is not in progress any more.
     rollout:
-      r && !outside && !finished
+      r && !outside
         ? {
             fromVersion: r.fromVersion,
             step: r.step,
             steps: r.steps,
             since: new Date(r.since * 1000).toISOString(),
-            baking: r.step > r.steps,
+            baking: state === "running" && r.step > r.steps,
+            state,
           }
         : null,
     changedOutside: outside,
@@ -79,6 +83,8 @@ function syncState(action: PlanEntry["action"]): SyncState {
 
 export function describeRollout(rollout: RolloutStatus | null): string {
   if (!rollout) return "-";
+  if (rollout.state === "done") return `done (from ${rollout.fromVersion})`;
+  if (rollout.state === "rolled-back") return `rolled back at ${stepOfText(rollout)} (${rollout.since}) to ${rollout.fromVersion}`;
   return rollout.baking
     ? `at 100%, baking since ${rollout.since} (from ${rollout.fromVersion})`
     : `${stepOfText(rollout)} since ${rollout.since} (from ${rollout.fromVersion})`;

@@ -166,6 +166,8 @@ describe("apply: LIVE after a rollout, in the record and every renderer", () => 
     expect(after.action.kind).to.equal("noop");
     expect(after.live?.routing).to.deep.equal({ functionVersion: "5", weights: {} });
     const status = functionStatus(after);
-    expect(status).to.deep.include({ live: "1.5.0 (v5)", state: "in-sync", rollout: null, changedOutside: false });
+    // Issue 20: the finished rollout reads as done (the runner recorded the bake's end in the marker).
+    expect(status).to.deep.include({ live: "1.5.0 (v5)", state: "in-sync", changedOutside: false });
+    expect(status.rollout).to.deep.include({ state: "done", baking: false });
   });
 });

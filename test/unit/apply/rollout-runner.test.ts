@@ -9,7 +9,7 @@ import {
 } from "../../../reconciler/apply/rollout-runner.ts";
 import type { Live } from "../../../reconciler/observe/live.ts";
 import { encodeMarker, type Marker } from "../../../reconciler/observe/marker.ts";
-import type { AlarmState, RolloutEvent, RolloutRouting } from "../../../reconciler/plan/rollout.ts";
+import { type AlarmState, failureReason, type RolloutEvent, type RolloutFailure, type RolloutRouting } from "../../../reconciler/plan/rollout.ts";
 
 /** LIVE as observe/ builds it from an alias. */
 function liveOf(routing: RolloutRouting, version: string | null, marker: Marker | undefined, revisionId: string): Live {
@@ -75,8 +75,10 @@ describe("rollout runner (recording fake, fake clock)", () => {
     const world = new World();
     const events: RolloutEvent[] = [];
     const outcome = await runRollout(JOB, world, { clock: world.clock, onEvent: (e) => events.push(e) });
-    expect(outcome).to.deep.equal({ kind: "done", steps: 2, shifts: 3 });
-    expect(world.writes()).to.deep.equal(['smoke {"ping":true}', 'write 4 {"5":0.1}', 'write 4 {"5":0.5}', "write 5 {}"]);
+    // Issue 20: the bake's end is recorded by a fourth write (routing unchanged, marker says done).
+    expect(outcome).to.deep.equal({ kind: "done", steps: 2, shifts: 4 });
+    expect(world.writes()).to.deep.equal(['smoke {"ping":true}', 'write 4 {"5":0.1}', 'write 4 {"5":0.5}', "write 5 {}", "write 5 {}"]);
+    expect(world.live!.marker!.rollout!.done).to.equal(true);
     expect(world.now).to.equal(T0 + 1_200_000);
     expect(world.live!.marker!.rollout).to.deep.include({ step: 3, steps: 2, fromFunctionVersion: "4" });
     const gaps = world.alarmReads.slice(1).map((t, i) => t - world.alarmReads[i]!);
@@ -145,7 +147,7 @@ describe("rollout runner (recording fake, fake clock)", () => {
     const outcome = await runRollout(JOB, world, { clock, signal: abort.signal });
     expect(outcome).to.deep.include({ kind: "in-progress", step: 1 });
     const resumed = await runRollout(JOB, world, { clock: world.clock });
-    expect(resumed).to.deep.equal({ kind: "done", steps: 2, shifts: 2 });
+    expect(resumed).to.deep.equal({ kind: "done", steps: 2, shifts: 3 });
   });
 
   it("a continuation never starts a rollout: LIVE moved elsewhere stops the job without writing", async () => {
@@ -177,5 +179,51 @@ describe("rollout runner (recording fake, fake clock)", () => {
     expect(outcome).to.deep.equal({ kind: "immediate", reason: "no-live", routing: { functionVersion: "5", weights: {} } });
     expect(world.writes()).to.deep.equal(["write 5 {}"]);
     expect(world.live!.marker).to.deep.equal({ version: "1.5.0", functionVersion: "5", weights: {} });
+  });
+
+  // ---- issue 20 ----
+  it("people win: a person's rollback mid-rollout stops the rollout; this run and every later one write nothing", async () => {
+    const world = new World();
+    const first = await runRollout(JOB, world, { clock: world.clock, noWait: true });
+    expect(first).to.deep.include({ kind: "in-progress", step: 1 });
+    // The on-call engineer moves LIVE back to 100% on 1.4.0 (UpdateAlias keeps the description).
+    world.live = { ...world.live!, routing: { functionVersion: "4", weights: {} }, version: "1.4.0", revisionId: "by-hand" };
+    world.log = [];
+    for (const wait of [0, 86_400_000]) {
+      world.now += wait;
+      const outcome = await runRollout(JOB, world, { clock: world.clock });
+      expect(outcome).to.deep.equal({
+        kind: "blocked",
+        code: "stopped",
+        reason: "LIVE was moved outside lambda-gitops during the rollout of 1.5.0 (now 1.4.0 at 100%)",
+      });
+      expect(failureReason(outcome as RolloutFailure)).to.match(/^stopped: LIVE was moved outside lambda-gitops/);
+    }
+    expect(world.writes()).to.deep.equal([]);
+  });
+
+  it("a finished rollout's alarm firing a week later moves nothing", async () => {
+    const world = new World();
+    expect(await runRollout(JOB, world, { clock: world.clock })).to.deep.include({ kind: "done" });
+    world.log = [];
+    world.now += 7 * 86_400_000;
+    world.alarmAt = () => "ALARM";
+    expect(await runRollout(JOB, world, { clock: world.clock })).to.deep.equal({ kind: "done", steps: 2, shifts: 0 });
+    expect(world.writes()).to.deep.equal([]);
+  });
+
+  it("a write that LIVE does not read back stops the loop after one repeat (no thousand UpdateAlias)", async () => {
+    const world = new World();
+    const writeLive = world.writeLive.bind(world);
+    // LIVE answers every write unchanged (a marker that never sticks).
+    world.writeLive = async (routing, marker, revisionId) => {
+      const before = structuredClone(world.live!);
+      await writeLive(routing, marker, revisionId);
+      world.live = { ...before, revisionId: world.live!.revisionId };
+      return { ok: true as const, live: structuredClone(world.live) };
+    };
+    const outcome = await runRollout(JOB, world, { clock: world.clock });
+    expect(outcome).to.deep.equal({ kind: "no-progress", step: 1, steps: 2 });
+    expect(world.writes().filter((w) => w.startsWith("write"))).to.have.length(1);
   });
 });

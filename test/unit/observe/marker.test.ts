@@ -110,7 +110,7 @@ describe("marker: what the reconciler last wrote to LIVE, kept in its descriptio
     },
     {
       case: "a rollout with an unknown sixth field",
-      description: `${MARKER_PREFIX}{"v":"1.0.0","p":"3","r":["0.9.0","2",1,2,1796054400,2]}`,
+      description: `${MARKER_PREFIX}{"v":"1.0.0","p":"3","r":["0.9.0","2",1,2,1796054400,7]}`,
     },
     { case: "a JSON array", description: `${MARKER_PREFIX}[1,2]` },
     { case: "a from version that is not a string", description: `${MARKER_PREFIX}{"v":"1.0.0","p":"3","f":2}` },

@@ -232,7 +232,8 @@ const rows: Row[] = [
     expect: {
       kind: "shift",
       routing: TARGET,
-      marker: { version: "1.5.0", functionVersion: "5", weights: {}, rollout: { ...rolloutMarker(1, S0), steps: 0 } },
+      // Issue 20: the completing write (no bake) leaves a marker that says done.
+      marker: { version: "1.5.0", functionVersion: "5", weights: {}, rollout: { ...rolloutMarker(1, S0), steps: 0, done: true } },
       step: 1,
       steps: 0,
       first: true,
@@ -340,9 +341,37 @@ const rows: Row[] = [
     expect: { kind: "wait", until: T0 + 1_200_000, phase: "bake", step: 3, steps: 2 },
   },
   {
-    case: "baking over: done",
+    case: "baking over: done, with the completing write that records it (routing unchanged, marker says done)",
     live: BAKING,
     now: T0 + 1_200_000,
+    expect: {
+      kind: "done",
+      steps: 2,
+      record: {
+        routing: { functionVersion: "5", weights: {} },
+        marker: { version: "1.5.0", functionVersion: "5", weights: {}, rollout: { ...rolloutMarker(3, S0 + 600), done: true } },
+      },
+    },
+  },
+  {
+    case: "baking over and an alarm in ALARM: done all the same (the bake's end is read before any alarm)",
+    live: BAKING,
+    alarms: alarms({ "team-a-p99": "ALARM" }),
+    now: T0 + 1_200_000,
+    expect: {
+      kind: "done",
+      steps: 2,
+      record: {
+        routing: { functionVersion: "5", weights: {} },
+        marker: { version: "1.5.0", functionVersion: "5", weights: {}, rollout: { ...rolloutMarker(3, S0 + 600), done: true } },
+      },
+    },
+  },
+  {
+    case: "a finished rollout (marker says done) with an alarm in ALARM a week later: done, LIVE stays",
+    live: written("5", {}, { ...rolloutMarker(3, S0 + 600), done: true }),
+    alarms: alarms({ "team-a-p99": "ALARM" }),
+    now: T0 + 7 * 86_400_000,
     expect: { kind: "done", steps: 2 },
   },
   {
@@ -426,17 +455,24 @@ const rows: Row[] = [
   },
   // ---- LIVE not as the marker says, or a marker for another version: start afresh ----
   {
-    case: "LIVE moved by hand since the marker was written: the rollout starts again from LIVE's primary",
+    // Issue 20 (people win): this case used to start the rollout again from LIVE's primary.
+    case: "LIVE moved by hand since the marker was written: stopped, naming where LIVE is now",
     live: { ...STEP1, routing: { ...STEP1.routing, weights: { "5": 0.3 } } },
     now: T0 + 300_000,
     expect: {
-      kind: "shift",
-      routing: { functionVersion: "4", weights: { "5": 0.1 } },
-      marker: shiftMarker("4", { "5": 0.1 }, 1, S0 + 300),
-      step: 1,
-      steps: 2,
-      first: true,
-      nextAt: T0 + 600_000,
+      kind: "blocked",
+      code: "stopped",
+      reason: "LIVE was moved outside lambda-gitops during the rollout of 1.5.0 (now 1.4.0 at 70%, 1.5.0 at 30%)",
+    },
+  },
+  {
+    case: "LIVE moved back to 100% on the old version mid-rollout: stopped (now 1.4.0 at 100%)",
+    live: { ...STEP2, routing: { functionVersion: "4", weights: {} } },
+    now: T0 + 400_000,
+    expect: {
+      kind: "blocked",
+      code: "stopped",
+      reason: "LIVE was moved outside lambda-gitops during the rollout of 1.5.0 (now 1.4.0 at 100%)",
     },
   },
   {

@@ -87,7 +87,7 @@ const cases: Case[] = [
     live: { functionVersion: "5", version: "1.1.0" },
     marker: AT_FULL,
     action: "noop",
-    expect: { live: "1.1.0 (v5)", state: "in-sync", changedOutside: false, rollout: "-" },
+    expect: { live: "1.1.0 (v5)", state: "in-sync", changedOutside: false, rollout: "done (from 1.0.0)" },
   },
   {
     case: "moved by hand since: drift, changed outside, the old rollout is not shown",
@@ -160,17 +160,18 @@ describe("status (pure)", () => {
       });
     };
 
-    it("after a bake of 0 s, status shows no rollout (it used to say 'baking')", () => {
+    // Issue 20: a finished rollout reads "done" (it showed "-" before, and "baking" before that).
+    it("after a bake of 0 s, status says done (it used to say 'baking')", () => {
       const s = functionStatus(planAt(0, SINCE * 1000));
-      expect(describeRollout(s.rollout)).to.equal("-");
+      expect(describeRollout(s.rollout)).to.equal("done (from 1.0.0)");
       expect(s.state).to.equal("in-sync");
     });
 
-    it("during a bake of 10 minutes, status says baking; once it ended, nothing", () => {
+    it("during a bake of 10 minutes, status says baking; once it ended, done", () => {
       expect(describeRollout(functionStatus(planAt(600, SINCE * 1000 + 60_000)).rollout)).to.equal(
         "at 100%, baking since 2026-11-30T12:00:00.000Z (from 1.0.0)",
       );
-      expect(describeRollout(functionStatus(planAt(600, SINCE * 1000 + 600_000)).rollout)).to.equal("-");
+      expect(describeRollout(functionStatus(planAt(600, SINCE * 1000 + 600_000)).rollout)).to.equal("done (from 1.0.0)");
     });
   });
 });
