@@ -9,7 +9,7 @@ import { findLive } from "../../../reconciler/observe/live.ts";
 import { HttpResponse } from "@smithy/core/protocols";
 import { expect } from "chai";
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
-import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
+import { type AliasState, type FunctionState, noCodeSigning } from "../../../reconciler/observe/state.ts";
 import { applyPlan } from "../../../reconciler/apply/apply.ts";
 import { ratesOf } from "../../../reconciler/aws/context.ts";
 import { runCli } from "../../../reconciler/entry/cli.ts";
@@ -526,6 +526,7 @@ describe("transfer byte budget", () => {
       listAliases: async () => [],
       getFunction: async () => fn(),
       getAlias: async (_name, a) => alias(a, "2"),
+      listCodeSigning: async () => noCodeSigning(),
       getCodeSigning: async () => undefined,
       getProvisionedConcurrency: async () => undefined,
       updateFunctionCode: async () => {
