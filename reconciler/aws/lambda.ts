@@ -331,7 +331,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
       return wrap("ListCodeSigningConfigs", async () => {
         const index: CodeSigningIndex = { byFunction: new Map(), configs: new Map() };
         for await (const page of paginateListCodeSigningConfigs({ client, pageSize: 10000 }, {})) {
-          for (const config of page.CodeSigningConfigs ?? []) {
+          for (const config of page?.CodeSigningConfigs ?? []) {
             if (config.CodeSigningConfigArn) {
               index.configs.set(config.CodeSigningConfigArn, codeSigningOf(config.CodeSigningConfigArn, config.CodeSigningPolicies?.UntrustedArtifactOnDeployment));
             }
@@ -342,7 +342,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
             { client, pageSize: 10000 },
             { CodeSigningConfigArn: configArn },
           )) {
-            for (const arn of page.FunctionArns ?? []) index.byFunction.set(functionNameOf(arn), configArn);
+            for (const arn of page?.FunctionArns ?? []) index.byFunction.set(functionNameOf(arn), configArn);
           }
         }
         return index;

@@ -532,7 +532,7 @@ describe("transfer byte budget", () => {
       updateFunctionCode: async () => {
         await new Promise((r) => setImmediate(r));
         held -= 1; // uploaded: the bytes are let go
-        return fn({ lastUpdateStatus: "InProgress" });
+        return fn({ functionVersion: "2", lastUpdateStatus: "InProgress" }); // published in the same call
       },
       updateFunctionConfiguration: async () => fn(),
       publishVersion: async () => fn({ functionVersion: "2" }),
