@@ -38,6 +38,8 @@ export interface StepDeps {
   rollouts?: RolloutRunDeps;
   /** Milliseconds left before the invocation must report (absent: no deadline, e.g. the CLI). */
   timeLeftMs?: () => number;
+  /** Which run promotes, for the version alias's provenance: "job <id>" (pipeline); absent: "cli". */
+  origin?: string;
 }
 
 /** How this run drives rollouts: the clock, how far it may go, who hears about each move. */
@@ -133,13 +135,22 @@ export async function publishChecked(
   log: Logger,
 ): Promise<string> {
   const published = await retry(deps, log, "PublishVersion", () => deps.target.publishVersion(name, input));
-  if (published.codeSha256 !== input.codeSha256 || !isPublishedVersion(published.functionVersion)) {
-    throw new StepFailure(
-      `published version ${published.functionVersion} has CodeSha256 ${published.codeSha256}, expected ${input.codeSha256}`,
-    );
-  }
+  checkPublished(published, input.codeSha256);
   // Active before LIVE may point at it: also a version PublishVersion handed back unchanged.
   await untilActive(name, published, deps);
+  return published.functionVersion;
+}
+
+/**
+ * The answer of a publish (PublishVersion, or UpdateFunctionCode with Publish) must be a published
+ * version carrying the code meant: byte-identical by CodeSha256. Returns its number.
+ */
+export function checkPublished(published: FunctionState, codeSha256: string): string {
+  if (published.codeSha256 !== codeSha256 || !isPublishedVersion(published.functionVersion)) {
+    throw new StepFailure(
+      `published version ${published.functionVersion} has CodeSha256 ${published.codeSha256}, expected ${codeSha256}`,
+    );
+  }
   return published.functionVersion;
 }
 
@@ -161,7 +172,14 @@ export async function untilActive(name: string, version: FunctionState, deps: Wr
  */
 export async function createVersionAlias(
   name: string,
-  target: { version: string; alias: string; functionVersion: string; codeSha256: string },
+  target: {
+    version: string;
+    alias: string;
+    functionVersion: string;
+    codeSha256: string;
+    /** Provenance for the alias's Description (default: the semantic version only). */
+    description?: string;
+  },
   deps: WriteDeps,
   log: Logger,
 ): Promise<{ functionVersion: string; reused: boolean }> {
@@ -171,7 +189,7 @@ export async function createVersionAlias(
       deps.target.createAlias(name, alias, {
         functionVersion,
         weights: {},
-        description: `lambda-gitops: semantic version ${version}`,
+        description: target.description ?? `lambda-gitops: semantic version ${version}`,
       }),
     );
     return { functionVersion, reused: false };
