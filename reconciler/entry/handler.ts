@@ -39,6 +39,8 @@ import { type ApplyReport, fails, rolloutInProgress, type Stager } from "../appl
 import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { loadDesired } from "../input/desired.ts";
+import type { Definition } from "../input/definitions.ts";
+import { inRegion } from "../input/regional.ts";
 import { describeError, formatProblem, type Problem, renderPath } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import { decodeUtf8 } from "../core/text.ts";
@@ -49,6 +51,7 @@ import { pruneJobSummary } from "../report/prune.ts";
 import {
   jobFailureMessage,
   jobSummary,
+  leftToNote,
   MAX_FAILURE_MESSAGE,
   MAX_SUMMARY,
   outputVariables,
@@ -322,12 +325,30 @@ async function runStages(
       problemsText(`${parameters.definitionFile} is invalid; nothing was changed:`, desired.problems),
     );
 
+  // only this Region's functions; the others are their own Region's reconciler's
+  const regional = inRegion(desired.definition, parameters.region ?? pin.region);
+  if (!regional.ok) return fail(regional.message);
+  const outcome = await reconcileRegion(regional.definition, parameters, jobId, continuation, context, deps, log);
+  const note = leftToNote(regional.leftTo);
+  if (note === "" || outcome.kind !== "success") return outcome;
+  return { ...outcome, summary: truncate(`${note} ${outcome.summary}`, MAX_SUMMARY) };
+}
+
+async function reconcileRegion(
+  definition: Definition,
+  parameters: JobParameters,
+  jobId: string,
+  continuation: { token: Continuation; rolloutHandover: boolean },
+  context: LambdaContext,
+  deps: HandlerDeps,
+  log: Logger,
+): Promise<Outcome> {
   // observe -> plan -> apply
   const aws = deps.aws(parameters, jobId);
-  const plan = await makePlan(desired.definition, parameters, aws);
+  const plan = await makePlan(definition, parameters, aws);
   logPlan(plan, log);
   const reserve = deps.deadlineReserveMs ?? DEADLINE_RESERVE_MS;
-  const report = await applyDefinition(desired.definition, plan, parameters, aws, {
+  const report = await applyDefinition(definition, plan, parameters, aws, {
     download: deps.download,
     logger: log,
     stager: deps.stager(parameters),
@@ -346,7 +367,7 @@ async function runStages(
   });
   const outcome = outcomeOf(report, continuation.token, parameters.maxRounds);
   if (outcome.kind !== "success" || outcome.continuationToken || !parameters.prune) return outcome;
-  const names = desired.definition.functions.map((f) => f.name);
+  const names = definition.functions.map((f) => f.name);
   const pruned = await pruneAfterApply(report, names, { lambda: aws.target, liveAlias: parameters.liveAlias, keep: parameters.prune.keep, concurrency: parameters.concurrency, logger: log });
   return pruned ? { ...outcome, summary: truncate(`${outcome.summary} ${pruneJobSummary(pruned)}`, MAX_SUMMARY) } : outcome;
 }

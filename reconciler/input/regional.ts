@@ -1,0 +1,44 @@
+/**
+ * Which of a definition's functions a run in one Region reconciles. A function is reconciled in
+ * each of its `regions` (its own, else the file's); without any, in the Region of the run. Pure.
+ */
+import type { Definition, FunctionSpec } from "./definitions.ts";
+
+/** Functions of another Region, left to the reconciler there. */
+export interface LeftTo {
+  region: string;
+  count: number;
+}
+
+export type RegionalDefinition =
+  | { ok: true; definition: Definition; leftTo: LeftTo[] }
+  | { ok: false; message: string };
+
+/** The Regions a function is reconciled in, given the Region of the run. */
+export function regionsOf(spec: Pick<FunctionSpec, "regions">, runRegion: string): string[] {
+  return spec.regions ?? [runRegion];
+}
+
+/** Every Region the definition declares (in order of first mention), or [runRegion] when none. */
+export function declaredRegions(definition: Definition, runRegion: string): string[] {
+  return [...new Set(definition.functions.flatMap((f) => regionsOf(f, runRegion)))].sort();
+}
+
+/** The definition narrowed to `runRegion`'s functions, and the count left to each other Region. */
+export function inRegion(definition: Definition, runRegion: string | undefined): RegionalDefinition {
+  if (runRegion === undefined) {
+    if (definition.functions.every((f) => f.regions === undefined)) return { ok: true, definition, leftTo: [] };
+    return {
+      ok: false,
+      message: `${definition.file} lists Regions, and this run's Region is unknown: set AWS_REGION or the "region" parameter`,
+    };
+  }
+  const left = new Map<string, number>();
+  const functions = definition.functions.filter((f) => {
+    const regions = regionsOf(f, runRegion);
+    for (const region of regions) if (region !== runRegion) left.set(region, (left.get(region) ?? 0) + 1);
+    return regions.includes(runRegion);
+  });
+  const leftTo = [...left.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([region, count]) => ({ region, count }));
+  return { ok: true, definition: { ...definition, functions }, leftTo };
+}
