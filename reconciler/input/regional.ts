@@ -19,7 +19,7 @@ export function regionsOf(spec: Pick<FunctionSpec, "regions">, runRegion: string
   return spec.regions ?? [runRegion];
 }
 
-/** Every Region the definition declares (in order of first mention), or [runRegion] when none. */
+/** Every Region the definition declares, sorted; [runRegion] for functions without regions. */
 export function declaredRegions(definition: Definition, runRegion: string): string[] {
   return [...new Set(definition.functions.flatMap((f) => regionsOf(f, runRegion)))].sort();
 }
