@@ -42,3 +42,20 @@ export function inRegion(definition: Definition, runRegion: string | undefined):
   const leftTo = [...left.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([region, count]) => ({ region, count }));
   return { ok: true, definition: { ...definition, functions }, leftTo };
 }
+
+/**
+ * The CLI's narrowing: like inRegion, and an error when the file lists Regions but none of its
+ * functions is in `runRegion` (a --region the file does not declare).
+ */
+export function regionalOrError(definition: Definition, runRegion: string | undefined): RegionalDefinition {
+  const regional = inRegion(definition, runRegion);
+  if (!regional.ok || runRegion === undefined) return regional;
+  if (definition.functions.length > 0 && regional.definition.functions.length === 0) {
+    const declared = declaredRegions(definition, runRegion).join(", ");
+    return {
+      ok: false,
+      message: `${definition.file} does not declare Region ${runRegion} (it declares ${declared}): pass --region with one of them`,
+    };
+  }
+  return regional;
+}
