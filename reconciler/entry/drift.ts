@@ -45,6 +45,7 @@ import { type ArtifactStore, createArtifactStore, s3Client } from "../aws/s3.ts"
 import { formatProblem } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import { loadDesired } from "../input/desired.ts";
+import { inRegion } from "../input/regional.ts";
 import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
 import { logPlan, scopeOf } from "../apply/reconcile.ts";
 import { observeAll } from "../observe/observe.ts";
@@ -198,16 +199,20 @@ export async function runDriftCheck(deps: DriftDeps): Promise<DriftResult> {
   log.info("comparing with the definition the pipeline last deployed", { ...run });
   const desired = loadDesired(deployed.text, file, parameters.allowedPrefixes);
   if (!desired.ok) return notChecked("definition", desired.problems.map(formatProblem));
+  // this Region's entries (the other Regions' are checked by their own drift checks)
+  const regional = inRegion(desired.definition, parameters.region ?? deps.env.AWS_REGION);
+  if (!regional.ok) return notChecked("definition", [regional.message]);
+  const definition = regional.definition;
 
   // observe -> plan (read-only)
   const aws = deps.aws(parameters);
-  const observations = await observeAll(desired.definition, {
+  const observations = await observeAll(definition, {
     target: aws.target,
     source: undefined,
     liveAlias: parameters.liveAlias,
     concurrency: parameters.concurrency,
   });
-  const plan = buildPlan(desired.definition, observations, parameters.liveAlias, scopeOf(parameters));
+  const plan = buildPlan(definition, observations, parameters.liveAlias, scopeOf(parameters));
   logPlan(plan, log);
 
   // drift per function
@@ -249,7 +254,7 @@ export async function runDriftCheck(deps: DriftDeps): Promise<DriftResult> {
     checkedAt: until.toISOString(),
     deployed: run,
     liveAlias: parameters.liveAlias,
-    functions: desired.definition.functions.length,
+    functions: definition.functions.length,
     drifted,
     unknown,
     selfHeal: null,

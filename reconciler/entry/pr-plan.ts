@@ -23,6 +23,7 @@ import {
 import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pipeline-config.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { loadDesired } from "../input/desired.ts";
+import { inRegion } from "../input/regional.ts";
 import { describeError, type Problem, renderPath } from "../core/errors.ts";
 import type { LambdaContext } from "./handler.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
@@ -381,9 +382,13 @@ async function planBody(
   const desired = loadDesired(read.text, file, parameters.allowedPrefixes, pin.protectedFunctions);
   if (!desired.ok) return { kind: "definition", file, problems: desired.problems, pipelineName };
 
+  // this Region's entries (the other Regions' are planned by their own planners)
+  const regional = inRegion(desired.definition, parameters.region ?? pin.region);
+  if (!regional.ok) return { kind: "file", file, pipelineName, message: regional.message };
+
   // observe -> plan (read-only)
   const aws = deps.aws(parameters, `pr-${pr.pullRequestId}-${short(pr.sourceCommit)}`);
-  const plan = await makePlan(desired.definition, parameters, aws);
+  const plan = await makePlan(regional.definition, parameters, aws);
   logPlan(plan, log);
   return { kind: "plan", file, plan, pipelineName };
 }
