@@ -38,7 +38,7 @@ import {
 import { zipSync } from "fflate";
 import pLimit from "p-limit";
 import { type AwsProxy, LAMBDA_QUOTAS, startAwsProxy } from "../test/support/aws-proxy.ts";
-import { MOTO_REGION, type MotoServer, startMoto } from "../test/support/moto.ts";
+import { MOTO_REGION, type MotoServer, startMoto, stopSharedMoto } from "../test/support/moto.ts";
 import {
   type AccountWorld,
   account,
@@ -437,7 +437,7 @@ async function main(): Promise<void> {
     if (values.json) console.log(JSON.stringify(results, null, 2));
   } finally {
     await proxy.stop();
-    await moto.stop();
+    await stopSharedMoto();
     await rm(dir, { recursive: true, force: true });
   }
 }

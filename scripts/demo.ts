@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListAliasesCommand, ResourceNotFoundException } from "@aws-sdk/client-lambda";
 import { cloudWatchFor, putAlarm, setAlarm } from "../test/support/alarms.ts";
-import { MotoMissingError, type MotoServer, startMoto } from "../test/support/moto.ts";
+import { MotoMissingError, type MotoServer, startMoto, stopSharedMoto } from "../test/support/moto.ts";
 import {
   ALLOWED_PREFIX,
   startPipelineJob,
@@ -453,7 +453,7 @@ async function main(): Promise<number> {
     return ok && rolloutsOk ? 0 : 1;
   } finally {
     scenario?.destroy();
-    await moto.stop();
+    await stopSharedMoto();
   }
 }
 

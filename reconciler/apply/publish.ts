@@ -2,7 +2,7 @@
  * Executes publish plans (plan/publish.ts) in the account of the current credentials: exactly the
  * steps the plan lists, in order, each write guarded (RevisionId; CodeSha256 on PublishVersion and
  * checked on UpdateFunctionCode's answer). Many functions run concurrently (p-limit), all through
- * the same Lambda client and therefore the same per-account quota scheduler (aws/context.ts).
+ * the same Lambda client and therefore the same per-account quota scheduler (aws/clients.ts).
  * Each function settles into a result value; one failure never stops the others.
  *
  * A concurrent change (PreconditionFailedException, or a CodeSha256 mismatch on PublishVersion)

@@ -12,7 +12,7 @@
  */
 import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { AwsCallError } from "../core/errors.ts";
-import { namesFunction, type TrailEvent } from "../observe/trail.ts";
+import { namesFunction, type TrailEvent } from "../core/trail.ts";
 import { realSleep, type Sleep } from "./retry.ts";
 
 export type { TrailEvent };

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { AwsCallError } from "../core/errors.ts";
 import type { EventSourceMappingSummary } from "../observe/state.ts";
-import { isNotFound } from "./lambda.ts";
+import { isNotFound } from "./not-found.ts";
 
 export interface InvokersReader {
   /** Every event-source mapping of the function (any qualifier); [] when the function is gone. */

@@ -28,6 +28,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { AwsCallError, errorName } from "../core/errors.ts";
 import { createInvokersReader, type InvokersReader } from "./lambda-invokers.ts";
+import { isNotFound } from "./not-found.ts";
 import {
   type AliasState,
   type CodeSigning,
@@ -130,9 +131,7 @@ export type InvokeOutcome =
       excerpt: string;
     };
 
-export function isNotFound(error: unknown): boolean {
-  return errorName(error) === "ResourceNotFoundException";
-}
+export { isNotFound };
 
 async function absentOnNotFound<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
   try {

@@ -1,11 +1,11 @@
 /**
- * The STS side of preflight (apply/preflight.ts): the Region and credentials the SDK's standard
+ * The STS side of preflight (observe/preflight.ts): the Region and credentials the SDK's standard
  * chain resolves, sts:GetCallerIdentity in the target account, and the same call with the source
  * role's credentials (which makes the SDK assume the role). Read-only; no Lambda call.
  */
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
-import type { CallerIdentity, PreflightProbe } from "../apply/preflight.ts";
+import type { CallerIdentity, PreflightProbe } from "../observe/preflight.ts";
 
 /** Preflight needs an answer, not patience: one retry. */
 const PREFLIGHT_MAX_ATTEMPTS = 2;

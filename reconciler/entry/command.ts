@@ -3,8 +3,8 @@
  * from its flags, usage errors in our words, reading the definition file and the settings, the
  * logger, and the preflight that turns "no credentials" into one error instead of a row per function.
  */
-import type { AwsContext } from "../aws/context.ts";
-import { createAwsContext } from "../aws/context.ts";
+import type { AwsContext } from "../observe/context.ts";
+import { createAwsContext } from "./context.ts";
 import type { Downloader } from "../aws/download.ts";
 import { formatProblem, type Problem } from "../core/errors.ts";
 import { entryLogger, type LogFormat, type Logger } from "../core/log.ts";
@@ -18,7 +18,7 @@ import {
   formatPreflightProblem,
   type PreflightProbe,
   runPreflight,
-} from "../apply/preflight.ts";
+} from "../observe/preflight.ts";
 import { type FlagSpec, type FlagValues, listFlag, parseCommandArgs, renderFlags, stringFlag } from "./args.ts";
 import { selectTargets } from "../input/targets.ts";
 import type { SavedPlan } from "../plan/saved-plan.ts";

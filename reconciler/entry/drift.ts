@@ -2,12 +2,16 @@
  * The scheduled drift check: an EventBridge-scheduled Lambda function (dist/drift.mjs, export
  * `handler`, deployed by infra/drift.yaml) that tells whether someone moved LIVE out of band. A
  * short pipeline of named stages, in the style of the pull-request planner (./pr-plan.ts):
- *   settings -> pipeline parameters (GetPipeline) -> the definition the pipeline last deployed (the
- *   input artifact of its most recent run of the Reconcile action: ListPipelineExecutions,
- *   ListActionExecutions, S3 GetObject; ./deployed-definition.ts) -> observe -> plan -> drift per
- *   function (plan/drift.ts) -> did the branch move on (CodeCommit: the file at the branch head,
- *   GetFile; otherwise the newest source revision against the deployed one) -> attribution for the
- *   drifted ones only (CloudTrail LookupEvents, 2 requests/s) -> metric + event (+ optional restart).
+ *   settings and the stack's pin -> pipeline parameters (GetPipeline) within the pin -> the
+ *   definition the pipeline last deployed (the input artifact of its most recent run of the
+ *   Reconcile action: ListPipelineExecutions, ListActionExecutions, S3 GetObject;
+ *   ./deployed-definition.ts) -> observe -> plan -> drift per function (plan/drift.ts) -> did the
+ *   branch move on (CodeCommit: the file at the branch head, GetFile; otherwise the newest source
+ *   revision against the deployed one) -> attribution for the drifted ones only (CloudTrail
+ *   LookupEvents, 2 requests/s) -> metric + event (+ optional restart).
+ * The front half (parameters -> pin -> definition) is the handler's and the planner's (./front.ts):
+ * parameters that widen the stack's ALLOWED_PREFIXES, or a definition naming a function outside
+ * them or a protected one (PROTECTED_FUNCTIONS, this function itself), are not checked.
  *
  * - Any source: the check needs only the pipeline and action names; the definition comes from the
  *   pipeline's own artifact store (read with this function's role), so GitHub, GitLab and Bitbucket
@@ -36,7 +40,8 @@ import { z } from "zod";
 import { createTrailReader, type TrailReader } from "../aws/cloudtrail.ts";
 import { type ActionHistory, type ActionRun, createActionHistory } from "../aws/action-executions.ts";
 import { type CodeCommitAdapter, createCodeCommitAdapter } from "../aws/codecommit.ts";
-import { type AwsContext, createAwsContext } from "../aws/context.ts";
+import type { AwsContext } from "../observe/context.ts";
+import { createAwsContext, logPlan } from "./context.ts";
 import { createEventPublisher, type EventPublisher } from "../aws/events.ts";
 import { createMetricsPublisher, DRIFT_NAMESPACE, type MetricsPublisher } from "../aws/metrics.ts";
 import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pipeline-config.ts";
@@ -44,10 +49,9 @@ import { createPipelineStarter, type PipelineStarter } from "../aws/pipeline-sta
 import { type ArtifactStore, createArtifactStore, s3Client } from "../aws/s3.ts";
 import { formatProblem } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
-import { loadDesired } from "../input/desired.ts";
+import type { JobParameters } from "../input/parameters.ts";
+import { scopeOf } from "../plan/scope.ts";
 import { inRegion } from "../input/regional.ts";
-import { type JobParameters, jobParametersSchema, parseUserParameters } from "../input/parameters.ts";
-import { logPlan, scopeOf } from "../apply/reconcile.ts";
 import { observeAll } from "../observe/observe.ts";
 import { type BranchView, driftOf, type DriftVerdict, fileChangeOf } from "../plan/drift.ts";
 import { buildPlan } from "../plan/plan.ts";
@@ -62,6 +66,7 @@ import {
   driftedOf,
 } from "../report/drift.ts";
 import { readDeployedDefinition } from "./deployed-definition.ts";
+import { type PipelineAction, pinnedDefinition, pipelineActionSchema, readActionParameters, readActionSettings } from "./front.ts";
 import type { LambdaContext } from "./handler.ts";
 
 export const DRIFT_SOURCE = "lambda-gitops";
@@ -69,13 +74,9 @@ export const DRIFT_DETAIL_TYPE = "lambda-gitops drift";
 /** How far back CloudTrail is searched for who changed a drifted function (LookupEvents keeps 90 days). */
 export const ATTRIBUTION_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
 
-const NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
-const settingsSchema = z.object({
-  PIPELINE_NAME: z.string({ error: "is not set" }).regex(NAME, "expected a CodePipeline pipeline name"),
-  ACTION_NAME: z.string({ error: "is not set" }).regex(NAME, "expected a CodePipeline action name"),
+const settingsSchema = pipelineActionSchema.extend({
   REPOSITORY_NAME: z.union([z.literal(""), z.string().regex(/^[\w.-]{1,100}$/, "expected a CodeCommit repository name")]).optional(),
   BRANCH_NAME: z.union([z.literal(""), z.string().min(1).max(256)]).optional(),
-  DEFINITION_FILE: z.union([z.literal(""), jobParametersSchema.shape.definitionFile.unwrap()]).optional(),
   RECONCILER_ROLE_ARN: z
     .union([z.literal(""), z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "expected an IAM role ARN")])
     .optional(),
@@ -83,25 +84,21 @@ const settingsSchema = z.object({
   METRIC_NAMESPACE: z.union([z.literal(""), z.string().regex(/^[A-Za-z0-9./#:_-]{1,255}$/)]).optional(),
 });
 
-export interface DriftSettings {
-  pipelineName: string;
-  actionName: string;
+export interface DriftSettings extends PipelineAction {
   /** CodeCommit only: the branch whose head file tells `fileChange` function by function. */
   branch: { repositoryName: string; branchName: string } | undefined;
-  definitionFile: string | undefined;
   reconcilerRoleArn: string | undefined;
   onDrift: "report" | "start-pipeline";
   namespace: string;
 }
 
+/** The check's settings and the stack's pin (ALLOWED_PREFIXES, PROTECTED_FUNCTIONS, its own name). */
 export function readDriftSettings(
   env: Record<string, string | undefined>,
 ): { ok: true; settings: DriftSettings } | { ok: false; problems: string[] } {
-  const parsed = settingsSchema.safeParse(env);
-  if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) };
-  }
-  const e = parsed.data;
+  const read = readActionSettings(settingsSchema, env);
+  if (!read.ok) return { ok: false, problems: read.problems.map((p) => `${p.variable}: ${p.message}`) };
+  const e = read.values;
   if (!e.REPOSITORY_NAME !== !e.BRANCH_NAME) {
     const [set, unset] = e.REPOSITORY_NAME ? ["REPOSITORY_NAME", "BRANCH_NAME"] : ["BRANCH_NAME", "REPOSITORY_NAME"];
     return { ok: false, problems: [`${unset}: is not set (${set} is; set both for a CodeCommit source, or neither)`] };
@@ -109,10 +106,8 @@ export function readDriftSettings(
   return {
     ok: true,
     settings: {
-      pipelineName: e.PIPELINE_NAME,
-      actionName: e.ACTION_NAME,
+      ...read.action,
       branch: e.REPOSITORY_NAME && e.BRANCH_NAME ? { repositoryName: e.REPOSITORY_NAME, branchName: e.BRANCH_NAME } : undefined,
-      definitionFile: e.DEFINITION_FILE || undefined,
       reconcilerRoleArn: e.RECONCILER_ROLE_ARN || undefined,
       onDrift: e.ON_DRIFT ?? "report",
       namespace: e.METRIC_NAMESPACE || DRIFT_NAMESPACE,
@@ -181,13 +176,14 @@ export async function runDriftCheck(deps: DriftDeps): Promise<DriftResult> {
   if (!read.ok) return notChecked("settings", read.problems);
   const settings = read.settings;
 
-  // pipeline parameters: the policy the pipeline enforces
-  const action = await deps.pipeline.readActionUserParameters(settings.pipelineName, settings.actionName);
-  if (!action.ok) return notChecked("pipeline", [action.message]);
-  const params = parseUserParameters(action.userParameters);
-  if (!params.ok) return notChecked("parameters", params.problems.map(formatProblem));
-  const parameters = params.parameters;
-  const file = settings.definitionFile ?? parameters.definitionFile;
+  // pipeline parameters: the policy the pipeline enforces, within the stack's pin
+  const action = await readActionParameters(deps.pipeline, settings);
+  if (!action.ok) {
+    return action.stage === "pipeline"
+      ? notChecked("pipeline", [action.message])
+      : notChecked("parameters", action.problems.map(formatProblem));
+  }
+  const { parameters, file } = action;
 
   // the definition the pipeline last deployed (its last run of the action, from the artifact store)
   const deployed = await readDeployedDefinition(
@@ -197,10 +193,10 @@ export async function runDriftCheck(deps: DriftDeps): Promise<DriftResult> {
   if (!deployed.ok) return notChecked(deployed.stage, [deployed.message]);
   const run = deployedRunOf(deployed.run);
   log.info("comparing with the definition the pipeline last deployed", { ...run });
-  const desired = loadDesired(deployed.text, file, parameters.allowedPrefixes);
+  const desired = pinnedDefinition(deployed.text, file, parameters, settings.pin);
   if (!desired.ok) return notChecked("definition", desired.problems.map(formatProblem));
   // this Region's entries (the other Regions' are checked by their own drift checks)
-  const regional = inRegion(desired.definition, parameters.region ?? deps.env.AWS_REGION);
+  const regional = inRegion(desired.definition, parameters.region ?? settings.pin.region);
   if (!regional.ok) return notChecked("definition", [regional.message]);
   const definition = regional.definition;
 
@@ -232,7 +228,7 @@ export async function runDriftCheck(deps: DriftDeps): Promise<DriftResult> {
     if (verdict.kind === "unknown") unknown.push(entry.name);
     if (verdict.kind !== "drifted") continue;
     // did the branch move on? Read once, and only when something drifted.
-    branch ??= await branchViewOf(deps, settings, file, parameters.allowedPrefixes, run, log);
+    branch ??= await branchViewOf(deps, settings, file, parameters, run, log);
     // attribution: CloudTrail only for drifted functions (LookupEvents allows 2 requests/s)
     const events = await deps.trail.lambdaWrites(entry.name, {
       since: new Date(until.getTime() - ATTRIBUTION_LOOKBACK_MS),
@@ -299,7 +295,7 @@ async function branchViewOf(
   deps: DriftDeps,
   settings: DriftSettings,
   file: string,
-  allowedPrefixes: readonly string[],
+  parameters: JobParameters,
   run: DeployedRun,
   log: Logger,
 ): Promise<BranchView> {
@@ -307,7 +303,7 @@ async function branchViewOf(
   if (!settings.branch) return revisions;
   const { repositoryName, branchName } = settings.branch;
   const got = await deps.codecommit.getFile(repositoryName, branchName, file);
-  const head = got.kind === "found" ? loadDesired(got.text, file, allowedPrefixes) : undefined;
+  const head = got.kind === "found" ? pinnedDefinition(got.text, file, parameters, settings.pin) : undefined;
   if (head?.ok) {
     const declared = new Map<string, Declared>(head.definition.functions.map((f) => [f.name, declaredOf(f)]));
     return { kind: "file", declared };

@@ -19,14 +19,7 @@ import {
   type JobReporter,
   type ReportOutcome,
 } from "../aws/codepipeline.ts";
-import {
-  checkActionTarget,
-  checkPipeline,
-  checkRegion,
-  narrowPrefixes,
-  type Pin,
-  readPin,
-} from "../input/pin.ts";
+import { checkActionTarget, checkPipeline, type Pin, readPin } from "../input/pin.ts";
 import { type Downloader, downloadPackage } from "../aws/download.ts";
 import { createExecutionReader, type ExecutionReader } from "../aws/pipeline-execution.ts";
 import { checkExecution } from "./stale-job.ts";
@@ -39,15 +32,16 @@ import {
 } from "../aws/s3.ts";
 import type { Stager } from "../apply/apply.ts";
 import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
-import { type AwsContext, createAwsContext } from "../aws/context.ts";
-import { loadDesired } from "../input/desired.ts";
+import type { AwsContext } from "../observe/context.ts";
+import { createAwsContext, logPlan, makePlan } from "./context.ts";
 import type { Definition } from "../input/definitions.ts";
 import { inRegion } from "../input/regional.ts";
 import { describeError, formatProblem, type Problem, renderPath } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import { decodeUtf8 } from "../core/text.ts";
-import { type JobParameters, parseUserParameters } from "../input/parameters.ts";
-import { applyDefinition, logPlan, makePlan } from "../apply/reconcile.ts";
+import type { JobParameters } from "../input/parameters.ts";
+import { type PinnedParameters, pinnedDefinition, pinnedParameters } from "./front.ts";
+import { applyDefinition } from "../apply/reconcile.ts";
 import { pruneAfterApply } from "../apply/prune.ts";
 import { pruneJobSummary } from "../report/prune.ts";
 import { leftToNote, MAX_FAILURE_MESSAGE, MAX_SUMMARY } from "../report/pipeline.ts";
@@ -279,14 +273,10 @@ async function runStages(
   deps: HandlerDeps,
   log: Logger,
 ): Promise<Outcome> {
-  // parameters, narrowed to the stack's prefixes
-  const params = parseUserParameters(data.actionConfiguration.configuration.UserParameters);
-  if (!params.ok) return fail(problemsText("invalid UserParameters:", params.problems));
-  const narrowed = narrowPrefixes(pin, params.parameters.allowedPrefixes);
-  if (!narrowed.ok) return fail(problemsText("UserParameters widen the stack's prefixes:", narrowed.problems));
-  const parameters = params.parameters;
-  const region = checkRegion(pin, parameters.region);
-  if (!region.ok) return fail(`invalid UserParameters: ${region.reason}`);
+  // parameters, within the stack's pin
+  const pinned = pinnedParameters(data.actionConfiguration.configuration.UserParameters, pin);
+  if (!pinned.ok) return fail(refusalText(pinned));
+  const parameters = pinned.parameters;
 
   // continuation
   const continuation = parseContinuation(data.continuationToken, jobId);
@@ -310,7 +300,7 @@ async function runStages(
   const text = decoded.text;
 
   // definition + policy (nothing has touched AWS besides reading the artifact)
-  const desired = loadDesired(text, parameters.definitionFile, parameters.allowedPrefixes, pin.protectedFunctions);
+  const desired = pinnedDefinition(text, parameters.definitionFile, parameters, pin);
   if (!desired.ok)
     return fail(
       problemsText(`${parameters.definitionFile} is invalid; nothing was changed:`, desired.problems),
@@ -372,5 +362,17 @@ function jobOutcomeOf(round: RoundOutcome): Outcome {
       return { kind: "success", summary: round.summary, outputVariables: round.outputVariables };
     case "failed":
       return fail(round.message);
+  }
+}
+
+/** The job's failure message for parameters the stack's pin refused. */
+function refusalText(refusal: Extract<PinnedParameters, { ok: false }>): string {
+  switch (refusal.refused) {
+    case "invalid":
+      return problemsText("invalid UserParameters:", refusal.problems);
+    case "widened":
+      return problemsText("UserParameters widen the stack's prefixes:", refusal.problems);
+    case "region":
+      return `invalid UserParameters: ${refusal.problems.map((p) => p.message).join("; ")}`;
   }
 }

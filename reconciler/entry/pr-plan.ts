@@ -21,33 +21,22 @@ import {
   createCodeCommitAdapter,
 } from "../aws/codecommit.ts";
 import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pipeline-config.ts";
-import { type AwsContext, createAwsContext } from "../aws/context.ts";
-import { loadDesired } from "../input/desired.ts";
+import type { AwsContext } from "../observe/context.ts";
+import { createAwsContext, logPlan, makePlan } from "./context.ts";
+import { describeError, renderPath } from "../core/errors.ts";
 import { inRegion } from "../input/regional.ts";
-import { describeError, type Problem, renderPath } from "../core/errors.ts";
 import type { LambdaContext } from "./handler.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import {
   accountOfRoleArn,
   type JobParameters,
-  jobParametersSchema,
-  parseUserParameters,
 } from "../input/parameters.ts";
 import { redactAwsText } from "../report/redact.ts";
-import { narrowPrefixes, type Pin, readPin } from "../input/pin.ts";
-import type { Plan } from "../plan/plan.ts";
-import { logPlan, makePlan } from "../apply/reconcile.ts";
-import {
-  fitMarkdown,
-  MAX_COMMENT_LENGTH,
-  renderPlanMarkdown,
-  renderProblemsMarkdown,
-} from "../report/report.ts";
-import { truncate } from "../report/text.ts";
+import { type PipelineAction, pinnedDefinition, pipelineActionSchema, readActionParameters, readActionSettings } from "./front.ts";
+import { type CommentBody, type PullRequestRevision, renderComment, short } from "../report/pr-comment.ts";
 
 /** Versions the token: change it only to deliberately allow one more comment per revision. */
 export const TOKEN_SALT = "lambda-gitops-plan-v1";
-export const COMMENT_TITLE = "lambda-gitops plan";
 export const HANDLED_EVENTS = ["pullRequestCreated", "pullRequestSourceBranchUpdated"] as const;
 const DETAIL_TYPE = "CodeCommit Pull Request State Change";
 
@@ -81,13 +70,9 @@ const eventSchema = z.object({
   account: z.string().regex(/^\d{12}$/).optional(),
 });
 
-export interface PullRequest {
+export interface PullRequest extends PullRequestRevision {
   pullRequestId: string;
   repositoryName: string;
-  sourceCommit: string;
-  destinationCommit: string;
-  sourceReference: string | undefined;
-  destinationReference: string | undefined;
   /** The pipeline's account (the EventBridge event's `account`), when the event says. */
   account?: string | undefined;
 }
@@ -148,125 +133,17 @@ export function commentToken(pullRequestId: string, sourceCommit: string, destin
     .digest("hex");
 }
 
-const settingsSchema = z.object({
-  PIPELINE_NAME: z
-    .string({ error: "is not set" })
-    .regex(/^[A-Za-z0-9.@_-]{1,100}$/, "expected a CodePipeline pipeline name"),
-  ACTION_NAME: z
-    .string({ error: "is not set" })
-    .regex(/^[A-Za-z0-9.@_-]{1,100}$/, "expected a CodePipeline action name"),
-  // Same rules as the pipeline's own `definitionFile` setting; empty means "not overridden".
-  DEFINITION_FILE: z.union([z.literal(""), jobParametersSchema.shape.definitionFile.unwrap()]).optional(),
-});
-
-export interface Settings {
-  pipelineName: string;
-  actionName: string;
-  definitionFile: string | undefined;
-  /** The stack's pin (ALLOWED_PREFIXES, PROTECTED_FUNCTIONS, this function's own name). */
-  pin: Pin;
-}
+export type Settings = PipelineAction;
 
 /** Stage 2: this function's own settings (environment variables set by infra/pr-plan.yaml). */
 export function readSettings(
   env: Record<string, string | undefined>,
 ): { ok: true; settings: Settings } | { ok: false; problems: string[] } {
-  const parsed = settingsSchema.safeParse(env);
-  const pinned = readPin(env);
-  if (!parsed.success || !pinned.ok) {
-    return {
-      ok: false,
-      problems: [
-        ...(parsed.success ? [] : parsed.error.issues.map((i) => `\`${renderPath(i.path)}\`: ${i.message}`)),
-        ...(pinned.ok ? [] : pinned.problems.map((p) => `\`${p.replace(/^([A-Z_]+): /, "$1`: ")}`)),
-      ],
-    };
-  }
-  const { PIPELINE_NAME, ACTION_NAME, DEFINITION_FILE } = parsed.data;
-  return {
-    ok: true,
-    settings: {
-      pipelineName: PIPELINE_NAME,
-      actionName: ACTION_NAME,
-      definitionFile: DEFINITION_FILE || undefined,
-      pin: pinned.pin,
-    },
-  };
+  const read = readActionSettings(pipelineActionSchema, env);
+  if (!read.ok) return { ok: false, problems: read.problems.map((p) => `\`${p.variable}\`: ${p.message}`) };
+  return { ok: true, settings: read.action };
 }
 
-// ---- Comments ------------------------------------------------------------------------------------
-
-export const short = (sha: string): string => sha.slice(0, 7);
-const branch = (ref: string | undefined): string | undefined => ref?.replace(/^refs\/heads\//, "");
-
-/** Which file at which commits: "`lambdas.json` at `a1b2c3d` (`feature`), to merge into `0f1e2d3` (`main`)". */
-export function revisionText(pr: PullRequest, file: string): string {
-  const source = branch(pr.sourceReference);
-  const destination = branch(pr.destinationReference);
-  const from = `\`${file}\` at \`${short(pr.sourceCommit)}\`${source ? ` (\`${source}\`)` : ""}`;
-  const into = `\`${short(pr.destinationCommit)}\`${destination ? ` (\`${destination}\`)` : ""}`;
-  return `${from}, to merge into ${into}`;
-}
-
-/** The line under a plan's summary: what was planned, and that the pipeline applies it on merge. */
-export function contextLine(pr: PullRequest, file: string, pipelineName: string): string {
-  return `Planned ${revisionText(pr, file)}. Read-only: nothing was changed; pipeline \`${pipelineName}\` applies this on merge.`;
-}
-
-export type CommentBody =
-  | { kind: "settings"; problems: string[] }
-  | { kind: "pipeline"; pipelineName: string; actionName: string; message: string }
-  | { kind: "parameters"; pipelineName: string; actionName: string; problems: Problem[] }
-  | { kind: "file"; file: string; message: string; pipelineName: string }
-  | { kind: "definition"; file: string; problems: Problem[]; pipelineName: string }
-  | { kind: "plan"; file: string; plan: Plan; pipelineName: string };
-
-/** Renders every comment the planner posts; each fits CodeCommit's 10,240-character limit. */
-export function renderComment(pr: PullRequest, body: CommentBody, max = MAX_COMMENT_LENGTH): string {
-  const title = `**${COMMENT_TITLE}**`;
-  const notOurChange = "This is a problem in the deployment of lambda-gitops, not in this pull request.";
-  switch (body.kind) {
-    case "settings":
-      return fitMarkdown(
-        [`${title}: could not plan: the pull-request planner is misconfigured. ${notOurChange}`, ""],
-        body.problems.map((problem) => `- environment variable ${problem}`),
-        (n) => `_${n} more not shown._`,
-        max,
-      );
-    case "pipeline":
-      return truncate(
-        `${title}: could not plan: cannot read the settings of pipeline \`${body.pipelineName}\` action \`${body.actionName}\`: ${body.message}. ${notOurChange}`,
-        max,
-      );
-    case "parameters":
-      return renderProblemsMarkdown(
-        `${title}: could not plan: the \`UserParameters\` of pipeline \`${body.pipelineName}\` action \`${body.actionName}\` are invalid, so the pipeline would fail too. ${notOurChange}`,
-        body.problems,
-        { maxLength: max, more: "see the pipeline's action configuration" },
-      );
-    case "file":
-      return truncate(
-        `${title}: could not plan: ${body.message}.\n\nRead ${revisionText(pr, body.file)}. Pipeline \`${body.pipelineName}\` reads \`${body.file}\` (its \`definitionFile\` setting) and would fail the same way after the merge; other files are not planned.`,
-        max,
-      );
-    case "definition": {
-      const count = `${body.problems.length} problem${body.problems.length === 1 ? "" : "s"}`;
-      return renderProblemsMarkdown(
-        `${title}: \`${body.file}\` is invalid (${count}); the pipeline would refuse it and change nothing.`,
-        body.problems,
-        { context: [`Checked ${revisionText(pr, body.file)}.`], maxLength: max },
-      );
-    }
-    case "plan":
-      return renderPlanMarkdown(body.plan, {
-        title: COMMENT_TITLE,
-        context: [contextLine(pr, body.file, body.pipelineName)],
-        maxLength: max,
-      });
-  }
-}
-
-// ---- Handler -------------------------------------------------------------------------------------
 
 export interface PrPlanDeps {
   codecommit: CodeCommitAdapter;
@@ -354,21 +231,20 @@ async function planBody(
   if (!settings.ok) return { kind: "settings", problems: settings.problems };
   const { pipelineName, actionName } = settings.settings;
 
-  // pipeline parameters: the policy the pipeline enforces
-  const action = await deps.pipeline.readActionUserParameters(pipelineName, actionName);
-  if (!action.ok) return { kind: "pipeline", pipelineName, actionName, message: action.message };
-  const params = parseUserParameters(action.userParameters);
-  if (!params.ok) return { kind: "parameters", pipelineName, actionName, problems: params.problems };
+  // pipeline parameters: the policy the pipeline enforces, within the stack's pin
+  const read = await readActionParameters(deps.pipeline, settings.settings);
+  if (!read.ok) {
+    return read.stage === "pipeline"
+      ? { kind: "pipeline", pipelineName, actionName, message: read.message }
+      : { kind: "parameters", pipelineName, actionName, problems: read.problems };
+  }
+  const { parameters, file } = read;
   const { pin } = settings.settings;
-  const narrowed = narrowPrefixes(pin, params.parameters.allowedPrefixes);
-  if (!narrowed.ok) return { kind: "parameters", pipelineName, actionName, problems: narrowed.problems };
-  const parameters = params.parameters;
   nameSource(parameters.sourceRoleArn ? accountOfRoleArn(parameters.sourceRoleArn) : undefined);
-  const file = settings.settings.definitionFile ?? parameters.definitionFile;
 
   // definition file at the source commit (always the configured path, whatever the PR changed)
-  const read = await deps.codecommit.getFile(pr.repositoryName, pr.sourceCommit, file);
-  if (read.kind === "absent") {
+  const got = await deps.codecommit.getFile(pr.repositoryName, pr.sourceCommit, file);
+  if (got.kind === "absent") {
     return {
       kind: "file",
       file,
@@ -376,10 +252,10 @@ async function planBody(
       message: `\`${file}\` does not exist at commit \`${short(pr.sourceCommit)}\``,
     };
   }
-  if (read.kind === "error") return { kind: "file", file, pipelineName, message: read.message };
+  if (got.kind === "error") return { kind: "file", file, pipelineName, message: got.message };
 
   // definition + policy
-  const desired = loadDesired(read.text, file, parameters.allowedPrefixes, pin.protectedFunctions);
+  const desired = pinnedDefinition(got.text, file, parameters, pin);
   if (!desired.ok) return { kind: "definition", file, problems: desired.problems, pipelineName };
 
   // this Region's entries (the other Regions' are planned by their own planners)

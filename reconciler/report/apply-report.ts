@@ -14,6 +14,7 @@ import {
   type PlanJsonFunction,
 } from "./report.ts";
 import { stepsOf } from "../plan/plan.ts";
+import { jsonDocument, keyWithAccountId, namedRouting, type Where } from "./json.ts";
 import { describeOutcome } from "./rollout.ts";
 import { textTable } from "./text.ts";
 
@@ -84,4 +85,18 @@ export function renderApplyTable(report: ApplyReport): string {
     "",
     `Apply: ${s.applied} applied, ${s.unchanged} unchanged, ${s.failed} failed, ${s.blocked} blocked, ${s.skipped} not started.`,
   ].join("\n");
+}
+
+/** apply: the plan's record of each function, its status, and LIVE before and after as structured routing. */
+export function applyJson(report: ApplyReport, where: Where, interrupted: boolean) {
+  const base = applyToJson(report);
+  const functions = base.functions.map((f, i) => {
+    const r = report.results[i] as FunctionResult;
+    const { live } = r.entry;
+    const known = knownVersions(r.entry, r.published);
+    const before = live ? namedRouting(live.routing, known) : null;
+    const after = r.liveAfter ? namedRouting(r.liveAfter, known) : null;
+    return { ...keyWithAccountId(f, where), liveBefore: before, liveAfter: after };
+  });
+  return jsonDocument("apply", where, { ...base, functions, interrupted });
 }

@@ -8,7 +8,7 @@
  * (UpdateFunctionCode, PublishVersion). "alice moved LIVE to 1.3.0 (v4) at 2026-11-30 14:02 UTC
  * from the console".
  */
-import { namesFunction, type TrailEvent } from "../observe/trail.ts";
+import { namesFunction, type TrailEvent } from "../core/trail.ts";
 import type { DriftVerdict, FileChange } from "../plan/drift.ts";
 import type { AliasRouting } from "../plan/routing.ts";
 import { describeAliasRouting } from "./report.ts";

@@ -12,7 +12,6 @@
  * removed or changes meaning; adding a key is compatible. Pure.
  */
 import { z } from "zod";
-import type { ApplyReport, FunctionResult } from "../apply/apply.ts";
 import type { PruneReport } from "../apply/prune.ts";
 import type { PublishResult } from "../apply/publish.ts";
 import type { Plan } from "../plan/plan.ts";
@@ -22,7 +21,6 @@ import type { AliasRouting } from "../plan/routing.ts";
 import { refOf, routingOfAlias } from "../plan/routing.ts";
 import { prunePlanToJson, pruneReportToJson } from "./prune.ts";
 import { publishToJson } from "./publish.ts";
-import { applyToJson } from "./apply-report.ts";
 import { knownVersions, planToJson } from "./report.ts";
 import { functionStatus, SYNC_STATES } from "./status.ts";
 
@@ -176,7 +174,7 @@ export function jsonSchemaText(command: JsonCommand): string {
 // ---- Each command's document ----------------------------------------------------------------
 
 /** A function's key names its account by id (the plan's "target" label is resolved from `where`). */
-function keyWithAccountId<T extends { key: { account: string } }>(record: T, where: Where): T {
+export function keyWithAccountId<T extends { key: { account: string } }>(record: T, where: Where): T {
   const id = record.key.account === "target" ? where.target?.account : undefined;
   return id ? { ...record, key: { ...record.key, account: id } } : record;
 }
@@ -213,19 +211,6 @@ export function statusJson(plan: Plan, where: Where) {
   return jsonDocument("status", where, { liveAlias: plan.liveAlias, functions, summary });
 }
 
-/** apply: the plan's record of each function, its status, and LIVE before and after as structured routing. */
-export function applyJson(report: ApplyReport, where: Where, interrupted: boolean) {
-  const base = applyToJson(report);
-  const functions = base.functions.map((f, i) => {
-    const r = report.results[i] as FunctionResult;
-    const { live } = r.entry;
-    const known = knownVersions(r.entry, r.published);
-    const before = live ? namedRouting(live.routing, known) : null;
-    const after = r.liveAfter ? namedRouting(r.liveAfter, known) : null;
-    return { ...keyWithAccountId(f, where), liveBefore: before, liveAfter: after };
-  });
-  return jsonDocument("apply", where, { ...base, functions, interrupted });
-}
 
 /** prune: the listing (nothing changed) or, with --delete, what was deleted and kept. */
 export function pruneJson(result: { plan: PrunePlan } | { report: PruneReport }, where: Where) {

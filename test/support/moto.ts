@@ -1,8 +1,14 @@
 /**
  * Starts moto (Python) as a real HTTP server for integration tests, through test/support/moto_launcher.py,
  * which adds the AWS behaviours moto lacks (downloadable Code.Location, RevisionId, AWS error names,
- * CodePipeline job results, CodeCommit GetFile and pull-request comments) and a call log. One server
- * per test file: `before(startMoto)`, `after(stop)`.
+ * CodePipeline job results, CodeCommit GetFile and pull-request comments) and a call log.
+ *
+ * One server per mocha run: `startMoto()` starts it on first use and, on every call, resets it
+ * (`resetAll`: every account's state, the launcher's logs, job results and fault hooks), so each
+ * caller (`before(startMoto)` in a test file) starts from an empty server as if it were new. Its
+ * `stop()` does nothing; the run's root hook (test/support/mocha-hooks.ts) stops the server after
+ * the last test. `startMoto({ python })` or `startMoto({ log })` starts a server of its own, which
+ * `stop()` does stop.
  *
  * Missing python3/moto is always a failure (MotoMissingError), never a skip.
  */
@@ -246,7 +252,31 @@ export interface StartMotoOptions {
   python?: string;
 }
 
+let shared: Promise<MotoServer> | undefined;
+
+/**
+ * The run's shared server, reset to empty (every account, logs, job results, fault hooks) before it
+ * is returned; with options, a server of its own. See the file comment.
+ */
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoServer> {
+  if (options.python !== undefined || options.log !== undefined) return launchMoto(options);
+  shared ??= launchMoto({}).catch((error: unknown) => {
+    shared = undefined;
+    throw error;
+  });
+  const server = await shared;
+  await server.resetAll();
+  return { ...server, stop: async () => {} };
+}
+
+/** Stops the run's shared server (the root hook's afterAll); a later startMoto starts another. */
+export async function stopSharedMoto(): Promise<void> {
+  const server = shared;
+  shared = undefined;
+  if (server) await (await server.catch(() => undefined))?.stop();
+}
+
+async function launchMoto(options: StartMotoOptions): Promise<MotoServer> {
   const python = options.python ?? PYTHON;
   await checkPythonMoto(python);
   const log = options.log ?? process.env.MOTO_LOG === "1";

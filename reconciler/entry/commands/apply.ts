@@ -1,9 +1,9 @@
 /** `lambda-gitops apply [FILE]`: make LIVE match the definition file. */
 import { downloadPackage } from "../../aws/download.ts";
 import { stagerFor } from "../../aws/s3.ts";
-import { applyDefinition, makePlan } from "../../apply/reconcile.ts";
-import { liveAfter, liveBefore, renderApplyTable } from "../../report/apply-report.ts";
-import { applyJson } from "../../report/json.ts";
+import { applyDefinition } from "../../apply/reconcile.ts";
+import { makePlan } from "../context.ts";
+import { applyJson, liveAfter, liveBefore, renderApplyTable } from "../../report/apply-report.ts";
 import {
   type CliIo,
   type CommandSpec,

@@ -1,5 +1,5 @@
 /** `lambda-gitops plan [FILE]`: what apply would do, read-only. */
-import { makePlan } from "../../apply/reconcile.ts";
+import { makePlan } from "../context.ts";
 import type { JobParameters } from "../../input/parameters.ts";
 import { liveCreationWarning } from "../../plan/live-creation.ts";
 import type { Plan } from "../../plan/plan.ts";

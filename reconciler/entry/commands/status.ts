@@ -1,5 +1,5 @@
 /** `lambda-gitops status [FILE]`: LIVE per function, rollouts in progress, drift; read-only. */
-import { makePlan } from "../../apply/reconcile.ts";
+import { makePlan } from "../context.ts";
 import { functionStatus, renderStatusTable } from "../../report/status.ts";
 import { statusJson } from "../../report/json.ts";
 import {

@@ -1,7 +1,7 @@
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
-import { runPreflight } from "../../../reconciler/apply/preflight.ts";
+import { runPreflight } from "../../../reconciler/observe/preflight.ts";
 import { stsPreflightProbe } from "../../../reconciler/aws/preflight.ts";
 
 describe("the STS preflight probe (at the SDK boundary)", () => {

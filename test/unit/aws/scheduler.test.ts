@@ -11,21 +11,19 @@ import { expect } from "chai";
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
 import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import { applyPlan } from "../../../reconciler/apply/apply.ts";
-import { ratesOf } from "../../../reconciler/aws/context.ts";
+import { ratesOf } from "../../../reconciler/entry/context.ts";
 import { runCli } from "../../../reconciler/entry/cli.ts";
 import { silentLogger } from "../../../reconciler/core/log.ts";
 import { parseUserParameters } from "../../../reconciler/input/parameters.ts";
 import { type PlanEntry, planFunction } from "../../../reconciler/plan/plan.ts";
 import { spec } from "../../support/fixtures.ts";
+import { type Clock, RateScheduler, SchedulerRegistry } from "../../../reconciler/aws/scheduler.ts";
 import {
   attachScheduler,
-  type Clock,
   classifyLambdaCommand,
-  RateScheduler,
   SCHEDULER_MIDDLEWARE_NAME,
-  SchedulerRegistry,
   throttleRetryAfterMs,
-} from "../../../reconciler/aws/scheduler.ts";
+} from "../../../reconciler/aws/scheduler-middleware.ts";
 import { TransferBudget, transferWeight } from "../../../reconciler/apply/transfer-budget.ts";
 
 /** A clock whose time only moves when the test says so; timers fire in order, no real sleeping. */

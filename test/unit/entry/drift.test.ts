@@ -279,6 +279,54 @@ describe("drift check (entry/drift.ts) with fake adapters", () => {
     expect(!half.ok && half.problems).to.deep.equal(["BRANCH_NAME: is not set (REPOSITORY_NAME is; set both for a CodeCommit source, or neither)"]);
   });
 
+  describe("the stack's pin, as the handler and the pull-request planner apply it", () => {
+    const env = { PIPELINE_NAME: "lambda-gitops", ACTION_NAME: "Reconcile", REPOSITORY_NAME: "defs", BRANCH_NAME: "main" };
+    // The definition the pipeline last deployed, as its artifact holds it.
+    const file = (lambdas: { name: string; version: string }[]): Partial<DriftDeps> => ({
+      artifacts: { get: async () => ({ ok: true, bytes: zipOf({ "lambdas.json": JSON.stringify({ lambdas }) }) }) },
+    });
+    const refused = async (over: Partial<DriftDeps>, stage: string, problem: RegExp) => {
+      const { d, record } = deps(over);
+      const result = await runDriftCheck(d);
+      expect(result.kind === "not-checked" && result.stage, JSON.stringify(result)).to.equal(stage);
+      if (result.kind === "not-checked") expect(result.problems.join("\n")).to.match(problem);
+      expect(record.metrics).to.deep.equal([]);
+      expect(record.lookups).to.deep.equal([]);
+    };
+
+    it("UserParameters wider than ALLOWED_PREFIXES: not checked (parameters)", async () => {
+      await refused({ env: { ...env, ALLOWED_PREFIXES: "team-a-orders-" } }, "parameters", /prefix "team-a-" is not allowed by the stack \(ALLOWED_PREFIXES: "team-a-orders-"\)/);
+    });
+
+    it("a function outside the pinned prefixes: not checked (definition)", async () => {
+      await refused(
+        { env: { ...env, ALLOWED_PREFIXES: "team-a-" }, ...file([{ name: "team-a-orders", version: "1.5.0" }, { name: "team-b-x", version: "1.0.0" }]) },
+        "definition",
+        /team-b-x/,
+      );
+    });
+
+    it("a protected function (PROTECTED_FUNCTIONS, or the check itself): not checked (definition)", async () => {
+      const lambdas = [{ name: "team-a-orders", version: "1.5.0" }, { name: "team-a-reconciler", version: "1.0.0" }];
+      await refused({ env: { ...env, PROTECTED_FUNCTIONS: "team-a-reconciler" }, ...file(lambdas) }, "definition", /team-a-reconciler/);
+      await refused({ env: { ...env, AWS_LAMBDA_FUNCTION_NAME: "team-a-reconciler" }, ...file(lambdas) }, "definition", /team-a-reconciler/);
+    });
+
+    it("a region parameter other than the check's own Region: not checked (parameters)", async () => {
+      const pipeline = { readActionUserParameters: async () => ({ ok: true as const, userParameters: '{"allowedPrefixes":["team-a-"],"region":"us-east-1"}', stageName: "s" }) };
+      await refused({ env: { ...env, AWS_REGION: "eu-west-1" }, pipeline }, "parameters", /region "us-east-1" is not this reconciler's Region/);
+    });
+
+    it("an invalid pin fails closed: not checked (settings)", async () => {
+      await refused({ env: { ...env, ALLOWED_PREFIXES: "" } }, "settings", /ALLOWED_PREFIXES: /);
+    });
+
+    it("narrower UserParameters and an unprotected definition are checked as before", async () => {
+      const { d } = deps({ env: { ...env, ALLOWED_PREFIXES: "team-", PROTECTED_FUNCTIONS: "team-b-reconciler", AWS_LAMBDA_FUNCTION_NAME: "team-b-drift" } });
+      expect((await runDriftCheck(d)).kind).to.equal("checked");
+    });
+  });
+
   it("settings: ON_DRIFT and METRIC_NAMESPACE are validated", () => {
     const base = { PIPELINE_NAME: "p", ACTION_NAME: "a", REPOSITORY_NAME: "r", BRANCH_NAME: "main" };
     expect(readDriftSettings({ ...base, ON_DRIFT: "heal" }).ok).to.equal(false);

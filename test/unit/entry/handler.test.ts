@@ -44,7 +44,7 @@ import { createExecutionReader } from "../../../reconciler/aws/pipeline-executio
 import { codePipelineJobEvent } from "../../support/events.ts";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
 import { type ArtifactCredentials, createArtifactStore } from "../../../reconciler/aws/s3.ts";
-import type { AwsContext } from "../../../reconciler/aws/context.ts";
+import type { AwsContext } from "../../../reconciler/observe/context.ts";
 import {
   DEADLINE_RESERVE_MS,
   type HandlerDeps,

@@ -38,7 +38,7 @@ import {
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
 import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import { createPipelineConfigReader, findInvokeAction } from "../../../reconciler/aws/pipeline-config.ts";
-import type { AwsContext } from "../../../reconciler/aws/context.ts";
+import type { AwsContext } from "../../../reconciler/observe/context.ts";
 import { renderPlan } from "../../../reconciler/entry/cli.ts";
 import { AwsCallError } from "../../../reconciler/core/errors.ts";
 import { createLogger, type Logger } from "../../../reconciler/core/log.ts";
@@ -47,15 +47,14 @@ import { OPEN_PIN } from "../../../reconciler/input/pin.ts";
 import type { Plan } from "../../../reconciler/plan/plan.ts";
 import {
   commentToken,
-  contextLine,
   type PrPlanDeps,
   type PullRequest,
   parsePullRequestEvent,
   readSettings,
-  renderComment,
   runPrPlan,
   TOKEN_SALT,
 } from "../../../reconciler/entry/pr-plan.ts";
+import { contextLine, renderComment } from "../../../reconciler/report/pr-comment.ts";
 import { MAX_COMMENT_LENGTH, renderPlanMarkdown } from "../../../reconciler/report/report.ts";
 import { alias, fnState } from "../../support/fixtures.ts";
 
@@ -852,7 +851,7 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
     expect(awsCalls).to.deep.equal([]);
   });
 
-  it("applies the stack's pin: UserParameters may not widen ALLOWED_PREFIXES; its own function is refused", async () => {
+  it("applies the stack's pin: UserParameters may not widen ALLOWED_PREFIXES nor name another Region; its own function is refused", async () => {
     serve({ "lambdas.json": DEFINITION }, JSON.stringify({ allowedPrefixes: ["team-"] }));
     await runPrPlan(prEvent(), deps({ env: { ...ENV, ALLOWED_PREFIXES: "team-a-" } }));
     expect(postedInputs()[0]!.content).to.contain(
@@ -865,6 +864,14 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
     serve({ "lambdas.json": DEFINITION });
     await runPrPlan(prEvent(), deps({ env: { ...ENV, AWS_LAMBDA_FUNCTION_NAME: "team-a-orders" } }));
     expect(postedInputs()[0]!.content).to.contain('function "team-a-orders" is lambda-gitops itself');
+    expect(awsCalls).to.deep.equal([]);
+
+    // A region parameter the reconciler (in the planner's Region) would refuse: said, not planned.
+    codeCommit.reset();
+    serve({ "lambdas.json": DEFINITION }, JSON.stringify({ allowedPrefixes: ["team-a-"], region: "us-east-1" }));
+    await runPrPlan(prEvent(), deps({ env: { ...ENV, AWS_REGION: "eu-west-1" } }));
+    expect(postedInputs()[0]!.content).to.contain('region "us-east-1" is not this reconciler\'s Region ("eu-west-1")');
+    expect(codeCommit.commandCalls(GetFileCommand)).to.have.length(0);
     expect(awsCalls).to.deep.equal([]);
   });
 
@@ -950,7 +957,7 @@ describe("pr-plan: runPrPlan (CodeCommit and CodePipeline mocked, Lambda faked)"
   /** The plan the pipeline would make for DEFINITION against the fake accounts. */
   async function planOfDefinition(): Promise<Plan> {
     const { loadDesired } = await import("../../../reconciler/input/desired.ts");
-    const { makePlan } = await import("../../../reconciler/apply/reconcile.ts");
+    const { makePlan } = await import("../../../reconciler/entry/context.ts");
     const { parseUserParameters } = await import("../../../reconciler/input/parameters.ts");
     const params = parseUserParameters(USER_PARAMETERS);
     const desired = loadDesired(DEFINITION, "lambdas.json", ["team-a-"]);

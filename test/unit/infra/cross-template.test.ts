@@ -65,13 +65,10 @@ describe("infra: every template", () => {
       const variables = ((fn.Properties as JsonObject).Environment as JsonObject).Variables as JsonObject;
       const others = all.filter((name) => name !== defaultName);
       // The code's pin (reconciler/input/pin.ts) adds the function itself (AWS_LAMBDA_FUNCTION_NAME).
-      if (variables.PROTECTED_FUNCTIONS !== undefined) {
-        const listed = String(variables.PROTECTED_FUNCTIONS).split(",").sort();
-        expect(listed, `${file} PROTECTED_FUNCTIONS`).to.deep.equal(others);
-      } else {
-        // The drift check has no pin in its code: its role's Deny is what protects the others.
-        expect(file).to.equal("drift.yaml");
-      }
+      // Every entry point reads the same pin (entry/front.ts), the drift check included.
+      expect(variables.PROTECTED_FUNCTIONS, `${file} sets PROTECTED_FUNCTIONS`).to.be.a("string");
+      const listed = String(variables.PROTECTED_FUNCTIONS).split(",").sort();
+      expect(listed, `${file} PROTECTED_FUNCTIONS`).to.deep.equal(others);
       const denied = denyResources(evaluateJson(expanded.Resources.ExecutionRole!, ctx) as JsonObject);
       const names = [...new Set(denied.map((arn) => /:function:([^:]+)/.exec(arn)![1]!))].sort();
       expect(names, `${file}: the Deny names every lambda-gitops function`).to.deep.equal(all);

@@ -1697,6 +1697,8 @@ describe("infra/drift.yaml (issue 16)", () => {
         RECONCILER_ROLE_ARN: RECONCILER_ROLE_ARNS[0],
         ON_DRIFT: "start-pipeline",
         METRIC_NAMESPACE: "Team/Deploys",
+        ALLOWED_PREFIXES: PREFIXES.join(","),
+        PROTECTED_FUNCTIONS: "lambda-gitops-reconciler,lambda-gitops-pr-plan",
       },
     });
     const rule = evaluateJson(t.Resources.ScheduleRule!, ctx) as JsonObject;

@@ -6,7 +6,7 @@ import {
   type PreflightProblemKind,
   type PreflightStage,
   runPreflight,
-} from "../../../reconciler/apply/preflight.ts";
+} from "../../../reconciler/observe/preflight.ts";
 
 const named = (name: string, message: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(message), { name }, extra);

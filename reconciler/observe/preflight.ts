@@ -4,7 +4,7 @@
  * is one problem with its fix (which variable, profile or endpoint), never a row per function.
  *
  * The checks run through a probe (aws/preflight.ts gives the STS one); what a failure means is a
- * pure classification of the error, table-tested in test/unit/apply/preflight.test.ts.
+ * pure classification of the error, table-tested in test/unit/observe/preflight.test.ts.
  */
 import { describeError, errorName } from "../core/errors.ts";
 import { networkCause } from "../core/network.ts";
