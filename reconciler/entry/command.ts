@@ -10,8 +10,7 @@ import { formatProblem, type Problem } from "../core/errors.ts";
 import { entryLogger, type LogFormat, type Logger } from "../core/log.ts";
 import type { Definition } from "../input/definitions.ts";
 import { loadDesired } from "../input/desired.ts";
-import { regionalOrError } from "../input/regional.ts";
-import { leftToNote } from "../report/pipeline.ts";
+import { leftToNote, regionalOrError } from "../input/regional.ts";
 import type { JobParameters } from "../input/parameters.ts";
 import {
   type CallerIdentity,

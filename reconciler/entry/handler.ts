@@ -35,7 +35,7 @@ import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
 import type { AwsContext } from "../observe/context.ts";
 import { createAwsContext, logPlan, makePlan } from "./context.ts";
 import type { Definition } from "../input/definitions.ts";
-import { inRegion } from "../input/regional.ts";
+import { inRegion, leftToNote } from "../input/regional.ts";
 import { describeError, formatProblem, type Problem, renderPath } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import { decodeUtf8 } from "../core/text.ts";
@@ -44,7 +44,7 @@ import { type PinnedParameters, pinnedDefinition, pinnedParameters } from "./fro
 import { applyDefinition } from "../apply/reconcile.ts";
 import { pruneAfterApply } from "../apply/prune.ts";
 import { pruneJobSummary } from "../report/prune.ts";
-import { leftToNote, MAX_FAILURE_MESSAGE, MAX_SUMMARY } from "../report/pipeline.ts";
+import { MAX_FAILURE_MESSAGE, MAX_SUMMARY } from "../report/pipeline.ts";
 import { type Continuation, parseContinuation, type RoundOutcome, roundOutcome } from "../report/round.ts";
 import { truncate } from "../report/text.ts";
 import type { Sleep } from "../aws/retry.ts";

@@ -59,3 +59,12 @@ export function regionalOrError(definition: Definition, runRegion: string | unde
   }
   return regional;
 }
+
+/** "3 functions in eu-west-1 are left to the reconciler there." (empty when none are). */
+export function leftToNote(leftTo: readonly LeftTo[]): string {
+  return leftTo
+    .map(({ region, count }) =>
+      `${count} ${count === 1 ? "function" : "functions"} in ${region} ${count === 1 ? "is" : "are"} left to the reconciler there.`,
+    )
+    .join(" ");
+}

@@ -7,7 +7,6 @@ import { compareKeys } from "../observe/state.ts";
 import { rolloutNote } from "./apply-report.ts";
 import { describeDesired } from "./report.ts";
 import { truncate } from "./text.ts";
-import type { LeftTo } from "../input/regional.ts";
 
 /** CodePipeline limits: executionDetails.summary 2048, failureDetails.message 5000 characters. */
 export const MAX_SUMMARY = 2048;
@@ -26,15 +25,6 @@ export function listWithin(lead: string, items: readonly string[], max: number):
     text = next;
   }
   return truncate(text, max);
-}
-
-/** "3 functions in eu-west-1 are left to the reconciler there." (empty when none are). */
-export function leftToNote(leftTo: readonly LeftTo[]): string {
-  return leftTo
-    .map(({ region, count }) =>
-      `${count} ${count === 1 ? "function" : "functions"} in ${region} ${count === 1 ? "is" : "are"} left to the reconciler there.`,
-    )
-    .join(" ");
 }
 
 export function jobSummary(report: ApplyReport): string {
