@@ -10,6 +10,7 @@ import { formatProblem, type Problem } from "../core/errors.ts";
 import { entryLogger, type LogFormat, type Logger } from "../core/log.ts";
 import type { Definition } from "../input/definitions.ts";
 import { loadDesired } from "../input/desired.ts";
+import { leftToNote, regionalOrError } from "../input/regional.ts";
 import type { JobParameters } from "../input/parameters.ts";
 import {
   type CallerIdentity,
@@ -220,8 +221,12 @@ export async function loadInputs(
   if (!text.ok) return { ok: false, code: commandError(io, command, `${file}: ${text.message}`) };
   const desired = loadDesired(text.text, file, settings.parameters.allowedPrefixes);
   if (!desired.ok) return { ok: false, code: onProblems(desired.problems) };
+  const regional = regionalOrError(desired.definition, settings.parameters.region);
+  if (!regional.ok) return { ok: false, code: commandError(io, command, regional.message) };
+  const note = leftToNote(regional.leftTo);
+  if (note !== "") io.stderr(`${note}\n`);
   const targets = listFlag(values, "target");
-  const targeted = selectTargets(desired.definition, targets);
+  const targeted = selectTargets(regional.definition, targets);
   if (!targeted.ok) {
     for (const problem of targeted.problems) commandError(io, command, problem);
     return { ok: false, code: EXIT_ERROR };

@@ -51,6 +51,7 @@ import { formatProblem } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import type { JobParameters } from "../input/parameters.ts";
 import { scopeOf } from "../plan/scope.ts";
+import { inRegion } from "../input/regional.ts";
 import { observeAll } from "../observe/observe.ts";
 import { type BranchView, driftOf, type DriftVerdict, fileChangeOf } from "../plan/drift.ts";
 import { buildPlan } from "../plan/plan.ts";
@@ -194,16 +195,20 @@ export async function runDriftCheck(deps: DriftDeps): Promise<DriftResult> {
   log.info("comparing with the definition the pipeline last deployed", { ...run });
   const desired = pinnedDefinition(deployed.text, file, parameters, settings.pin);
   if (!desired.ok) return notChecked("definition", desired.problems.map(formatProblem));
+  // this Region's entries (the other Regions' are checked by their own drift checks)
+  const regional = inRegion(desired.definition, parameters.region ?? settings.pin.region);
+  if (!regional.ok) return notChecked("definition", [regional.message]);
+  const definition = regional.definition;
 
   // observe -> plan (read-only)
   const aws = deps.aws(parameters);
-  const observations = await observeAll(desired.definition, {
+  const observations = await observeAll(definition, {
     target: aws.target,
     source: undefined,
     liveAlias: parameters.liveAlias,
     concurrency: parameters.concurrency,
   });
-  const plan = buildPlan(desired.definition, observations, parameters.liveAlias, scopeOf(parameters));
+  const plan = buildPlan(definition, observations, parameters.liveAlias, scopeOf(parameters));
   logPlan(plan, log);
 
   // drift per function
@@ -245,7 +250,7 @@ export async function runDriftCheck(deps: DriftDeps): Promise<DriftResult> {
     checkedAt: until.toISOString(),
     deployed: run,
     liveAlias: parameters.liveAlias,
-    functions: desired.definition.functions.length,
+    functions: definition.functions.length,
     drifted,
     unknown,
     selfHeal: null,

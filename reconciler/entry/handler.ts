@@ -34,6 +34,8 @@ import type { Stager } from "../apply/apply.ts";
 import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
 import type { AwsContext } from "../observe/context.ts";
 import { createAwsContext, logPlan, makePlan } from "./context.ts";
+import type { Definition } from "../input/definitions.ts";
+import { inRegion, leftToNote } from "../input/regional.ts";
 import { describeError, formatProblem, type Problem, renderPath } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import { decodeUtf8 } from "../core/text.ts";
@@ -43,7 +45,7 @@ import { applyDefinition } from "../apply/reconcile.ts";
 import { pruneAfterApply } from "../apply/prune.ts";
 import { pruneJobSummary } from "../report/prune.ts";
 import { MAX_FAILURE_MESSAGE, MAX_SUMMARY } from "../report/pipeline.ts";
-import { parseContinuation, type RoundOutcome, roundOutcome } from "../report/round.ts";
+import { type Continuation, parseContinuation, type RoundOutcome, roundOutcome } from "../report/round.ts";
 import { truncate } from "../report/text.ts";
 import type { Sleep } from "../aws/retry.ts";
 import type { WaitOptions } from "../aws/wait.ts";
@@ -304,12 +306,30 @@ async function runStages(
       problemsText(`${parameters.definitionFile} is invalid; nothing was changed:`, desired.problems),
     );
 
+  // only this Region's functions; the others are their own Region's reconciler's
+  const regional = inRegion(desired.definition, parameters.region ?? pin.region);
+  if (!regional.ok) return fail(regional.message);
+  const outcome = await reconcileRegion(regional.definition, parameters, jobId, continuation, context, deps, log);
+  const note = leftToNote(regional.leftTo);
+  if (note === "" || outcome.kind !== "success") return outcome;
+  return { ...outcome, summary: truncate(`${note} ${outcome.summary}`, MAX_SUMMARY) };
+}
+
+async function reconcileRegion(
+  definition: Definition,
+  parameters: JobParameters,
+  jobId: string,
+  continuation: { token: Continuation; rolloutHandover: boolean },
+  context: LambdaContext,
+  deps: HandlerDeps,
+  log: Logger,
+): Promise<Outcome> {
   // observe -> plan -> apply
   const aws = deps.aws(parameters, jobId);
-  const plan = await makePlan(desired.definition, parameters, aws);
+  const plan = await makePlan(definition, parameters, aws);
   logPlan(plan, log);
   const reserve = deps.deadlineReserveMs ?? DEADLINE_RESERVE_MS;
-  const report = await applyDefinition(desired.definition, plan, parameters, aws, {
+  const report = await applyDefinition(definition, plan, parameters, aws, {
     download: deps.download,
     logger: log,
     stager: deps.stager(parameters),
@@ -329,7 +349,7 @@ async function runStages(
   });
   const outcome = jobOutcomeOf(roundOutcome(report, continuation.token, parameters.maxRounds));
   if (outcome.kind !== "success" || outcome.continuationToken || !parameters.prune) return outcome;
-  const names = desired.definition.functions.map((f) => f.name);
+  const names = definition.functions.map((f) => f.name);
   const pruned = await pruneAfterApply(report, names, { lambda: aws.target, liveAlias: parameters.liveAlias, keep: parameters.prune.keep, concurrency: parameters.concurrency, logger: log, timeLeftMs: () => context.getRemainingTimeInMillis() - REPORT_RESERVE_MS });
   return pruned ? { ...outcome, summary: truncate(`${outcome.summary} ${pruneJobSummary(pruned)}`, MAX_SUMMARY) } : outcome;
 }

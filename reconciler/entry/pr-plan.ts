@@ -24,6 +24,7 @@ import { createPipelineConfigReader, type PipelineConfigReader } from "../aws/pi
 import type { AwsContext } from "../observe/context.ts";
 import { createAwsContext, logPlan, makePlan } from "./context.ts";
 import { describeError, renderPath } from "../core/errors.ts";
+import { inRegion } from "../input/regional.ts";
 import type { LambdaContext } from "./handler.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
 import {
@@ -257,9 +258,13 @@ async function planBody(
   const desired = pinnedDefinition(got.text, file, parameters, pin);
   if (!desired.ok) return { kind: "definition", file, problems: desired.problems, pipelineName };
 
+  // this Region's entries (the other Regions' are planned by their own planners)
+  const regional = inRegion(desired.definition, parameters.region ?? pin.region);
+  if (!regional.ok) return { kind: "file", file, pipelineName, message: regional.message };
+
   // observe -> plan (read-only)
   const aws = deps.aws(parameters, `pr-${pr.pullRequestId}-${short(pr.sourceCommit)}`);
-  const plan = await makePlan(desired.definition, parameters, aws);
+  const plan = await makePlan(regional.definition, parameters, aws);
   logPlan(plan, log);
   return { kind: "plan", file, plan, pipelineName };
 }

@@ -6,6 +6,7 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { describeError } from "../core/errors.ts";
 import { loadDesired } from "../input/desired.ts";
+import { regionalOrError } from "../input/regional.ts";
 import { validateParameters } from "../input/parameters.ts";
 import { selectTargets } from "../input/targets.ts";
 import type { Plan } from "../plan/plan.ts";
@@ -95,7 +96,9 @@ export async function loadSavedInputs(
   if (disagreements.length > 0) return refuse(io, path, disagreements);
   const desired = loadDesired(saved.definition, saved.file, parameters.allowedPrefixes);
   if (!desired.ok) return { ok: false, code: reportProblems(io, desired.problems) };
-  const targeted = selectTargets(desired.definition, saved.targets ?? undefined);
+  const regional = regionalOrError(desired.definition, parameters.region ?? saved.target.region ?? undefined);
+  if (!regional.ok) return refuse(io, path, [regional.message]);
+  const targeted = selectTargets(regional.definition, saved.targets ?? undefined);
   if (!targeted.ok) return refuse(io, path, targeted.problems);
   return {
     ok: true,

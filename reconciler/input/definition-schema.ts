@@ -7,6 +7,7 @@ import { z } from "zod";
 import { rolloutFieldSchema, rolloutObjectSchema } from "./rollout-schema.ts";
 import { checkTwoDecimals } from "./traffic.ts";
 import { checkVersion, MAX_ALIAS_LENGTH, quoteValue } from "./versions.ts";
+import { checkRegion, REGION_PATTERN } from "../core/regions.ts";
 
 export const MAX_FUNCTION_NAME_LENGTH = 64;
 /** A plain Lambda function name: no ARN, no ":qualifier". */
@@ -98,6 +99,13 @@ const versionField = (title: string, description: string) =>
     examples: ["1.4.2", "2.0.0-rc.1"],
   });
 
+/** A non-empty list of known Regions, each listed once (duplicates are reported by definitions.ts). */
+const regionsField = (title: string, description: string) =>
+  z
+    .array(checkedString(checkRegion).meta({ pattern: REGION_PATTERN, examples: ["eu-west-1"] }))
+    .min(1, 'list at least one Region, or remove "regions"')
+    .meta({ title, description, uniqueItems: true, examples: [["us-east-1", "eu-west-1"]] });
+
 export const canarySchema = z
   .strictObject({
     version: versionField(
@@ -154,6 +162,10 @@ export const lambdaEntrySchema = z
     ),
     canary: canarySchema.optional(),
     rollout: rolloutFieldSchema.optional(),
+    regions: regionsField(
+      "Regions",
+      "The Regions this function is reconciled in; replaces the file's \"regions\" for this function.",
+    ).optional(),
   })
   .superRefine(
     (entry, ctx) => {
@@ -177,6 +189,11 @@ export const definitionSchema = z
       description:
         'The rollout of every function that has no "rollout" of its own (see definitions/README.md, Rollouts).',
     }),
+    regions: regionsField(
+      "Default Regions",
+      "The Regions every function without \"regions\" of its own is reconciled in. Without either, " +
+        "a function is reconciled in the Region of the run.",
+    ).optional(),
     lambdas: z.array(lambdaEntrySchema).meta({
       title: "Functions",
       description: "The Lambda functions this environment manages. May be empty.",

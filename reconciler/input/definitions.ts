@@ -60,6 +60,8 @@ export interface FunctionSpec extends Declared {
   name: string;
   /** The function's progressive rollout (its own, else the file's default); none: all at once. */
   rollout?: Rollout;
+  /** The Regions it is reconciled in (its own, else the file's); none: the Region of the run. */
+  regions?: string[];
   /** Index of the entry in `lambdas`. */
   index: number;
   /** Position of the entry's name value. */
@@ -100,7 +102,7 @@ export function parseDefinition(text: string, file: string): ParseResult {
   if (!read.ok) return failed(read.problems);
   const { document, problems } = read;
   const validation = validate(document);
-  problems.push(...validation.problems, ...duplicateNameProblems(document));
+  problems.push(...validation.problems, ...duplicateNameProblems(document), ...duplicateRegionProblems(document));
   if (problems.length > 0 || !validation.data) return failed(problems, namedEntries(document));
   return { ok: true, definition: { file, functions: functionSpecs(document, validation.data) } };
 }
@@ -179,6 +181,7 @@ function expectedAt(path: Path, expected: string): string {
   if (last === "steps") return "an array of percentages such as [10, 50]";
   if (last === "interval" || last === "bake") return 'a duration such as "5m"';
   if (last === "alarms") return "an array of CloudWatch alarm names";
+  if (last === "regions") return 'an array of Region names such as ["eu-west-1"]';
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
@@ -231,6 +234,28 @@ function duplicateNameProblems(document: PositionedDocument): Problem[] {
   return problems;
 }
 
+/** A Region listed twice in the same "regions" (the file's or a function's) is a problem. */
+function duplicateRegionProblems(document: PositionedDocument): Problem[] {
+  const lambdas = valueAt(document.data, ["lambdas"]);
+  const lists: Path[] = [["regions"]];
+  if (lambdas.present && Array.isArray(lambdas.value)) {
+    lambdas.value.forEach((_entry: unknown, index) => lists.push(["lambdas", index, "regions"]));
+  }
+  return lists.flatMap((listPath) => {
+    const list = valueAt(document.data, listPath);
+    if (!list.present || !Array.isArray(list.value)) return [];
+    const seen = new Set<unknown>();
+    return list.value.flatMap((region: unknown, index) => {
+      if (typeof region !== "string" || !seen.has(region)) {
+        seen.add(region);
+        return [];
+      }
+      const path = [...listPath, index];
+      return [problemAt(document, locate(document, path).node, path, `Region ${quoteValue(region)} is listed more than once`)];
+    });
+  });
+}
+
 function namedEntries(document: PositionedDocument): NamedEntry[] {
   const lambdas = isRecord(document.data) ? document.data.lambdas : undefined;
   if (!Array.isArray(lambdas)) return [];
@@ -245,6 +270,8 @@ function functionSpecs(document: PositionedDocument, data: DefinitionData): Func
   return data.lambdas.map((entry, index) => {
     const spec: FunctionSpec = { name: entry.name, version: entry.version, index, at: nameAt(document, index) };
     if (entry.canary) spec.canary = { version: entry.canary.version, weight: entry.canary.weight };
+    const regions = entry.regions ?? data.regions;
+    if (regions) spec.regions = [...regions];
     const rollout = resolveRollout(entry.rollout, data.rollout);
     if (rollout) spec.rollout = rollout;
     return spec;

@@ -24,6 +24,8 @@ export interface MotoCall {
   target: string | null;
   /** SigV4 signing name from the credential scope: lambda, sts, iam, s3, codepipeline, ... */
   service: string;
+  /** SigV4 signing Region from the credential scope; null for unsigned calls. */
+  region: string | null;
   /** 12-digit account moto acted in (from the access key; STS-issued keys map to the role's account). */
   account: string;
   /** AWS operation name, e.g. UpdateAlias, AssumeRole, PutJobSuccessResult; "Unknown" if not derivable. */

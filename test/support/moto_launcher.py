@@ -404,7 +404,7 @@ def operation_for(environ: dict[str, Any], service: str, segments: list[str], qu
 
 def record_call(environ: dict[str, Any]) -> dict[str, Any]:
     """Append one call-log entry; its "status" is filled in when the response starts."""
-    _, _, service = credential_scope(environ)
+    _, region, service = credential_scope(environ)
     segments = path_segments(environ)
     if service is None:
         service = "moto-api" if segments[:1] == ["moto-api"] else "unknown"
@@ -415,6 +415,7 @@ def record_call(environ: dict[str, Any]) -> dict[str, Any]:
         "query": environ.get("QUERY_STRING", ""),
         "target": environ.get("HTTP_X_AMZ_TARGET"),
         "service": service,
+        "region": region,
         "account": account_for(environ),
         "operation": operation_for(environ, service, segments, query),
         "status": None,
