@@ -24,6 +24,7 @@ import {
   valueAt,
 } from "./document.ts";
 import { closestKey } from "../core/suggest.ts";
+import { groupRolloutProblems } from "./groups.ts";
 import { resolveRollout, type Rollout, rolloutUnionIssues } from "./rollout-schema.ts";
 import { quoteValue } from "./versions.ts";
 
@@ -60,6 +61,8 @@ export interface FunctionSpec extends Declared {
   name: string;
   /** The function's progressive rollout (its own, else the file's default); none: all at once. */
   rollout?: Rollout;
+  /** The release set the function moves with (input/groups.ts), if any. */
+  group?: string;
   /** Index of the entry in `lambdas`. */
   index: number;
   /** Position of the entry's name value. */
@@ -102,7 +105,10 @@ export function parseDefinition(text: string, file: string): ParseResult {
   const validation = validate(document);
   problems.push(...validation.problems, ...duplicateNameProblems(document));
   if (problems.length > 0 || !validation.data) return failed(problems, namedEntries(document));
-  return { ok: true, definition: { file, functions: functionSpecs(document, validation.data) } };
+  const functions = functionSpecs(document, validation.data);
+  const groupProblems = groupRolloutProblems(document, functions);
+  if (groupProblems.length > 0) return failed(groupProblems, namedEntries(document));
+  return { ok: true, definition: { file, functions } };
 }
 
 function failed(problems: Problem[], named: NamedEntry[] = []): ParseResult {
@@ -178,6 +184,7 @@ function expectedAt(path: Path, expected: string): string {
   if (last === "rollout") return 'a rollout object with "steps" (or "all-at-once" on a function)';
   if (last === "steps") return "an array of percentages such as [10, 50]";
   if (last === "interval" || last === "bake") return 'a duration such as "5m"';
+  if (last === "group") return 'a group name such as "orders"';
   if (last === "alarms") return "an array of CloudWatch alarm names";
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
@@ -246,6 +253,7 @@ function functionSpecs(document: PositionedDocument, data: DefinitionData): Func
     if (entry.canary) spec.canary = { version: entry.canary.version, weight: entry.canary.weight };
     const rollout = resolveRollout(entry.rollout, data.rollout);
     if (rollout) spec.rollout = rollout;
+    if (entry.group !== undefined) spec.group = entry.group;
     return spec;
   });
 }

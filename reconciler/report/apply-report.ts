@@ -12,6 +12,7 @@ import {
   entryToJson,
   knownVersions,
   type PlanJsonFunction,
+  withGroup,
 } from "./report.ts";
 import { describeOutcome } from "./rollout.ts";
 import { textTable } from "./text.ts";
@@ -67,7 +68,7 @@ export function rolloutNote(result: Pick<FunctionResult, "rollout">, now?: numbe
 
 export function renderApplyTable(report: ApplyReport): string {
   const rows = report.results.map((r) => [
-    r.name,
+    withGroup(r.entry),
     r.entry.action.kind,
     r.status,
     liveBefore(r),
