@@ -126,3 +126,25 @@ describe("plan: release sets (plan/groups.ts)", () => {
     expect(json.functions.map((f) => f.group)).to.deep.equal(["orders", undefined]);
   });
 });
+
+describe("--target and release sets (input/targets.ts)", () => {
+  it("a targeted member brings every member of its group, and nothing else", async () => {
+    const { selectTargets } = await import("../../../reconciler/input/targets.ts");
+    const definition = {
+      file: "lambdas.json",
+      functions: [
+        member("team-a-api", "2.0.0", "orders"),
+        member("team-a-worker", "2.0.0", "orders"),
+        member("team-a-reports", "2.0.0"),
+        member("team-a-billing", "2.0.0", "billing"),
+      ],
+    };
+    const targeted = selectTargets(definition, ["team-a-worker"]);
+    expect(targeted.ok && targeted.definition.functions.map((f) => f.name)).to.deep.equal([
+      "team-a-api",
+      "team-a-worker",
+    ]);
+    const plain = selectTargets(definition, ["team-a-reports"]);
+    expect(plain.ok && plain.definition.functions.map((f) => f.name)).to.deep.equal(["team-a-reports"]);
+  });
+});
