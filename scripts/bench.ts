@@ -245,6 +245,7 @@ async function runReconciler(
     CLI,
     "apply",
     "lambdas.json",
+    "--auto-approve",
     "--allowed-prefix",
     PREFIX,
     "--source-role-arn",

@@ -3,14 +3,14 @@
  * for unknown commands, and dispatch to one module per command (entry/commands/<name>.ts, each
  * exporting `run<Name>(argv, io)` and its spec: summary, flags, help). Settings are the pipeline's
  * job parameters, given as flags. Exit codes: 0 success, 1 error (usage, invalid input, preflight,
- * blocked or failed functions), 2 changes pending (plan --detailed-exitcode only).
+ * blocked or failed functions), 2 changes pending (--detailed-exitcode only), 130 interrupted.
  */
 import { closestKey } from "../core/suggest.ts";
 import { type CliIo, commandHelp, type CommandSpec, EXIT_ERROR, EXIT_OK, PROGRAM, usageError } from "./command.ts";
 import { APPLY, runApply } from "./commands/apply.ts";
 import { PLAN, runPlan } from "./commands/plan.ts";
 import { PRUNE, runPrune } from "./commands/prune.ts";
-import { runPublish } from "./commands/publish.ts";
+import { PUBLISH, runPublish } from "./commands/publish.ts";
 import { runStatus, STATUS } from "./commands/status.ts";
 import { runValidate, VALIDATE } from "./commands/validate.ts";
 import { cliVersion } from "./version.ts";
@@ -32,7 +32,7 @@ const COMMANDS: Record<string, Command> = {
   apply: { run: runApply, spec: APPLY },
   status: { run: runStatus, spec: STATUS },
   prune: { run: runPrune, spec: PRUNE },
-  publish: { run: runPublish, summary: "Publish a build (zip or S3) as a version here (see publish --help)." },
+  publish: { run: runPublish, spec: PUBLISH },
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);
@@ -56,8 +56,9 @@ function usage(): string {
     "  -h, --help     show this help",
     "  -V, --version  print the version",
     "",
-    "Credentials, Region and endpoints come from the AWS SDK's standard chain (AWS_PROFILE,",
-    "AWS_REGION, AWS_ENDPOINT_URL). NO_COLOR turns colour off; LOG_LEVEL sets the log level.",
+    "Credentials, Region and endpoints come from the AWS SDK's standard chain (--profile or",
+    "AWS_PROFILE, --region or AWS_REGION, AWS_ENDPOINT_URL). NO_COLOR turns colour off, FORCE_COLOR",
+    "forces it without a terminal; LOG_LEVEL sets the log level.",
     "",
   ].join("\n");
 }

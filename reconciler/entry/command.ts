@@ -24,10 +24,13 @@ import { hasChanges, type Plan } from "../plan/plan.ts";
 import { locateDefinitionFile, readDefinition } from "./definition-file.ts";
 import { COMMAND_LINE, parametersFromFlags } from "./settings.ts";
 import { colorEnabled, type Paint, paint } from "./terminal.ts";
+import type { Where } from "../report/json.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_CHANGES = 2;
+/** Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C). */
+export const EXIT_INTERRUPTED = 130;
 
 export const PROGRAM = "lambda-gitops";
 
@@ -65,6 +68,13 @@ export interface CommandSpec {
 export const FILE_NOTE = "FILE defaults to the one of lambdas.json, lambdas.yaml, lambdas.yml that exists here.";
 
 export const HELP_FLAG: FlagSpec = { name: "help", type: "boolean", short: "h", help: "show this help" };
+
+/** Skips the confirmation of `apply` and `prune --delete` (required where there is no terminal). */
+export const AUTO_APPROVE_FLAG: FlagSpec = {
+  name: "auto-approve",
+  type: "boolean",
+  help: "do not ask for confirmation (without a terminal, changes are refused unless given)",
+};
 
 export const LOG_FORMAT_FLAG: FlagSpec = {
   name: "log-format",
@@ -106,6 +116,16 @@ export function commandHelp(spec: CommandSpec): string {
     renderFlags(flagsOf(spec)),
     "",
   ].join("\n");
+}
+
+/**
+ * An error that is not about a place in a file: `lambda-gitops COMMAND: error: MESSAGE`, one line
+ * (and exit 1). Problems located in a file are `FILE:LINE:COLUMN: FIELD: MESSAGE` (reportProblems).
+ */
+export function commandError(io: CliIo, command: string | undefined, message: string): number {
+  const colors = stderrPaint(io);
+  io.stderr(`${PROGRAM}${command ? ` ${command}` : ""}: ${colors.red("error:")} ${message}\n`);
+  return EXIT_ERROR;
 }
 
 /** A usage error: what is wrong, and where to read how to call the command. */
@@ -154,6 +174,9 @@ export function parseInvocation(spec: CommandSpec, argv: readonly string[], io: 
   if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") {
     return { ok: false, code: usageError(io, spec.name, `--log-format is text or json (found "${logFormat}")`) };
   }
+  // --profile is AWS_PROFILE for this run: the SDK's credential chain and Region lookup read it.
+  const profile = stringFlag(parsed.values, "profile");
+  if (profile !== undefined) io.env.AWS_PROFILE = profile;
   return { ok: true, values: parsed.values, positionals: parsed.positionals, format };
 }
 
@@ -182,6 +205,7 @@ export type Inputs =
 
 /** Settings from flags, the definition file (FILE or the default), and the prefix policy: all offline. */
 export async function loadInputs(
+  command: string,
   values: FlagValues,
   positionals: readonly string[],
   io: CliIo,
@@ -189,23 +213,17 @@ export async function loadInputs(
 ): Promise<Inputs> {
   const settings = parametersFromFlags(values, io.env);
   if (!settings.ok) return { ok: false, code: onProblems(settings.problems) };
-  const located = await locateDefinitionFile(positionals[0]);
-  if (!located.ok) {
-    io.stderr(`${PROGRAM}: ${located.message}\n`);
-    return { ok: false, code: EXIT_ERROR };
-  }
+  const located = await locateDefinitionFile(positionals[0], command);
+  if (!located.ok) return { ok: false, code: commandError(io, command, located.message) };
   const { file } = located;
   const text = await readDefinition(file);
-  if (!text.ok) {
-    io.stderr(`${file}: ${text.message}\n`);
-    return { ok: false, code: EXIT_ERROR };
-  }
+  if (!text.ok) return { ok: false, code: commandError(io, command, `${file}: ${text.message}`) };
   const desired = loadDesired(text.text, file, settings.parameters.allowedPrefixes);
   if (!desired.ok) return { ok: false, code: onProblems(desired.problems) };
   const targets = listFlag(values, "target");
   const targeted = selectTargets(desired.definition, targets);
   if (!targeted.ok) {
-    for (const problem of targeted.problems) io.stderr(`${PROGRAM}: ${problem}\n`);
+    for (const problem of targeted.problems) commandError(io, command, problem);
     return { ok: false, code: EXIT_ERROR };
   }
   return { ok: true, parameters: settings.parameters, file, text: text.text, definition: targeted.definition, targets };
@@ -239,7 +257,7 @@ export type Connection = { ok: true; aws: AwsContext; identity: RunIdentity } | 
  * The AWS context, after preflight: Region, credentials, the target identity and (with a source
  * role) the source identity. A failure is one error with its fix, and exit 1.
  */
-export async function connect(parameters: JobParameters, io: CliIo): Promise<Connection> {
+export async function connect(command: string, parameters: JobParameters, io: CliIo): Promise<Connection> {
   const aws = (io.createAws ?? createAwsContext)(parameters);
   const probe: PreflightProbe | undefined = aws.preflight;
   if (!probe) {
@@ -251,16 +269,12 @@ export async function connect(parameters: JobParameters, io: CliIo): Promise<Con
     roleArn: parameters.sourceRoleArn,
     externalId: parameters.externalId !== undefined,
   });
-  if (!result.ok) {
-    const colors = stderrPaint(io);
-    io.stderr(`${PROGRAM}: ${colors.red("error:")} ${formatPreflightProblem(result.problem)}\n`);
-    return { ok: false, code: EXIT_ERROR };
-  }
+  if (!result.ok) return { ok: false, code: commandError(io, command, formatPreflightProblem(result.problem)) };
   return { ok: true, aws, identity: { region: result.region, target: result.target, source: result.source } };
 }
 
 /** The plan header: where the run acts, where code comes from, which alias serves traffic. */
-export function identityLines(identity: RunIdentity, parameters: JobParameters): string[] {
+export function identityLines(identity: RunIdentity, parameters: JobParameters, file?: string): string[] {
   const account = (who: CallerIdentity | undefined) => `account ${who?.account ?? "unknown"}`;
   const source = parameters.sourceRoleArn
     ? `${account(identity.source)} (role ${parameters.sourceRoleArn})`
@@ -269,7 +283,62 @@ export function identityLines(identity: RunIdentity, parameters: JobParameters):
     `Target: ${account(identity.target)}, Region ${identity.region ?? "unknown"}`,
     `Source: ${source}`,
     `Alias:  ${parameters.liveAlias}`,
+    ...(identity.target ? [`As:     ${identity.target.arn}`] : []),
+    ...(file !== undefined ? [`File:   ${file}`] : []),
   ];
+}
+
+/**
+ * None of the declared functions exists where the run looks: one error naming the place (a wrong
+ * Region, account or profile), instead of one "does not exist" row per function. Undefined otherwise.
+ */
+export function wrongPlace(command: string, plan: Plan, identity: RunIdentity, io: CliIo): number | undefined {
+  const count = plan.entries.length;
+  const missing = plan.entries.filter((e) => e.action.kind === "blocked" && e.action.code === "function-missing");
+  if (count === 0 || missing.length < count) return undefined;
+  return nothingHere(command, plan.entries.map((e) => e.name), identity, io);
+}
+
+/** "none of the 7 declared functions exist in 222222222222 eu-west-1: wrong Region, account or credentials?" */
+export function nothingHere(command: string, names: readonly string[], identity: RunIdentity, io: CliIo): number {
+  const where = `${identity.target?.account ?? "the target account"} ${identity.region ?? ""}`.trim();
+  const what =
+    names.length === 1 ? `the declared function ${names[0]} does not exist` : `none of the ${names.length} declared functions exist`;
+  return commandError(io, command, `${what} in ${where}: wrong Region, account or credentials?`);
+}
+
+export type Approval = { approved: true } | { approved: false; code: number };
+
+/**
+ * Terraform's confirmation: with --auto-approve (or `reviewed`, a saved plan), go on; on a terminal,
+ * show `review` and ask for "yes"; without a terminal, refuse in one line and change nothing.
+ */
+export async function confirm(
+  io: CliIo,
+  options: {
+    command: string;
+    values: FlagValues;
+    /** A saved plan: the review was the plan, so nothing is asked. */
+    reviewed: boolean;
+    /** What the question is about (the plan, the deletions), shown before it. */
+    review: () => string;
+    question: string;
+    /** The one line printed when there is no terminal to ask on. */
+    refusal: string;
+  },
+): Promise<Approval> {
+  if (options.reviewed || options.values["auto-approve"] === true) return { approved: true };
+  if (io.stdinIsTTY !== true || io.prompt === undefined) {
+    return {
+      approved: false,
+      code: commandError(io, options.command, options.refusal),
+    };
+  }
+  io.stderr(`${options.review()}\n\n`);
+  const answer = await io.prompt(`${options.question} Only 'yes' is accepted: `);
+  if (answer.trim() === "yes") return { approved: true };
+  io.stderr(`${options.command === "apply" ? "Apply" : "Deletion"} cancelled: nothing was changed.\n`);
+  return { approved: false, code: EXIT_ERROR };
 }
 
 export type Session =
@@ -286,13 +355,13 @@ export async function openSession(
   spec: CommandSpec,
   argv: readonly string[],
   io: CliIo,
-  inputs: (call: Call) => Promise<Inputs> = (call) => loadInputs(call.values, call.positionals, io),
+  inputs: (call: Call) => Promise<Inputs> = (call) => loadInputs(spec.name, call.values, call.positionals, io),
 ): Promise<Session> {
   const call = parseInvocation(spec, argv, io);
   if (!call.ok) return call;
   const loaded = await inputs(call);
   if (!loaded.ok) return loaded;
-  const connection = await connect(loaded.parameters, io);
+  const connection = await connect(spec.name, loaded.parameters, io);
   if (!connection.ok) return connection;
   const { aws, identity } = connection;
   return { ...loaded, values: call.values, format: call.format, aws, identity };
@@ -301,6 +370,17 @@ export async function openSession(
 /** Where the run acts, for JSON output and saved plans (null where preflight did not say). */
 export function placeJson(identity: RunIdentity): { account: string | null; region: string | null } {
   return { account: identity.target?.account ?? null, region: identity.region ?? null };
+}
+
+/** Where the run acts, for every JSON document (report/json.ts): target caller, source role. */
+export function whereJson(identity: RunIdentity, parameters: Pick<JobParameters, "sourceRoleArn">): Where {
+  const region = identity.region ?? null;
+  return {
+    target: { account: identity.target?.account ?? null, region, roleArn: identity.target?.arn ?? null },
+    source: parameters.sourceRoleArn
+      ? { account: identity.source?.account ?? null, region, roleArn: parameters.sourceRoleArn }
+      : null,
+  };
 }
 
 /** plan and status: 1 when a function is blocked; with --detailed-exitcode, 2 when anything would change. */

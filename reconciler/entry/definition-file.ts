@@ -15,29 +15,29 @@ export const DEFAULT_DEFINITION_FILES = ["lambdas.json", "lambdas.yaml", "lambda
 export type Located = { ok: true; file: string } | { ok: false; message: string };
 
 /** Pure: the default file given which of the candidates exist. */
-export function chooseDefinitionFile(existing: readonly string[]): Located {
+export function chooseDefinitionFile(existing: readonly string[], command = "plan"): Located {
   const found = DEFAULT_DEFINITION_FILES.filter((f) => existing.includes(f));
   if (found.length === 1) return { ok: true, file: found[0] as string };
   if (found.length === 0) {
     return {
       ok: false,
-      message: `no definition file here: expected one of ${DEFAULT_DEFINITION_FILES.join(", ")} (or name it: lambda-gitops plan FILE)`,
+      message: `no definition file here: expected one of ${DEFAULT_DEFINITION_FILES.join(", ")} (or name it: lambda-gitops ${command} FILE)`,
     };
   }
   return {
     ok: false,
-    message: `${found.join(" and ")} both exist here: name the one you mean (e.g. lambda-gitops plan ${found[0]})`,
+    message: `${found.join(" and ")} both exist here: name the one you mean (e.g. lambda-gitops ${command} ${found[0]})`,
   };
 }
 
 /** FILE as given, or the default found in `cwd`. */
-export async function locateDefinitionFile(file: string | undefined, cwd = "."): Promise<Located> {
+export async function locateDefinitionFile(file: string | undefined, command = "plan", cwd = "."): Promise<Located> {
   if (file !== undefined) return { ok: true, file };
   const existing: string[] = [];
   for (const candidate of DEFAULT_DEFINITION_FILES) {
     if (await isFile(join(cwd, candidate))) existing.push(candidate);
   }
-  return chooseDefinitionFile(existing);
+  return chooseDefinitionFile(existing, command);
 }
 
 async function isFile(path: string): Promise<boolean> {

@@ -6,6 +6,14 @@ import type { Problem } from "../core/errors.ts";
 import { type JobParameters, validateParameters } from "../input/parameters.ts";
 import { type FlagSpec, type FlagValues, listFlag, numberFlag, stringFlag } from "./args.ts";
 
+/** Every command takes --profile and --region, as the AWS CLI does. */
+export const PROFILE_FLAG: FlagSpec = {
+  name: "profile",
+  type: "string",
+  value: "NAME",
+  help: "named profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE)",
+};
+
 export const SETTINGS_FLAGS: readonly FlagSpec[] = [
   {
     name: "allowed-prefix",
@@ -23,6 +31,7 @@ export const SETTINGS_FLAGS: readonly FlagSpec[] = [
   { name: "external-id", type: "string", value: "ID", help: "external id for that role" },
   { name: "live-alias", type: "string", value: "NAME", help: "the alias that serves traffic (default LIVE)" },
   { name: "region", type: "string", value: "REGION", help: "AWS Region (default: AWS_REGION, then the profile's)" },
+  PROFILE_FLAG,
   { name: "concurrency", type: "string", value: "N", help: "functions handled at once (default 4)" },
   { name: "staging-bucket", type: "string", value: "NAME", help: "S3 bucket for packages over 50 MB" },
   {

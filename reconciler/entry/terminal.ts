@@ -1,7 +1,9 @@
 /**
- * What the CLI prints for people: colour (only on a terminal, never with NO_COLOR), and progress
- * lines on stderr as each function finishes (`[ 3/40] team-a-orders  applied  ...`) and as each
- * step of a long one is done (download, upload, publish, LIVE moved), taken from the apply log.
+ * What the CLI prints for people: colour (on a terminal or with FORCE_COLOR, never with NO_COLOR),
+ * and progress lines on stderr as each function settles (`[ 3/40] team-a-orders  applied  ...`),
+ * on a terminal also as each step of a long one is done (download, upload, publish, LIVE moved),
+ * taken from the apply log, and every 30 s for a function still waiting ("waiting for the code
+ * update, 45 s"), so that a CI log never goes quiet.
  */
 import type { LogFields, Logger } from "../core/log.ts";
 
@@ -15,13 +17,14 @@ export interface Paint {
 }
 
 /**
- * Colour when the stream is a terminal, unless NO_COLOR is set (https://no-color.org: any
- * non-empty value) or TERM=dumb; FORCE_COLOR (not "0") forces it where there is no terminal.
- * NO_COLOR always wins.
+ * Colour when the stream is a terminal (and TERM is not dumb). NO_COLOR (https://no-color.org)
+ * present and not empty, whatever its value, turns it off; FORCE_COLOR (https://force-color.org)
+ * present and not empty, whatever its value, turns it on where there is no terminal. An empty
+ * value is as if unset. NO_COLOR wins over FORCE_COLOR.
  */
 export function colorEnabled(env: Record<string, string | undefined>, isTTY: boolean): boolean {
   if (env.NO_COLOR) return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0" && env.FORCE_COLOR !== "false") return true;
+  if (env.FORCE_COLOR) return true;
   return isTTY && env.TERM !== "dumb";
 }
 
@@ -49,14 +52,55 @@ const STEP_MESSAGES: Record<string, string> = {
   retrying: "retrying",
 };
 
+/** What a function is waiting for after each step, for the heartbeat during long waits. */
+const NEXT_ACTIVITY: Record<string, string> = {
+  "code downloaded and verified": "uploading the code",
+  "code updated": "waiting for the code update",
+  "code already on $LATEST; not uploading again": "publishing the version",
+  "version published": "waiting for the version, then moving LIVE",
+  "live alias moved": "finishing",
+  "changed concurrently; re-planning once": "re-planning",
+  retrying: "retrying",
+};
+
+/** Every 30 s a long wait prints a line, so a log without a terminal never goes quiet. */
+export const HEARTBEAT_MS = 30_000;
+
+export interface ProgressOptions {
+  /** Print each finished step too (a terminal); without it only each function as it settles. */
+  steps: boolean;
+  /** Heartbeat period (default HEARTBEAT_MS). */
+  heartbeatMs?: number;
+  now?: () => number;
+}
+
 export interface Progress {
   /** One function finished: `status` coloured, `detail` after it. */
   finished(name: string, status: string, detail: string): void;
   /** A logger that also reports each step of a function as it happens. */
   tap(logger: Logger): Logger;
+  /** Stop the heartbeat. */
+  stop(): void;
 }
 
-export function createProgress(total: number, write: (line: string) => void, colors: Paint): Progress {
+export function createProgress(
+  total: number,
+  write: (line: string) => void,
+  colors: Paint,
+  options: ProgressOptions = { steps: true },
+): Progress {
+  const now = options.now ?? Date.now;
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+  /** Functions started and not settled: what each waits for, since when. */
+  const inFlight = new Map<string, { activity: string; since: number }>();
+  const timer = setInterval(() => {
+    const at = now();
+    for (const [name, { activity, since }] of inFlight) {
+      const seconds = Math.floor((at - since) / 1000);
+      if (at - since >= heartbeatMs) write(colors.dim(`${name}: ${activity}, ${seconds} s`));
+    }
+  }, heartbeatMs);
+  timer.unref();
   let done = 0;
   const width = String(total).length;
   const counter = (n: number) => `[${String(n).padStart(width)}/${total}]`;
@@ -72,6 +116,8 @@ export function createProgress(total: number, write: (line: string) => void, col
     const label = STEP_MESSAGES[message];
     const fn = fields.function;
     if (label === undefined || typeof fn !== "string") return;
+    if (inFlight.has(fn)) inFlight.set(fn, { activity: NEXT_ACTIVITY[message] ?? "working", since: now() });
+    if (!options.steps) return;
     const what = [fields.version, fields.step].filter((v) => typeof v === "string").join(" ");
     write(colors.dim(`${" ".repeat(counter(0).length)} ${fn}: ${label}${what ? ` (${what})` : ""}`));
   };
@@ -86,13 +132,19 @@ export function createProgress(total: number, write: (line: string) => void, col
       logger.warn(m, f);
     },
     error: (m, f) => logger.error(m, f),
-    child: (fields) => tap(logger.child(fields), { ...context, ...fields }),
+    child: (fields) => {
+      const fn = fields.function;
+      if (typeof fn === "string" && !inFlight.has(fn)) inFlight.set(fn, { activity: "working", since: now() });
+      return tap(logger.child(fields), { ...context, ...fields });
+    },
   });
   return {
     finished(name, status, detail) {
+      inFlight.delete(name);
       done += 1;
       write(`${counter(done)} ${name}  ${statusColor(status)}${detail ? `  ${detail}` : ""}`);
     },
     tap: (logger) => tap(logger),
+    stop: () => clearInterval(timer),
   };
 }

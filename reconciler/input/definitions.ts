@@ -189,7 +189,8 @@ function expectedAt(path: Path, expected: string): string {
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
-function describeValue(value: unknown): string {
+/** "the number 1.2", "an array", "null": what a wrong-typed value is, in a problem's words. */
+export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   switch (typeof value) {

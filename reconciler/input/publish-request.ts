@@ -12,7 +12,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
 import type { Problem } from "../core/errors.ts";
 import { checkFunctionName } from "./definition-schema.ts";
-import { definitionFormat, MAX_DEFINITION_BYTES, type NamedEntry, unknownKeyMessage } from "./definitions.ts";
+import { definitionFormat, describeValue, MAX_DEFINITION_BYTES, type NamedEntry, unknownKeyMessage } from "./definitions.ts";
 import { locate, type Path, positionOf, problemAt, readDocument, sortProblems, valueAt } from "./document.ts";
 import { checkPolicy } from "./policy.ts";
 import { checkVersion, quoteValue } from "./versions.ts";
@@ -179,6 +179,25 @@ export function publishRequestFromFlags(
   return { ok: true, specs: [toSpec(parsed.data, undefined)] };
 }
 
+/** What a manifest entry's key holds, in a problem's words (never the validator's own text). */
+function expectedEntryValue(key: PropertyKey | undefined, expected: string): string {
+  switch (key) {
+    case "function":
+      return "a function name (a string)";
+    case "version":
+      return 'a version string such as "1.4.2"';
+    case "zip":
+      return "a path to the zip (a string)";
+    case "s3":
+      return 'an S3 URL such as "s3://bucket/key.zip"';
+    case "layers":
+      return "an array of layer version ARNs";
+    default:
+      if (typeof key === "number") return 'an object with "function", "version" and "zip" or "s3"';
+      return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+  }
+}
+
 /* ------------------------------------------------------------------------------------------------
  * From a manifest
  * --------------------------------------------------------------------------------------------- */
@@ -220,6 +239,9 @@ export function parsePublishManifest(
     } else if (issue.code === "invalid_type" && !valueAt(data, path).present) {
       const parent = path.slice(0, -1);
       problems.push(at(parent, `missing required key ${JSON.stringify(String(path.at(-1)))}`));
+    } else if (issue.code === "invalid_type") {
+      const found = valueAt(data, path);
+      problems.push(at(path, `expected ${expectedEntryValue(path.at(-1), issue.expected)}, found ${found.present ? describeValue(found.value) : "nothing"}`));
     } else {
       problems.push(at(path, issue.message));
     }

@@ -14,6 +14,7 @@ import {
   type PlanJsonFunction,
   withGroup,
 } from "./report.ts";
+import { stepsOf } from "../plan/plan.ts";
 import { describeOutcome } from "./rollout.ts";
 import { textTable } from "./text.ts";
 
@@ -62,8 +63,10 @@ export function liveAfter(r: Pick<FunctionResult, "entry" | "liveAfter" | "publi
 }
 
 /** ": rolled out in 3 steps" (or where the rollout stands) when the function rolled out in this run. */
-export function rolloutNote(result: Pick<FunctionResult, "rollout">, now?: number): string {
-  return result.rollout ? `: ${describeOutcome(result.rollout, now)}` : "";
+export function rolloutNote(result: Pick<FunctionResult, "rollout" | "entry">, now?: number): string {
+  if (!result.rollout) return "";
+  const planned = stepsOf(result.entry).find((s) => s.kind === "rollout");
+  return `: ${describeOutcome(result.rollout, now, planned?.kind === "rollout" ? planned.rollout : undefined)}`;
 }
 
 export function renderApplyTable(report: ApplyReport): string {

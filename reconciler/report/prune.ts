@@ -33,8 +33,11 @@ export function prunePlanToJson(plan: PrunePlan) {
   };
 }
 
-const versionLabel = (v: { functionVersion: string; versions: string[] }) =>
-  v.versions.length > 0 ? `v${v.functionVersion} (${v.versions.join(", ")})` : `v${v.functionVersion}`;
+/** "v4 (1.4.0)"; $LATEST is named as such, never "v$LATEST". */
+const versionLabel = (v: { functionVersion: string; versions: string[] }) => {
+  const name = /^\d+$/.test(v.functionVersion) ? `v${v.functionVersion}` : v.functionVersion;
+  return v.versions.length > 0 ? `${name} (${v.versions.join(", ")})` : name;
+};
 const deletedText = (d: Deletion) => `${versionLabel(d)}: ${d.reason}`;
 
 function rows(plan: PrunePlan): string[][] {

@@ -6,7 +6,7 @@
 import type { PublishResult } from "../apply/publish.ts";
 import type { PublishPlanEntry, PublishStep } from "../plan/publish.ts";
 
-export function publishToJson(results: readonly PublishResult[], manifest: boolean): unknown {
+export function publishToJson(results: readonly PublishResult[]) {
   const rows = results.map((r) => ({
     function: r.function,
     version: r.version,
@@ -16,7 +16,7 @@ export function publishToJson(results: readonly PublishResult[], manifest: boole
     action: r.action,
     ...(r.error === undefined ? {} : { error: r.error }),
   }));
-  return manifest ? rows : rows[0];
+  return rows;
 }
 
 export function renderPublishText(results: readonly PublishResult[]): string {

@@ -181,7 +181,7 @@ export function describeDetails(entry: PlanEntry): string {
 function rolloutDetails(steps: readonly Step[]): string {
   const last = steps.at(-1);
   if (last?.kind !== "rollout") return "";
-  return `; rollout ${describeRollout(last.rollout)}; ${describePosition(last.position)}`;
+  return `; rollout ${describeRollout(last.rollout)}; ${describePosition(last.position, undefined, last.rollout)}`;
 }
 
 function entryLiveAlias(action: Exclude<PlanEntry["action"], { kind: "blocked" }>): string {

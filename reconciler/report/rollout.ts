@@ -16,11 +16,20 @@ import {
   stepOfText,
 } from "../plan/rollout.ts";
 
-/** `16:05Z` (the day too when it is not today's, e.g. `2026-12-01 03:10Z`). */
-export function clockTime(ms: number, now?: number): string {
+/**
+ * `16:05Z` (the day too when it is not today's, e.g. `2026-12-01 03:10Z`); `16:05:10Z` with
+ * `seconds`, for a rollout whose interval or bake is under a minute (minutes would mislead).
+ */
+export function clockTime(ms: number, now?: number, seconds = false): string {
   const iso = new Date(ms).toISOString();
   const sameDay = now !== undefined && new Date(now).toISOString().slice(0, 10) === iso.slice(0, 10);
-  return sameDay ? `${iso.slice(11, 16)}Z` : `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z`;
+  const time = `${iso.slice(11, seconds ? 19 : 16)}Z`;
+  return sameDay ? time : `${iso.slice(0, 10)} ${time}`;
+}
+
+/** Whether the rollout's wait in `phase` is under a minute: its times are then shown to the second. */
+export function waitsUnderAMinute(rollout: Pick<Rollout, "intervalSeconds" | "bakeSeconds">, phase: "interval" | "bake"): boolean {
+  return (phase === "bake" ? rollout.bakeSeconds : rollout.intervalSeconds) < 60;
 }
 
 /** `10% -> 50% -> 100%, every 5m, bake 10m, alarms a, b, smoke test` */
@@ -34,8 +43,8 @@ export function describeRollout(rollout: Rollout): string {
   return parts.join(", ");
 }
 
-/** Where a rollout stands, as the plan shows it. */
-export function describePosition(position: RolloutPosition, now?: number): string {
+/** Where a rollout stands, as the plan shows it (`rollout`: its times to the second when its waits are short). */
+export function describePosition(position: RolloutPosition, now?: number, rollout?: Rollout): string {
   switch (position.kind) {
     case "shift":
       return position.first
@@ -43,10 +52,12 @@ export function describePosition(position: RolloutPosition, now?: number): strin
         : position.step > position.steps
           ? "rollout: shift to 100% now"
           : `rollout: shift to ${stepOfText(position)} now`;
-    case "wait":
+    case "wait": {
+      const at = clockTime(position.until, now, rollout !== undefined && waitsUnderAMinute(rollout, position.phase));
       return position.phase === "bake"
-        ? `rollout at 100%, bake until ${clockTime(position.until, now)}`
-        : `rollout ${stepOfText(position)}, next shift at ${clockTime(position.until, now)}`;
+        ? `rollout at 100%, bake until ${at}`
+        : `rollout ${stepOfText(position)}, next shift at ${at}`;
+    }
     case "rollback":
       return `rollout: roll back now (alarm "${position.alarm}" ${alarmWords(position.state)} at ${stepOfText(position)})`;
   }
@@ -90,16 +101,18 @@ export function describeEvent(event: RolloutEvent): string {
 }
 
 /** A function's rollout outcome in one sentence (job summary, CLI); a failure says why (plan/rollout.ts). */
-export function describeOutcome(outcome: RolloutOutcome, now?: number): string {
+export function describeOutcome(outcome: RolloutOutcome, now?: number, rollout?: Rollout): string {
   if (rolloutFailed(outcome)) return failureReason(outcome);
   switch (outcome.kind) {
     case "done":
       return `rolled out in ${outcome.steps + 1} step${outcome.steps === 0 ? "" : "s"}`;
     case "immediate":
       return `moved at once (${IMMEDIATE_WORDS[outcome.reason]})`;
-    case "in-progress":
+    case "in-progress": {
+      const at = clockTime(outcome.nextAt, now, rollout !== undefined && waitsUnderAMinute(rollout, outcome.phase));
       return outcome.phase === "bake"
-        ? `rollout at 100%, bake until ${clockTime(outcome.nextAt, now)}`
-        : `rollout ${stepOfText(outcome)}, next shift at ${clockTime(outcome.nextAt, now)}`;
+        ? `rollout at 100%, bake until ${at}`
+        : `rollout ${stepOfText(outcome)}, next shift at ${at}`;
+    }
   }
 }

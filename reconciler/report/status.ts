@@ -10,7 +10,13 @@ import { stepOfText } from "../plan/rollout.ts";
 import { describeDesired, describeLiveNamed } from "./report.ts";
 import { textTable } from "./text.ts";
 
-export type SyncState = "in-sync" | "drift" | "blocked";
+/**
+ * `pending`: out of sync, waiting only for what this read-only view was not given (a promotion
+ * whose version is in the source account, with no source role to check it): a gate reports it as
+ * out of sync, not as an error.
+ */
+export type SyncState = "in-sync" | "drift" | "pending" | "blocked";
+export const SYNC_STATES: readonly SyncState[] = ["in-sync", "drift", "pending", "blocked"];
 
 export interface RolloutStatus {
   fromVersion: string;
@@ -48,7 +54,7 @@ export function functionStatus(entry: PlanEntry): FunctionStatus {
     name: entry.name,
     live: describeLiveNamed(entry),
     desired: describeDesired(entry),
-    state: action.kind === "blocked" ? "blocked" : action.kind === "noop" ? "in-sync" : "drift",
+    state: syncState(action),
     detail: action.kind === "blocked" ? action.reason : action.kind,
     // A rollout recorded in a marker that LIVE no longer matches is not in progress any more.
     rollout:
@@ -65,6 +71,12 @@ export function functionStatus(entry: PlanEntry): FunctionStatus {
   };
 }
 
+function syncState(action: PlanEntry["action"]): SyncState {
+  if (action.kind === "noop") return "in-sync";
+  if (action.kind !== "blocked") return "drift";
+  return action.code === "no-source" ? "pending" : "blocked";
+}
+
 export function describeRollout(rollout: RolloutStatus | null): string {
   if (!rollout) return "-";
   return rollout.baking
@@ -74,12 +86,14 @@ export function describeRollout(rollout: RolloutStatus | null): string {
 
 function describeState(s: FunctionStatus): string {
   const base =
-    s.state === "in-sync" ? "in sync" : s.state === "blocked" ? `blocked: ${s.detail}` : `drift: apply would ${s.detail}`;
+    s.state === "in-sync"
+      ? "in sync"
+      : s.state === "blocked"
+        ? `blocked: ${s.detail}`
+        : s.state === "pending"
+          ? `pending: ${s.detail}`
+          : `drift: apply would ${s.detail}`;
   return s.changedOutside ? `${base}; LIVE was changed outside lambda-gitops` : base;
-}
-
-export function statusToJson(plan: Plan): { liveAlias: string; functions: FunctionStatus[] } {
-  return { liveAlias: plan.liveAlias, functions: plan.entries.map(functionStatus) };
 }
 
 export function renderStatusTable(plan: Plan): string {
@@ -90,6 +104,6 @@ export function renderStatusTable(plan: Plan): string {
   return [
     textTable(["FUNCTION", `${plan.liveAlias} NOW`, "FILE", "ROLLOUT", "STATE"], rows),
     "",
-    `Status: ${count("in-sync")} in sync, ${count("drift")} drift, ${count("blocked")} blocked${outside > 0 ? `; ${outside} changed outside lambda-gitops` : ""}.`,
+    `Status: ${count("in-sync")} in sync, ${count("drift")} drift, ${count("pending") > 0 ? `${count("pending")} pending, ` : ""}${count("blocked")} blocked${outside > 0 ? `; ${outside} changed outside lambda-gitops` : ""}.`,
   ].join("\n");
 }

@@ -4,7 +4,6 @@
  * error each, and output free of escape codes where there is no terminal or NO_COLOR is set. Runs
  * as a child process against moto; a pseudo-terminal (util-linux `script`) stands in for a terminal.
  */
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +14,6 @@ import { type MotoServer, startMoto } from "../support/moto.ts";
 import { closedPort } from "../support/net.ts";
 import {
   ALLOWED_PREFIX,
-  CLI_BUNDLE,
   type ChildResult,
   describeCalls,
   ensureBuilt,
@@ -28,37 +26,10 @@ import {
   seedScenario,
 } from "../support/scenario.ts";
 import { STAGING, sourceRoleArn } from "../support/seed.ts";
+import { runOnTerminal } from "../support/terminal.ts";
 
 const ESC = "\u001b[";
 const explain = (run: ChildResult) => `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
-
-/**
- * Runs the CLI on a pseudo-terminal (stdin, stdout and stderr all a TTY; output merged), typing
- * `input` into it.
- */
-function runOnTerminal(
-  args: readonly string[],
-  env: Record<string, string>,
-  cwd: string,
-  input = "",
-): Promise<ChildResult> {
-  const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-  const command = [process.execPath, CLI_BUNDLE, ...args].map(quote).join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qec", command, "/dev/null"], { env: { ...env, TERM: "xterm-256color" }, cwd });
-    let stdout = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr: "" });
-    });
-    child.stdin.write(input);
-  });
-}
 
 describe("CLI habits (dist/cli.mjs)", function () {
   this.timeout(60_000);
@@ -181,7 +152,17 @@ describe("CLI habits (dist/cli.mjs)", function () {
         cwd,
       });
       expect(good.code, explain(good)).to.equal(0);
-      expect(JSON.parse(good.stdout)).to.deep.equal({ file: "good.json", valid: true, functions: ["team-a-orders"] });
+      expect(JSON.parse(good.stdout)).to.deep.equal({
+        schemaVersion: 1,
+        command: "validate",
+        target: null,
+        source: null,
+        file: "good.json",
+        valid: true,
+        functions: ["team-a-orders"],
+        problems: [],
+        summary: { functions: 1, problems: 0 },
+      });
       const bad = await runCli(["validate", "bad.json", "--allowed-prefix", ALLOWED_PREFIX, "--format", "json"], {
         env: offline,
         cwd,
@@ -219,7 +200,7 @@ describe("CLI habits (dist/cli.mjs)", function () {
       expect(run.stdout, explain(run)).to.equal("");
       const lines = run.stderr.trim().split("\n");
       expect(lines, explain(run)).to.have.length(2);
-      expect(lines[0]).to.match(/^lambda-gitops: error: /);
+      expect(lines[0]).to.match(/^lambda-gitops (plan|apply): error: /);
       expect(lines[0]).to.include(needle);
       expect(lines[1]).to.match(/^ {2}fix: /);
       for (const f of scenario.functions) expect(run.stderr).not.to.include(f.name);

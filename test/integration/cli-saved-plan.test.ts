@@ -129,7 +129,7 @@ describe("saved plans and --target (dist/cli.mjs against moto)", function () {
     expect(names).to.deep.equal([payments, search].sort());
 
     await moto.resetCalls();
-    const apply = await cli("apply", "--target", search, ...settings);
+    const apply = await cli("apply", "--auto-approve", "--target", search, ...settings);
     expect(apply.code, explain(apply)).to.equal(0);
     expect(await writesBy()).to.deep.equal([search]);
     expect(await readAlias(scenario.production, payments, "LIVE")).to.deep.equal({

@@ -336,7 +336,7 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
 
     before(async () => {
       ({ scenario, env } = await freshWorld());
-      first = await cli(env, "apply", "lambdas.json", "--format", "json");
+      first = await cli(env, "apply", "lambdas.json", "--auto-approve", "--format", "json");
       firstCalls = await moto.calls();
     });
     after(() => scenario?.destroy());
@@ -436,7 +436,7 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
 
     it("a second apply makes no mutating call, and plan --detailed-exitcode then exits 0", async () => {
       await moto.resetCalls();
-      const again = await cli(env, "apply", "lambdas.json", "--format", "json");
+      const again = await cli(env, "apply", "lambdas.json", "--auto-approve", "--format", "json");
       expect(again.code, explain(again)).to.equal(1); // the two blocked functions still cannot be done
       const report = JSON.parse(again.stdout) as ApplyJson;
       expect(report.summary).to.deep.equal({ unchanged: 8, applied: 0, failed: 0, skipped: 0, blocked: 2 });
@@ -445,7 +445,7 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
       }
       await expectNoWrites("a second apply");
 
-      const convergent = await cli(env, "apply", "convergent.json", "--format", "json");
+      const convergent = await cli(env, "apply", "convergent.json", "--auto-approve", "--format", "json");
       expect(convergent.code, explain(convergent)).to.equal(0);
       const plan = await cli(env, "plan", "convergent.json", "--detailed-exitcode");
       expect(plan.code, explain(plan)).to.equal(0);

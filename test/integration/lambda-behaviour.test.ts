@@ -57,7 +57,7 @@ describe("Lambda's update window and a deprecated-runtime target (launcher-taugh
     for (let i = 0; i < 2; i++) {
       await moto.resetCalls();
       runs.push(
-        await runCli(["apply", "lambdas.json", "--allowed-prefix", "team-a-", "--source-role-arn", sourceRoleArn(STAGING)], {
+        await runCli(["apply", "lambdas.json", "--auto-approve", "--allowed-prefix", "team-a-", "--source-role-arn", sourceRoleArn(STAGING)], {
           env,
           cwd: dir,
         }),

@@ -125,7 +125,7 @@ describe("prune against moto: a rollback window that never deletes what serves t
 
   it("--delete deletes exactly those, each alias before its version, with qualified deletes only", async () => {
     const { out, cliIo } = io();
-    const code = await prune(cliIo, "--delete");
+    const code = await prune(cliIo, "--delete", "--auto-approve");
     expect(code, out.stderr + out.stdout).to.equal(0);
     const writes = mutatingCalls(await moto.calls()).map((c) => `${c.operation} ${c.path.split("/").slice(4).join("/")} ${c.query}`.trim());
     expect(writes).to.deep.equal([
@@ -150,7 +150,7 @@ describe("prune against moto: a rollback window that never deletes what serves t
     // A second run has nothing left to delete.
     await moto.resetCalls();
     const again = io();
-    expect(await prune(again.cliIo, "--delete")).to.equal(0);
+    expect(await prune(again.cliIo, "--delete", "--auto-approve")).to.equal(0);
     expect(mutatingCalls(await moto.calls())).to.deep.equal([]);
   });
 
@@ -171,7 +171,7 @@ describe("prune against moto: a rollback window that never deletes what serves t
       },
     };
     const { out, cliIo } = io(moving);
-    expect(await prune(cliIo, "--delete", "--format", "json"), out.stderr).to.equal(0);
+    expect(await prune(cliIo, "--delete", "--auto-approve", "--format", "json"), out.stderr).to.equal(0);
     const report = JSON.parse(out.stdout) as { functions: { kept: { functionVersion: string; keptBecause: string }[] }[] };
     expect(report.functions[0]!.kept.map((k) => [k.functionVersion, k.keptBecause])).to.deep.equal([
       ["1", "alias LIVE now routes to version 1"],
@@ -193,7 +193,7 @@ describe("prune against moto: a rollback window that never deletes what serves t
       },
     };
     const { out, cliIo } = io(moving);
-    expect(await prune(cliIo, "--delete", "--format", "json"), out.stderr).to.equal(0);
+    expect(await prune(cliIo, "--delete", "--auto-approve", "--format", "json"), out.stderr).to.equal(0);
     const report = JSON.parse(out.stdout) as { functions: { deleted: { functionVersion: string }[]; kept: { functionVersion: string; keptBecause: string }[] }[] };
     expect(report.functions[0]!.deleted.map((d) => d.functionVersion)).to.deep.equal(["1", "3"]);
     expect(report.functions[0]!.kept.map((k) => k.functionVersion)).to.deep.equal(["4"]);

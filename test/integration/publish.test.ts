@@ -37,6 +37,14 @@ import {
 } from "../support/seed.ts";
 
 const PREFIX = "team-a-";
+/** Every function's record in publish's JSON document (schemas/publish.schema.json). */
+const all = (stdout: string) => (JSON.parse(stdout) as { functions: PublishJson[] }).functions;
+/** The one function's record, when one was published. */
+const only = (stdout: string): PublishJson => {
+  const [one, ...more] = all(stdout);
+  expect(more).to.deep.equal([]);
+  return one as PublishJson;
+};
 const ORDERS = "team-a-orders";
 
 interface PublishJson {
@@ -116,7 +124,7 @@ describe("publish (dist/cli.mjs) against moto: zip -> staging -> production", fu
         "--description", "commit 0a1b2c3", "--format", "json",
       );
       expect(run.code, explain(run)).to.equal(0);
-      first = JSON.parse(run.stdout) as PublishJson;
+      first = only(run.stdout);
     });
 
     it("publishes a version with the zip's code and configuration, behind alias 1-1-0, and says so in JSON", async () => {
@@ -142,8 +150,8 @@ describe("publish (dist/cli.mjs) against moto: zip -> staging -> production", fu
       await moto.resetCalls();
       const run = await publish("--function", ORDERS, "--version", "1.1.0", "--zip", join(dir, "orders.zip"), "--format", "json");
       expect(run.code, explain(run)).to.equal(0);
-      expect((JSON.parse(run.stdout) as PublishJson).action).to.equal("unchanged");
-      expect((JSON.parse(run.stdout) as PublishJson).functionVersion).to.equal("2");
+      expect(only(run.stdout).action).to.equal("unchanged");
+      expect(only(run.stdout).functionVersion).to.equal("2");
       expect(await writes()).to.deep.equal([]);
       expect(await versionCount(staging, ORDERS)).to.equal(2);
     });
@@ -164,7 +172,7 @@ describe("publish (dist/cli.mjs) against moto: zip -> staging -> production", fu
     it("then `apply` in production promotes exactly those bytes (CodeSha256 equal)", async () => {
       await writeFile(join(dir, "lambdas.json"), JSON.stringify({ lambdas: [{ name: ORDERS, version: "1.1.0" }] }));
       const run = await runCli(
-        ["apply", "lambdas.json", "--allowed-prefix", PREFIX, "--source-role-arn", sourceRoleArn(STAGING)],
+        ["apply", "lambdas.json", "--auto-approve", "--allowed-prefix", PREFIX, "--source-role-arn", sourceRoleArn(STAGING)],
         { env: reconcilerEnv(moto, production.credentials), cwd: dir },
       );
       expect(run.code, explain(run)).to.equal(0);
@@ -212,7 +220,7 @@ describe("publish (dist/cli.mjs) against moto: zip -> staging -> production", fu
     await writeFile(join(dir, "publish.yaml"), `${lines.join("\n")}\n`);
     const run = await publish("--manifest", join(dir, "publish.yaml"), "--description", "build 42", "--format", "json");
     expect(run.code, explain(run)).to.equal(0);
-    const results = JSON.parse(run.stdout) as PublishJson[];
+    const results = all(run.stdout);
     expect(results.map((r) => [r.function, r.action, r.functionVersion])).to.deep.equal(
       names.map((name) => [name, "published", "2"]),
     );
@@ -250,7 +258,7 @@ describe("publish (dist/cli.mjs) against moto: zip -> staging -> production", fu
 
     const run = await publish("--function", ORDERS, "--version", "1.2.0", "--zip", zip, "--format", "json");
     expect(run.code, explain(run)).to.equal(0);
-    const result = JSON.parse(run.stdout) as PublishJson;
+    const result = only(run.stdout);
     expect(result).to.include({ action: "published", functionVersion: orphan.Version });
     expect(await versionCount(staging, ORDERS)).to.equal(before);
     expect(await readAlias(staging, ORDERS, "1-2-0")).to.deep.equal({ functionVersion: orphan.Version, weights: {} });
@@ -269,7 +277,7 @@ describe("publish (dist/cli.mjs) against moto: zip -> staging -> production", fu
     await s3.send(new PutObjectCommand({ Bucket: "team-a-builds", Key: "orders/1.3.0.zip", Body: bytes }));
     const run = await publish("--function", ORDERS, "--version", "1.3.0", "--s3", "s3://team-a-builds/orders/1.3.0.zip", "--format", "json");
     expect(run.code, explain(run)).to.equal(0);
-    expect(JSON.parse(run.stdout) as PublishJson).to.include({ action: "published", codeSha256: sha256(bytes) });
+    expect(only(run.stdout)).to.include({ action: "published", codeSha256: sha256(bytes) });
     const out = await staging.lambda.send(new GetFunctionCommand({ FunctionName: ORDERS, Qualifier: "1-3-0" }));
     expect(out.Configuration?.CodeSha256).to.equal(sha256(bytes));
   });

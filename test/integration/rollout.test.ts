@@ -263,7 +263,7 @@ describe("progressive rollouts through the pipeline handler (moto)", function ()
       const definition = { rollout: { steps: [10], interval: "1h", alarms: ["team-a-cron-5xx"] }, lambdas: [{ name, version: "1.1.0" }] };
       await writeFile(join(dir, "lambdas.json"), JSON.stringify(definition));
       const apply = () =>
-        runCli(["apply", "lambdas.json", "--allowed-prefix", "team-a-", "--no-wait"], {
+        runCli(["apply", "lambdas.json", "--auto-approve", "--allowed-prefix", "team-a-", "--no-wait"], {
           env: reconcilerEnv(moto, production.credentials),
           cwd: dir,
         });

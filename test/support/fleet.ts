@@ -258,6 +258,8 @@ export function cliArgs(command: "apply" | "plan", file: string, ...extra: strin
     FLEET_PREFIX,
     "--source-role-arn",
     sourceRoleArn(STAGING),
+    // apply without a terminal changes nothing unless approved.
+    ...(command === "apply" ? ["--auto-approve"] : []),
     ...extra,
   ];
 }

@@ -16,13 +16,15 @@ import {
   identityLines,
   LOG_FORMAT_FLAG,
   openSession,
-  placeJson,
   planExitCode,
   PROGRAM,
   type RunIdentity,
   stdoutPaint,
   TARGET_FLAG,
+  whereJson,
+  wrongPlace,
 } from "../command.ts";
+import { planJson } from "../../report/json.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
 import type { Paint } from "../terminal.ts";
 
@@ -54,6 +56,8 @@ export async function runPlan(argv: string[], io: CliIo): Promise<number> {
   if (!session.ok) return session.code;
   const { parameters, definition, aws, identity, values, format } = session;
   const plan = await makePlan(definition, parameters, aws);
+  const misplaced = wrongPlace("plan", plan, identity, io);
+  if (misplaced !== undefined) return misplaced;
   const out = stringFlag(values, "out");
   if (out !== undefined) {
     try {
@@ -85,27 +89,17 @@ export function renderPlanWithContext(
 ): string {
   const warning = liveCreationWarning(plan);
   if (format === "json") {
-    return JSON.stringify(
-      {
-        ...planToJson(plan),
-        target: placeJson(identity),
-        source: parameters.sourceRoleArn
-          ? { account: identity.source?.account ?? null, roleArn: parameters.sourceRoleArn }
-          : null,
-        warnings: warning ? [warning] : [],
-      },
-      null,
-      2,
-    );
+    return JSON.stringify(planJson(plan, whereJson(identity, parameters), warning ? [warning] : []), null, 2);
   }
   const header = identityLines(identity, parameters);
   if (format === "markdown") {
     return renderPlanMarkdown(plan, { context: header.map((l) => `${l}  `) });
   }
-  return [
-    ...header,
-    "",
-    ...(warning ? [colors.bold(colors.red(warning)), ""] : []),
-    renderPlanTable(plan),
-  ].join("\n");
+  return [...header, "", renderPlanBody(plan, colors)].join("\n");
+}
+
+/** The table, after the loud warning if any (apply's question shows it under the header it printed). */
+export function renderPlanBody(plan: Plan, colors: Paint): string {
+  const warning = liveCreationWarning(plan);
+  return [...(warning ? [colors.bold(colors.red(warning)), ""] : []), renderPlanTable(plan)].join("\n");
 }

@@ -7,21 +7,28 @@
  */
 import { applyPrune, makePrunePlan } from "../../apply/prune.ts";
 import { summarisePrune } from "../../plan/prune.ts";
-import { pruneReportToJson, renderPrunePlan, renderPruneReport } from "../../report/prune.ts";
+import { renderPrunePlan, renderPruneReport } from "../../report/prune.ts";
+import { pruneJson } from "../../report/json.ts";
 import { booleanFlag, type FlagValues, numberFlag, stringFlag } from "../args.ts";
 import {
   type CliIo,
   type CommandSpec,
   commandLogger,
+  AUTO_APPROVE_FLAG,
+  confirm,
   EXIT_CHANGES,
   EXIT_ERROR,
   EXIT_OK,
   FILE_NOTE,
   formatFlag,
   loadInputs,
+  identityLines,
   LOG_FORMAT_FLAG,
+  nothingHere,
   openSession,
+  TARGET_FLAG,
   usageError,
+  whereJson,
 } from "../command.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
 
@@ -35,14 +42,18 @@ export const PRUNE: CommandSpec = {
     `${FILE_NOTE}\n` +
     "Keeps every version LIVE routes to, every version behind someone else's alias, the version a rollout\n" +
     "started from and the N highest semantic versions; each deletion is re-checked right before it.\n" +
+    "--delete prints where it acts, shows the deletions and asks on a terminal; without a terminal it\n" +
+    "refuses unless --auto-approve is given.\n" +
     "Exit codes: 0 success; 1 invalid input, preflight failure or a failed function;\n" +
     "with --detailed-exitcode (without --delete): 2 when something would be deleted.",
   flags: [
     { name: "keep", type: "string", value: "N", help: "keep the versions of the N highest semantic versions published here (N >= 1)" },
-    { name: "delete", type: "boolean", help: "delete what the listing shows (without it, nothing is changed)" },
+    { name: "delete", type: "boolean", help: "delete what the listing shows, after confirmation (without it, nothing is changed)" },
+    AUTO_APPROVE_FLAG,
     ...SETTINGS_FLAGS,
     formatFlag(FORMATS),
     { name: "detailed-exitcode", type: "boolean", help: "without --delete: exit 0 nothing to delete, 2 something would be deleted" },
+    TARGET_FLAG,
     LOG_FORMAT_FLAG,
   ],
   formats: FORMATS,
@@ -70,23 +81,46 @@ export async function runPrune(argv: string[], io: CliIo): Promise<number> {
     const checked = keepOf(call.values, io);
     if (!checked.ok) return checked;
     keep = checked.keep;
-    return loadInputs(call.values, call.positionals, io);
+    return loadInputs("prune", call.values, call.positionals, io);
   });
   if (!session.ok) return session.code;
-  const { parameters, definition, aws, values, format } = session;
+  const { parameters, definition, aws, identity, values, format, file } = session;
   const logger = commandLogger(values, io);
+  const deleting = booleanFlag(values, "delete");
+  // Deleting names where it acts first, in every mode.
+  if (deleting) io.stderr(`${identityLines(identity, parameters, file).join("\n")}\n`);
   const names = definition.functions.map((f) => f.name);
   const plan = await makePrunePlan(aws.target, names, {
     liveAlias: parameters.liveAlias,
     keep,
     concurrency: parameters.concurrency,
   });
+  const missing = plan.entries.filter((e) => e.kind === "skipped" && e.code === "function-missing").length;
+  if (names.length > 0 && missing === names.length) return nothingHere("prune", names, identity, io);
   const failedToObserve = plan.entries.some((e) => e.kind === "skipped" && e.code === "observe-failed");
 
-  if (!booleanFlag(values, "delete")) {
-    io.stdout(`${renderPrunePlan(plan, format === "json" ? "json" : format === "markdown" ? "markdown" : "table")}\n`);
+  if (!deleting) {
+    const listing =
+      format === "json"
+        ? JSON.stringify(pruneJson({ plan }, whereJson(identity, parameters)), null, 2)
+        : renderPrunePlan(plan, format === "markdown" ? "markdown" : "table");
+    io.stdout(`${listing}\n`);
     if (failedToObserve) return EXIT_ERROR;
     return booleanFlag(values, "detailed-exitcode") && summarisePrune(plan).versions > 0 ? EXIT_CHANGES : EXIT_OK;
+  }
+  const count = summarisePrune(plan).versions;
+  if (count > 0) {
+    const where = identity.target ? ` in account ${identity.target.account}` : "";
+    const approval = await confirm(io, {
+      command: "prune",
+      values,
+      reviewed: false,
+      review: () => renderPrunePlan(plan, "table"),
+      question: `Delete these ${count} version(s)${where}?`,
+      refusal:
+        "refused, nothing was deleted: no terminal to confirm on; review with 'lambda-gitops prune' (without --delete), then add --auto-approve",
+    });
+    if (!approval.approved) return approval.code;
   }
   const report = await applyPrune(plan, {
     lambda: aws.target,
@@ -95,6 +129,8 @@ export async function runPrune(argv: string[], io: CliIo): Promise<number> {
     logger,
   });
   if (aws.apiUsage) logger.info("Lambda API calls (attempts) and throttles", aws.apiUsage());
-  io.stdout(`${format === "json" ? JSON.stringify(pruneReportToJson(report), null, 2) : renderPruneReport(report)}\n`);
+  io.stdout(
+    `${format === "json" ? JSON.stringify(pruneJson({ report }, whereJson(identity, parameters)), null, 2) : renderPruneReport(report)}\n`,
+  );
   return failedToObserve || report.results.some((r) => r.status === "failed") ? EXIT_ERROR : EXIT_OK;
 }

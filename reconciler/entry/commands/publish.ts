@@ -5,21 +5,18 @@
  *   -> packages (read and hashed locally; an S3 object is downloaded to hash it)
  *   -> observe ($LATEST, version alias, the version behind it) -> plan (pure) -> apply -> report.
  * Exit 0 when every function is published or already was; 1 otherwise (refused, failed, bad input).
+ * Arguments, help, usage errors and problems are the shared ones (../command.ts).
  */
 import { readFile, stat } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import pLimit from "p-limit";
 import { STAGED_UPLOAD_LIMIT } from "../../apply/apply.ts";
 import { fitsDirectUpload, MAX_DIRECT_ZIP_BYTES } from "../../aws/request-size.ts";
 import { applyPublishPlan, type UploadCode } from "../../apply/publish.ts";
-import { createAwsContext } from "../../aws/context.ts";
 import { sha256Base64 } from "../../aws/download.ts";
 import type { LambdaReader } from "../../aws/lambda.ts";
 import { hashObject, s3Client } from "../../aws/s3.ts";
-import { describeError, formatProblem, type Problem } from "../../core/errors.ts";
-import { createLogger, levelFromEnv } from "../../core/log.ts";
+import { describeError } from "../../core/errors.ts";
 import { MAX_DEFINITION_BYTES } from "../../input/definitions.ts";
-import { validateParameters } from "../../input/parameters.ts";
 import {
   COMMAND_LINE,
   parsePublishManifest,
@@ -29,99 +26,70 @@ import {
 } from "../../input/publish-request.ts";
 import { observePublish } from "../../observe/publish.ts";
 import { type PublishPlanEntry, planPublish, type ResolvedCode } from "../../plan/publish.ts";
-import { publishToJson, renderPublishPlanText, renderPublishText } from "../../report/publish.ts";
-import type { CliIo } from "../cli.ts";
+import { renderPublishPlanText, renderPublishText } from "../../report/publish.ts";
+import { publishJson, publishPlanJson } from "../../report/json.ts";
+import { type FlagValues, listFlag, stringFlag } from "../args.ts";
+import {
+  type CliIo,
+  commandError,
+  commandLogger,
+  type CommandSpec,
+  connect,
+  EXIT_ERROR,
+  EXIT_OK,
+  formatFlag,
+  LOG_FORMAT_FLAG,
+  parseInvocation,
+  PROGRAM,
+  reportProblems,
+  whereJson,
+} from "../command.ts";
+import { parametersFromFlags, SETTINGS_FLAGS } from "../settings.ts";
 
-export const PUBLISH_USAGE = `Usage: lambda-gitops publish --function NAME --version X.Y.Z (--zip FILE | --s3 s3://BUCKET/KEY) [options]
-       lambda-gitops publish --manifest FILE [options]
+const FORMATS = ["table", "json"] as const;
 
-Publishes a build into the account of the current credentials: updates $LATEST (guarded), waits,
-publishes a version (guarded by the package's CodeSha256) and creates the version alias (1.4.2 ->
-1-4-2). Already published with the same code: nothing to do. With different code: refused.
+/** The settings flags publish takes (it acts in the account of the current credentials: no source role, no LIVE). */
+const PUBLISH_SETTINGS = ["allowed-prefix", "region", "profile", "concurrency", "control-rate", "get-function-rate"];
 
-Options:
-  --function NAME         the function (must exist; publish never creates functions)
-  --version X.Y.Z         the semantic version to publish
-  --zip FILE              the deployment package (up to 50 MB; larger: upload it to S3, use --s3)
-  --s3 s3://BUCKET/KEY    the package in S3 (same Region; downloaded once to hash it, up to 250 MB)
-  --manifest FILE         JSON or YAML list of {function, version, zip|s3, runtime?, handler?,
-                          architecture?, layers?, description?}; zip paths relative to the file
-  --runtime ID            e.g. nodejs22.x      --handler H   e.g. index.handler
-  --architecture A        x86_64 or arm64      --layer ARN   layer version ARN (repeatable; "none" removes all)
-  --description TEXT      provenance for the version's description, e.g. the commit
-  --allowed-prefix P      allowed function-name prefix (repeatable, required)
-  --region REGION         AWS region (default: the SDK's chain, e.g. AWS_REGION)
-  --concurrency N         functions published at once (default 4)
-  --control-rate N        Lambda control-plane calls/s (default 14)   --get-function-rate N (default 90)
-  --format FMT            table (default) or json
-  --dry-run               print the plan (the steps per function) and change nothing
-`;
-
-const OPTIONS = {
-  function: { type: "string" },
-  version: { type: "string" },
-  zip: { type: "string" },
-  s3: { type: "string" },
-  manifest: { type: "string" },
-  runtime: { type: "string" },
-  handler: { type: "string" },
-  architecture: { type: "string" },
-  layer: { type: "string", multiple: true },
-  description: { type: "string" },
-  "allowed-prefix": { type: "string", multiple: true },
-  region: { type: "string" },
-  concurrency: { type: "string" },
-  "control-rate": { type: "string" },
-  "get-function-rate": { type: "string" },
-  format: { type: "string" },
-  "dry-run": { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-const SINGLE_ONLY = ["function", "version", "zip", "s3", "runtime", "handler", "architecture", "layer"] as const;
-const SETTING_FLAGS: Record<string, string> = {
-  allowedPrefixes: "--allowed-prefix",
-  region: "--region",
-  concurrency: "--concurrency",
-  controlRate: "--control-rate",
-  getFunctionRate: "--get-function-rate",
+export const PUBLISH: CommandSpec = {
+  name: "publish",
+  summary: "Publish a build (zip or S3) as a version in the account of the current credentials.",
+  synopsis: "--function NAME --version X.Y.Z (--zip FILE | --s3 s3://BUCKET/KEY) [options]\n" +
+    `       ${PROGRAM} publish --manifest FILE [options]`,
+  description:
+    "Updates $LATEST (guarded), waits, publishes a version (guarded by the package's CodeSha256) and\n" +
+    "creates the version alias (1.4.2 -> 1-4-2). Already published with the same code: nothing to do.\n" +
+    "With different code: refused. A manifest is a JSON or YAML list of {function, version, zip|s3,\n" +
+    "runtime?, handler?, architecture?, layers?, description?}; zip paths are relative to it.\n" +
+    "Exit codes: 0 every function published or already was; 1 otherwise (refused, failed, bad input).",
+  flags: [
+    { name: "function", type: "string", value: "NAME", help: "the function (must exist; publish never creates functions)" },
+    { name: "version", type: "string", value: "X.Y.Z", help: "the semantic version to publish" },
+    { name: "zip", type: "string", value: "FILE", help: "the deployment package (up to 50 MB; larger: upload it to S3, use --s3)" },
+    { name: "s3", type: "string", value: "s3://BUCKET/KEY", help: "the package in S3 (same Region; downloaded once to hash it, up to 250 MB)" },
+    { name: "manifest", type: "string", value: "FILE", help: "publish every function listed in this JSON or YAML file" },
+    { name: "runtime", type: "string", value: "ID", help: "e.g. nodejs22.x" },
+    { name: "handler", type: "string", value: "H", help: "e.g. index.handler" },
+    { name: "architecture", type: "string", value: "A", help: "x86_64 or arm64" },
+    { name: "layer", type: "string", multiple: true, value: "ARN", help: 'layer version ARN (repeatable; "none" removes all)' },
+    { name: "description", type: "string", value: "TEXT", help: "provenance for the version's description, e.g. the commit" },
+    ...SETTINGS_FLAGS.filter((f) => PUBLISH_SETTINGS.includes(f.name)),
+    formatFlag(FORMATS),
+    { name: "dry-run", type: "boolean", help: "print the plan (the steps per function) and change nothing" },
+    LOG_FORMAT_FLAG,
+  ],
+  formats: FORMATS,
+  maxPositionals: 0,
 };
 
-const EXIT_OK = 0;
-const EXIT_ERROR = 1;
+const SINGLE_ONLY = ["function", "version", "zip", "s3", "runtime", "handler", "architecture", "layer"] as const;
 
 export async function runPublish(argv: string[], io: CliIo): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>["values"];
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (error) {
-    io.stderr(`lambda-gitops publish: ${describeError(error)}\n\n${PUBLISH_USAGE}`);
-    return EXIT_ERROR;
-  }
-  if (values.help) {
-    io.stdout(PUBLISH_USAGE);
-    return EXIT_OK;
-  }
-  const format = values.format ?? "table";
-  if (format !== "table" && format !== "json") {
-    io.stderr(`lambda-gitops publish: --format must be table or json (got "${format}")\n`);
-    return EXIT_ERROR;
-  }
-  const number = (value: string | undefined) => (value === undefined ? undefined : Number(value));
-  const settings = validateParameters(
-    {
-      allowedPrefixes: values["allowed-prefix"] ?? [],
-      region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
-      concurrency: number(values.concurrency),
-      controlRate: number(values["control-rate"]),
-      getFunctionRate: number(values["get-function-rate"]),
-    },
-    COMMAND_LINE,
-  );
-  if (!settings.ok) {
-    const problems = settings.problems.map((p) => ({ ...p, path: SETTING_FLAGS[p.path.split(/[.[]/)[0] ?? ""] ?? p.path }));
-    return reportProblems(io, problems);
-  }
+  const call = parseInvocation(PUBLISH, argv, io);
+  if (!call.ok) return call.code;
+  const { values, format } = call;
+  const settings = parametersFromFlags(values, io.env);
+  if (!settings.ok) return reportProblems(io, settings.problems);
   const parameters = settings.parameters;
 
   // Stage 1: what to publish, validated, policy checked. No AWS call before this passes.
@@ -135,12 +103,17 @@ export async function runPublish(argv: string[], io: CliIo): Promise<number> {
   );
   const unreadable = resolved.flatMap(({ spec, code }) => (code.ok ? [] : [`${spec.function}: ${code.message}`]));
   if (unreadable.length > 0) {
-    io.stderr(`${unreadable.join("\n")}\n${unreadable.length} package(s) could not be read; nothing was changed.\n`);
+    for (const line of unreadable) commandError(io, "publish", line);
+    io.stderr(`${unreadable.length} package(s) could not be read; nothing was changed.\n`);
     return EXIT_ERROR;
   }
 
-  const logger = createLogger({ level: levelFromEnv(io.env.LOG_LEVEL, "warn"), write: (l) => io.stderr(`${l}\n`) });
-  const aws = (io.createAws ?? createAwsContext)(parameters);
+  const logger = commandLogger(values, io);
+  // Preflight: no credentials or no Region is one error, before any Lambda call.
+  const connection = await connect("publish", parameters, io);
+  if (!connection.ok) return connection.code;
+  const { aws } = connection;
+  const where = whereJson(connection.identity, parameters);
   const codes = new Map(resolved.map(({ spec, code }) => [spec.function, { spec, code: code as ResolvedPackage }]));
   const planOne = async (lambda: LambdaReader, name: string): Promise<PublishPlanEntry> => {
     const { spec, code } = codes.get(name)!;
@@ -150,8 +123,8 @@ export async function runPublish(argv: string[], io: CliIo): Promise<number> {
   // Stages 3-5: observe and plan every function (bounded), then apply the plans, then report.
   const limit = pLimit(parameters.concurrency);
   const plans = await Promise.all(request.specs.map((spec) => limit(() => planOne(aws.target, spec.function))));
-  if (values["dry-run"]) {
-    io.stdout(`${format === "json" ? JSON.stringify(plans, null, 2) : renderPublishPlanText(plans)}\n`);
+  if (values["dry-run"] === true) {
+    io.stdout(`${format === "json" ? JSON.stringify(publishPlanJson(plans, where), null, 2) : renderPublishPlanText(plans)}\n`);
     return plans.some((p) => p.decision.kind === "refused") ? EXIT_ERROR : EXIT_OK;
   }
   const results = await applyPublishPlan(plans, {
@@ -163,30 +136,30 @@ export async function runPublish(argv: string[], io: CliIo): Promise<number> {
   });
   if (aws.apiUsage) logger.info("Lambda API calls (attempts) and throttles", aws.apiUsage());
   io.stdout(
-    `${format === "json" ? JSON.stringify(publishToJson(results, values.manifest !== undefined), null, 2) : renderPublishText(results)}\n`,
+    `${format === "json" ? JSON.stringify(publishJson(results, where), null, 2) : renderPublishText(results)}\n`,
   );
   return results.every((r) => r.action === "published" || r.action === "unchanged") ? EXIT_OK : EXIT_ERROR;
 }
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>["values"];
-
-async function readRequest(values: Values, allowedPrefixes: readonly string[]): Promise<PublishRequestResult> {
+async function readRequest(values: FlagValues, allowedPrefixes: readonly string[]): Promise<PublishRequestResult> {
   const commandLine = (path: string, message: string): PublishRequestResult => ({
     ok: false,
     problems: [{ file: COMMAND_LINE, line: 1, column: 1, path, message }],
   });
-  if (values.manifest === undefined) {
+  const manifest = stringFlag(values, "manifest");
+  const description = stringFlag(values, "description");
+  if (manifest === undefined) {
     return publishRequestFromFlags(
       {
-        function: values.function,
-        version: values.version,
-        zip: values.zip,
-        s3: values.s3,
-        runtime: values.runtime,
-        handler: values.handler,
-        architecture: values.architecture,
-        layers: values.layer,
-        description: values.description,
+        function: stringFlag(values, "function"),
+        version: stringFlag(values, "version"),
+        zip: stringFlag(values, "zip"),
+        s3: stringFlag(values, "s3"),
+        runtime: stringFlag(values, "runtime"),
+        handler: stringFlag(values, "handler"),
+        architecture: stringFlag(values, "architecture"),
+        layers: listFlag(values, "layer"),
+        description,
       },
       allowedPrefixes,
     );
@@ -198,14 +171,14 @@ async function readRequest(values: Values, allowedPrefixes: readonly string[]): 
       `cannot be combined with ${clash.map((f) => `--${f}`).join(", ")}: put them in the manifest's entries`,
     );
   }
-  const file = values.manifest;
+  const file = manifest;
   try {
     const info = await stat(file);
     if (!info.isFile()) return commandLine("--manifest", `${file} is not a file`);
     if (info.size > MAX_DEFINITION_BYTES)
       return commandLine("--manifest", `${file} is ${info.size} bytes; the limit is ${MAX_DEFINITION_BYTES}`);
     const text = await readFile(file, "utf8");
-    return parsePublishManifest(text, file, allowedPrefixes, { description: values.description });
+    return parsePublishManifest(text, file, allowedPrefixes, description === undefined ? {} : { description });
   } catch (error) {
     const code = (error as { code?: string }).code;
     return commandLine("--manifest", code === "ENOENT" ? `${file}: no such file` : `${file}: ${describeError(error)}`);
@@ -252,12 +225,4 @@ async function uploadOf(resolved: ResolvedPackage): Promise<UploadCode> {
     throw new Error(`${code.path} changed after it was hashed; nothing was uploaded`);
   }
   return { zipFile: read.bytes };
-}
-
-function reportProblems(io: CliIo, problems: readonly Problem[]): number {
-  for (const p of problems) {
-    io.stderr(p.file === COMMAND_LINE ? `command line: ${p.path}: ${p.message}\n` : `${formatProblem(p)}\n`);
-  }
-  io.stderr(`${problems.length} problem(s) found; nothing was changed.\n`);
-  return EXIT_ERROR;
 }

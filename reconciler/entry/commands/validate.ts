@@ -11,6 +11,7 @@ import {
   parseInvocation,
 } from "../command.ts";
 import { SETTINGS_FLAGS } from "../settings.ts";
+import { jsonDocument } from "../../report/json.ts";
 
 const FORMATS = ["text", "json"] as const;
 
@@ -31,12 +32,13 @@ export async function runValidate(argv: string[], io: CliIo): Promise<number> {
   if (!call.ok) return call.code;
   const json = call.format === "json";
   const inputs = await loadInputs(
+    "validate",
     call.values,
     call.positionals,
     io,
     json
       ? (problems) => {
-          printJson(io, { valid: false, problems });
+          printJson(io, { file: null, valid: false, functions: [], problems });
           return EXIT_ERROR;
         }
       : undefined,
@@ -44,7 +46,7 @@ export async function runValidate(argv: string[], io: CliIo): Promise<number> {
   if (!inputs.ok) return inputs.code;
   const count = inputs.definition.functions.length;
   if (json) {
-    printJson(io, { file: inputs.file, valid: true, functions: inputs.definition.functions.map((f) => f.name) });
+    printJson(io, { file: inputs.file, valid: true, functions: inputs.definition.functions.map((f) => f.name), problems: [] });
   } else {
     io.stdout(`${inputs.file}: ${count} function(s) valid and allowed.\n`);
   }
@@ -52,12 +54,15 @@ export async function runValidate(argv: string[], io: CliIo): Promise<number> {
 }
 
 interface ValidateJson {
-  file?: string;
+  /** null when problems came before the file was read (flags). */
+  file: string | null;
   valid: boolean;
-  functions?: string[];
-  problems?: readonly Problem[];
+  functions: string[];
+  problems: readonly Problem[];
 }
 
+/** validate is offline: no target or source (report/json.ts). */
 function printJson(io: CliIo, value: ValidateJson): void {
-  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  const summary = { functions: value.functions.length, problems: value.problems.length };
+  io.stdout(`${JSON.stringify(jsonDocument("validate", { target: null, source: null }, { ...value, summary }), null, 2)}\n`);
 }

@@ -90,9 +90,15 @@ describe("the default definition file", () => {
     [["lambdas.json", "lambdas.yaml"], "lambdas.json and lambdas.yaml both exist here"],
     [["lambdas.yaml", "lambdas.yml", "lambdas.json"], "lambdas.json and lambdas.yaml and lambdas.yml both exist"],
   ];
+  it("names the command that was run (validate says validate, not plan)", () => {
+    const none = chooseDefinitionFile([], "validate");
+    expect(none.ok ? "" : none.message).to.include("(or name it: lambda-gitops validate FILE)");
+    const two = chooseDefinitionFile(["lambdas.json", "lambdas.yml"], "status");
+    expect(two.ok ? "" : two.message).to.include("e.g. lambda-gitops status lambdas.json");
+  });
   for (const [existing, expected] of cases) {
     it(`[${existing.join(", ")}] -> ${expected}`, () => {
-      const chosen = chooseDefinitionFile(existing);
+      const chosen = chooseDefinitionFile(existing, "validate");
       if (chosen.ok) expect(chosen.file).to.equal(expected);
       else expect(chosen.message).to.include(expected);
     });
@@ -108,7 +114,10 @@ describe("terminal colour", () => {
     [{ TERM: "dumb" }, true, false],
     [{ FORCE_COLOR: "1" }, false, true],
     [{ FORCE_COLOR: "0" }, true, true],
-    [{ FORCE_COLOR: "0" }, false, false],
+    // force-color.org: present and not empty, whatever the value, forces colour; empty is unset.
+    [{ FORCE_COLOR: "0" }, false, true],
+    [{ FORCE_COLOR: "" }, false, false],
+    [{ FORCE_COLOR: "", TERM: "dumb" }, true, false],
     [{ FORCE_COLOR: "1", NO_COLOR: "1" }, true, false],
   ];
   for (const [env, tty, expected] of cases) {

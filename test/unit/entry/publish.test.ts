@@ -65,7 +65,22 @@ describe("publish command: bad input never reaches AWS", () => {
     {
       case: "an unknown format",
       argv: ["--function", "team-a-x", "--version", "1.0.0", "--zip", "a.zip", "--allowed-prefix", "team-a-", "--format", "xml"],
-      stderr: ["--format must be table or json"],
+      stderr: ["lambda-gitops publish: publish has no --format xml: it prints table, json", "Run 'lambda-gitops publish --help' for usage."],
+    },
+    {
+      case: "a misspelt flag: did-you-mean, as every command",
+      argv: ["--functon", "team-a-x", "--allowed-prefix", "team-a-"],
+      stderr: ["lambda-gitops publish: unknown flag --functon: did you mean --function?"],
+    },
+    {
+      case: "a positional argument",
+      argv: ["team-a-x", "--allowed-prefix", "team-a-"],
+      stderr: ['lambda-gitops publish: unexpected argument "team-a-x" (publish takes none)'],
+    },
+    {
+      case: "a flag without its value, in our words",
+      argv: ["--allowed-prefix", "team-a-", "--version"],
+      stderr: ["--version needs a value: --version X.Y.Z"],
     },
   ];
   for (const row of rows) {

@@ -22,6 +22,21 @@ describe("rollout words", () => {
     expect(clockTime(NOW + 9 * 3600_000, NOW)).to.equal("2026-12-01 01:00Z");
   });
 
+  it("times are to the second when the rollout's interval or bake is under a minute", () => {
+    const short = { steps: [50], intervalSeconds: 10, bakeSeconds: 300, alarms: [] };
+    const at = NOW + 10_000;
+    expect(describePosition({ kind: "wait", phase: "interval", until: at, step: 1, steps: 1 }, NOW, short)).to.equal(
+      "rollout step 1 of 2, next shift at 16:00:10Z",
+    );
+    // The bake is five minutes: minutes suffice.
+    expect(describePosition({ kind: "wait", phase: "bake", until: AT_1605, step: 2, steps: 1 }, NOW, short)).to.equal(
+      "rollout at 100%, bake until 16:05Z",
+    );
+    const inProgress: RolloutOutcome = { kind: "in-progress", step: 1, steps: 1, phase: "interval", nextAt: at, shifts: 1 };
+    expect(describeOutcome(inProgress, NOW, short)).to.equal("rollout step 1 of 2, next shift at 16:00:10Z");
+    expect(describeOutcome(inProgress, NOW, { ...short, intervalSeconds: 300 })).to.equal("rollout step 1 of 2, next shift at 16:00Z");
+  });
+
   it("describes a rollout spec", () => {
     expect(
       describeRollout({ steps: [10, 50], intervalSeconds: 300, bakeSeconds: 600, alarms: ["a", "b"], smoke: { payload: {} } }),

@@ -129,6 +129,17 @@ describe("status (pure)", () => {
     });
   }
 
+  it("a promotion waiting for a source role is pending (out of sync), not blocked", () => {
+    const entry = {
+      ...entryOf(cases[0] as Case),
+      action: { kind: "blocked", code: "no-source", reason: "version 1.2.0 is missing here and no source account is configured" },
+    } as PlanEntry;
+    expect(functionStatus(entry).state).to.equal("pending");
+    const table = renderStatusTable({ liveAlias: "LIVE", entries: [entry] } as Plan);
+    expect(table).to.include("pending: version 1.2.0 is missing here");
+    expect(table.split("\n").at(-1)).to.equal("Status: 0 in sync, 0 drift, 1 pending, 0 blocked.");
+  });
+
   it("the table says what apply would do and sums up", () => {
     const plan = { liveAlias: "LIVE", entries: cases.map(entryOf) } as Plan;
     const table = renderStatusTable(plan);
