@@ -10,15 +10,21 @@ import { expect } from "chai";
 import { type MotoServer, startMoto } from "../support/moto.ts";
 import {
   ALLOWED_PREFIX,
+  type ChildResult,
   describeCalls,
   ensureBuilt,
   mutatingCalls,
   readAlias,
   reconcilerEnv,
   runCli,
+  type Scenario,
   seedScenario,
 } from "../support/scenario.ts";
 import { STAGING, sourceRoleArn } from "../support/seed.ts";
+
+/** One definition entry for a scenario function, in a group or not. */
+const entry = (f: { name: string; desired: { version: string } }, group?: string) =>
+  `{ "name": ${JSON.stringify(f.name)}, "version": ${JSON.stringify(f.desired.version)}${group ? `, "group": "${group}"` : ""} }`;
 
 describe("release sets against moto (CLI)", function () {
   this.timeout(120_000);
@@ -35,6 +41,14 @@ describe("release sets against moto (CLI)", function () {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** `apply FILE --format json` in production, with the call log emptied first. */
+  async function applyJson(scenario: Scenario, file: string): Promise<ChildResult> {
+    await moto.resetCalls();
+    const env = reconcilerEnv(moto, scenario.production.credentials);
+    const settings = ["--allowed-prefix", ALLOWED_PREFIX, "--source-role-arn", sourceRoleArn(STAGING)];
+    return runCli(["apply", file, "--format", "json", ...settings], { env, cwd: dir });
+  }
+
   it("a group where one member is blocked: no member moves, the outsider does, the run fails naming the group", async () => {
     await moto.resetAll();
     const scenario = await seedScenario(moto);
@@ -42,17 +56,12 @@ describe("release sets against moto (CLI)", function () {
       const movable = scenario.byKind("rollforward");
       const missing = scenario.byKind("function-missing");
       const outsider = scenario.byKind("live-on-latest");
-      const entry = (f: typeof movable, group?: string) =>
-        `{ "name": ${JSON.stringify(f.name)}, "version": ${JSON.stringify(f.desired.version)}${group ? `, "group": "${group}"` : ""} }`;
       await writeFile(
         join(dir, "groups.json"),
         `{ "lambdas": [\n  ${entry(movable, "orders")},\n  ${entry(missing, "orders")},\n  ${entry(outsider)}\n] }\n`,
       );
       const before = await readAlias(scenario.production, movable.name, "LIVE");
-      await moto.resetCalls();
-      const env = reconcilerEnv(moto, scenario.production.credentials);
-      const settings = ["--allowed-prefix", ALLOWED_PREFIX, "--source-role-arn", sourceRoleArn(STAGING)];
-      const run = await runCli(["apply", "groups.json", "--format", "json", ...settings], { env, cwd: dir });
+      const run = await applyJson(scenario, "groups.json");
       expect(run.code, run.stderr).to.equal(1);
       const json = JSON.parse(run.stdout) as {
         functions: { name: string; status: string; group?: string; blockCode?: string; error?: string }[];
@@ -81,14 +90,12 @@ describe("release sets against moto (CLI)", function () {
     try {
       const forward = scenario.byKind("rollforward");
       const back = scenario.byKind("rollback");
-      const entry = (f: typeof forward) =>
-        `{ "name": ${JSON.stringify(f.name)}, "version": ${JSON.stringify(f.desired.version)}, "group": "orders" }`;
-      await writeFile(join(dir, "pair.json"), `{ "lambdas": [\n  ${entry(forward)},\n  ${entry(back)}\n] }\n`);
+      await writeFile(
+        join(dir, "pair.json"),
+        `{ "lambdas": [\n  ${entry(forward, "orders")},\n  ${entry(back, "orders")}\n] }\n`,
+      );
       const before = await Promise.all([forward, back].map((f) => readAlias(scenario.production, f.name, "LIVE")));
-      await moto.resetCalls();
-      const env = reconcilerEnv(moto, scenario.production.credentials);
-      const settings = ["--allowed-prefix", ALLOWED_PREFIX, "--source-role-arn", sourceRoleArn(STAGING)];
-      const run = await runCli(["apply", "pair.json", "--format", "json", ...settings], { env, cwd: dir });
+      const run = await applyJson(scenario, "pair.json");
       expect(run.code, run.stderr).to.equal(1);
       const json = JSON.parse(run.stdout) as { functions: { status: string; blockCode?: string }[] };
       expect(json.functions.map((f) => [f.status, f.blockCode])).to.deep.equal([
