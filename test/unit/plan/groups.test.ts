@@ -148,3 +148,36 @@ describe("--target and release sets (input/targets.ts)", () => {
     expect(plain.ok && plain.definition.functions.map((f) => f.name)).to.deep.equal(["team-a-reports"]);
   });
 });
+
+describe("the pipeline job result names the group", () => {
+  it("every member's failure line carries the group's reason", async () => {
+    const { jobFailureMessage } = await import("../../../reconciler/report/pipeline.ts");
+    const plan = buildPlan(
+      {
+        file: "lambdas.json",
+        functions: [member("team-a-api", "2.0.0", "orders"), member("team-a-worker", "2.0.0", "orders")],
+      },
+      new Map<string, Observation>([
+        ["team-a-api", atOne()],
+        ["team-a-worker", { kind: "missing-function" }],
+      ]),
+      "LIVE",
+    );
+    const results = plan.entries.map((entry) => ({
+      key: entry.key,
+      name: entry.name,
+      entry,
+      status: "blocked" as const,
+      liveAfter: null,
+      functionVersion: null,
+      rollout: null,
+      published: {},
+      steps: [],
+      replanned: false,
+      ...(entry.action.kind === "blocked" ? { error: entry.action.reason } : {}),
+    }));
+    expect(jobFailureMessage({ liveAlias: "LIVE", results })).to.equal(
+      '2 of 2 function(s) failed: team-a-api: group "orders" does not move: member "team-a-worker" is blocked: function "team-a-worker" does not exist in the target account; team-a-worker: function "team-a-worker" does not exist in the target account',
+    );
+  });
+});
