@@ -46,7 +46,7 @@ describe("release sets against moto (CLI)", function () {
     await moto.resetCalls();
     const env = reconcilerEnv(moto, scenario.production.credentials);
     const settings = ["--allowed-prefix", ALLOWED_PREFIX, "--source-role-arn", sourceRoleArn(STAGING)];
-    return runCli(["apply", file, "--format", "json", ...settings], { env, cwd: dir });
+    return runCli(["apply", file, "--auto-approve", "--format", "json", ...settings], { env, cwd: dir });
   }
 
   it("a group where one member is blocked: no member moves, the outsider does, the run fails naming the group", async () => {
