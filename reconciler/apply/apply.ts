@@ -17,7 +17,8 @@ import { type Plan, type PlanEntry, stepsOf, takesNoStep } from "../plan/plan.ts
 import { failureReason, rolloutFailed, type RolloutOutcome } from "../plan/rollout.ts";
 import type { AliasRouting } from "../plan/routing.ts";
 import type { LatestGuard } from "../plan/steps.ts";
-import { HandOver, replanOnce, StepFailure, type StepDeps } from "./execution.ts";
+import { replanOnce, StepFailure, type StepDeps } from "./execution.ts";
+import { isHandOver, withinDeadline } from "./deadline.ts";
 import { route } from "./route.ts";
 import { rolloutStep } from "./rollout.ts";
 import { stage } from "./stage.ts";
@@ -137,9 +138,12 @@ class Progress {
   }
 }
 
-export async function applyFunction(entry: PlanEntry, deps: ApplyDeps): Promise<FunctionResult> {
+export async function applyFunction(entry: PlanEntry, unbounded: ApplyDeps): Promise<FunctionResult> {
+  // Every wait and download within the time left (apply/deadline.ts).
+  const deps = withinDeadline(unbounded);
   const progress = new Progress();
-  if (deps.canStart && !deps.canStart() && !takesNoStep(entry.action)) return progress.result(entry, "skipped");
+  // noop and blocked take no step: they are reported whatever the time left (and do not ask for it).
+  if (!takesNoStep(entry.action) && deps.canStart && !deps.canStart()) return progress.result(entry, "skipped");
   const log = deps.logger.child({ function: entry.name, action: entry.action.kind });
   return replanOnce(
     entry,
@@ -154,14 +158,14 @@ export async function applyFunction(entry: PlanEntry, deps: ApplyDeps): Promise<
     },
     (current, currentLog) => run(current, deps, currentLog, progress),
     (current, error) =>
-      error instanceof HandOver
-        ? handedOver(current, error, log, progress)
+      isHandOver(error)
+        ? handedOver(current, error as Error, log, progress)
         : failed(current, error, log, progress),
   );
 }
 
 /** Not enough time for the next step: skipped now, finished by the next round (continuation token). */
-function handedOver(entry: PlanEntry, error: HandOver, log: Logger, progress: Progress): FunctionResult {
+function handedOver(entry: PlanEntry, error: Error, log: Logger, progress: Progress): FunctionResult {
   log.warn("handed over to the next round", { reason: error.message });
   return progress.result(entry, "skipped", error.message);
 }

@@ -25,7 +25,7 @@ import type { ApplyReport } from "./apply.ts";
 import type { LambdaWriter } from "../aws/lambda.ts";
 import { describeError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
-import { observeAllVersions } from "../observe/versions.ts";
+import { observeAllVersions, type VersionsReader } from "../observe/versions.ts";
 import {
   buildPrunePlan,
   type Deletion,
@@ -36,9 +36,12 @@ import {
 
 export type PruneLambda = Pick<LambdaWriter, "listAliases" | "deleteAlias" | "deleteVersion" | "createAlias">;
 
-/** Observe (ListAliases + ListVersionsByFunction per function) and plan the pruning of `names`. */
+/**
+ * Observe (ListAliases, ListVersionsByFunction, ListEventSourceMappings, ListProvisionedConcurrencyConfigs
+ * per function) and plan the pruning of `names`.
+ */
 export async function makePrunePlan(
-  lambda: Pick<LambdaWriter, "listAliases" | "listVersions">,
+  lambda: VersionsReader,
   names: readonly string[],
   options: { liveAlias: string; keep: number; concurrency: number },
 ): Promise<PrunePlan> {
@@ -48,11 +51,17 @@ export async function makePrunePlan(
 
 export type DeletionOutcome =
   | { kind: "deleted"; deletion: Deletion }
-  | { kind: "kept"; deletion: Deletion; reason: string };
+  | { kind: "kept"; deletion: Deletion; reason: string }
+  /** Not attempted: the deadline was near (the pipeline's prune after apply); the next run prunes it. */
+  | { kind: "left"; deletion: Deletion; reason: string };
+
+/** Time one deletion needs (a ListAliases, its DeleteAlias calls, a DeleteFunction, paced to 15/s). */
+export const PRUNE_STEP_NEEDED_MS = 10_000;
 
 export type PruneResult =
   | { name: string; status: "pruned" | "unchanged"; outcomes: DeletionOutcome[] }
-  | { name: string; status: "skipped"; reason: string }
+  /** `deferred`: not pruned for lack of time before the deadline; the next run prunes it. */
+  | { name: string; status: "skipped"; reason: string; deferred?: true }
   | { name: string; status: "failed"; outcomes: DeletionOutcome[]; error: string };
 
 export interface PruneReport {
@@ -64,6 +73,15 @@ export interface PruneApplyOptions {
   liveAlias: string;
   concurrency: number;
   logger: Logger;
+  /** Milliseconds left before the invocation must report (absent: no deadline, the CLI). */
+  timeLeftMs?: () => number;
+}
+
+/** Why no more deletions may start now (the deadline); undefined when one fits. */
+function outOfTime(options: Pick<PruneApplyOptions, "timeLeftMs">): string | undefined {
+  const left = options.timeLeftMs?.();
+  if (left === undefined || left >= PRUNE_STEP_NEEDED_MS) return undefined;
+  return `left for the next run: ${Math.max(0, Math.round(left / 1000))} s were left before the deadline, ${PRUNE_STEP_NEEDED_MS / 1000} s needed per deletion`;
 }
 
 export async function applyPrune(plan: PrunePlan, options: PruneApplyOptions): Promise<PruneReport> {
@@ -77,10 +95,17 @@ async function pruneFunction(entry: PruneEntry, options: PruneApplyOptions): Pro
   const log = options.logger.child({ function: entry.name });
   const outcomes: DeletionOutcome[] = [];
   try {
-    for (const deletion of entry.deletions) {
+    for (const [index, deletion] of entry.deletions.entries()) {
+      const late = outOfTime(options);
+      if (late) {
+        // Stop cleanly before the deadline: what is left is reported, and the next run prunes it.
+        outcomes.push(...entry.deletions.slice(index).map((d) => ({ kind: "left" as const, deletion: d, reason: late })));
+        log.warn("prune stopped before the deadline", { left: entry.deletions.length - index });
+        break;
+      }
       const outcome = await deleteOne(entry.name, deletion, options);
       outcomes.push(outcome);
-      if (outcome.kind === "kept") log.warn("kept a version the plan would delete", { version: deletion.functionVersion, reason: outcome.reason });
+      if (outcome.kind !== "deleted") log.warn("kept a version the plan would delete", { version: deletion.functionVersion, reason: outcome.reason });
       else log.info("deleted version", { version: deletion.functionVersion, aliases: deletion.aliases });
     }
   } catch (error) {
@@ -142,11 +167,16 @@ async function deleteOne(name: string, deletion: Deletion, options: PruneApplyOp
 export async function pruneAfterApply(
   report: ApplyReport,
   names: readonly string[],
-  options: { lambda: PruneLambda & Pick<LambdaWriter, "listVersions">; liveAlias: string; keep: number; concurrency: number; logger: Logger },
+  options: { lambda: PruneLambda & VersionsReader; liveAlias: string; keep: number; concurrency: number; logger: Logger; timeLeftMs?: () => number },
 ): Promise<PruneReport | undefined> {
   if (!report.results.every((r) => r.status === "applied" || r.status === "unchanged")) {
     options.logger.warn("the apply did not fully succeed: nothing is pruned");
     return undefined;
+  }
+  const late = outOfTime(options);
+  if (late) {
+    options.logger.warn("no time left to prune before the deadline: nothing is pruned this run", { reason: late });
+    return { results: names.map((name) => ({ name, status: "skipped", reason: late, deferred: true })) };
   }
   const plan = await makePrunePlan(options.lambda, names, options);
   return applyPrune(plan, options);

@@ -5,6 +5,7 @@
  * ListAliases (its routing, the semantic version behind it, the marker in its description); every
  * shift is an UpdateAlias guarded by the RevisionId, and its answer is the next state.
  */
+import { invokeBefore } from "./deadline.ts";
 import type { AlarmReader } from "../aws/cloudwatch.ts";
 import type { LambdaWriter } from "../aws/lambda.ts";
 import { errorName } from "../core/errors.ts";
@@ -35,11 +36,12 @@ export async function rolloutStep(
   const to = toAliasRouting(resolveRouting(step.to, produced));
   if (!to) throw new StepFailure(`${step.alias}: the rollout's target version was not published by this run`);
   const run = deps.rollouts ?? {};
-  const port = createRolloutPort(deps.target, run.alarms, name, step.alias, versionToAlias(step.declared.version));
+  const deadline = run.deadline?.();
+  const port = createRolloutPort(deps.target, run.alarms, name, step.alias, versionToAlias(step.declared.version), deadline);
   const clock = run.clock ?? systemClock;
   const outcome = await runRollout({ rollout: step.rollout, declared: step.declared, target: to }, port.port, {
     clock,
-    ...(run.deadline !== undefined ? { deadline: run.deadline() } : {}),
+    ...(deadline !== undefined ? { deadline } : {}),
     ...(run.noWait ? { noWait: true } : {}),
     ...(run.mayStart === false ? { mayStart: false } : {}),
     ...(run.signal ? { signal: run.signal } : {}),
@@ -71,6 +73,8 @@ export function createRolloutPort(
   name: string,
   liveAlias: string,
   versionAlias: string,
+  /** The smoke invocation is aborted here (ms; the Lambda deadline less the reserve) and handed over. */
+  deadline?: number,
 ): { port: RolloutPort; last: () => AliasRouting | undefined } {
   let aliases: AliasState[] = [];
   let last: AliasRouting | undefined;
@@ -104,7 +108,7 @@ export function createRolloutPort(
       // Without a reader every alarm reads as missing: a rollout is never unwatched.
       return alarms ? alarms.alarmStates(names) : new Map(names.map((n) => [n, "missing" as const]));
     },
-    smoke: (payload) => target.invoke(name, versionAlias, payload),
+    smoke: (payload) => invokeBefore(target, { name, qualifier: versionAlias, payload }, deadline),
   };
   return { port, last: () => last };
 }

@@ -12,11 +12,16 @@ import { hostOf, networkCause } from "../core/network.ts";
  */
 export type DownloadResult =
   | { ok: true; bytes: Uint8Array }
-  | { ok: false; message: string; httpStatus?: number };
+  /** `timedOut`: the transfer was cut at `expected.timeoutMs`. */
+  | { ok: false; message: string; httpStatus?: number; timedOut?: true };
+
+/** The longest a code download may take. */
+export const DOWNLOAD_TIMEOUT_MS = 120_000;
 
 export type Downloader = (
   url: string,
-  expected: { codeSha256: string; maxBytes: number },
+  /** `timeoutMs`: cut the transfer after this long (default DOWNLOAD_TIMEOUT_MS; the deadline may shorten it). */
+  expected: { codeSha256: string; maxBytes: number; timeoutMs?: number },
 ) => Promise<DownloadResult>;
 
 export function sha256Base64(bytes: Uint8Array): string {
@@ -26,9 +31,9 @@ export function sha256Base64(bytes: Uint8Array): string {
 export const downloadPackage: Downloader = async (url, expected) => {
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+    response = await fetch(url, { signal: AbortSignal.timeout(expected.timeoutMs ?? DOWNLOAD_TIMEOUT_MS) });
   } catch (error) {
-    return { ok: false, message: `code download from ${hostOf(url)} failed: ${downloadCause(error)}` };
+    return { ok: false, message: `code download from ${hostOf(url)} failed: ${downloadCause(error)}`, ...timedOut(error) };
   }
   if (!response.ok || !response.body)
     return { ok: false, message: `code download failed: HTTP ${response.status}`, httpStatus: response.status };
@@ -54,7 +59,7 @@ export const downloadPackage: Downloader = async (url, expected) => {
       chunks.push(value);
     }
   } catch (error) {
-    return { ok: false, message: `code download from ${hostOf(url)} interrupted: ${downloadCause(error)}` };
+    return { ok: false, message: `code download from ${hostOf(url)} interrupted: ${downloadCause(error)}`, ...timedOut(error) };
   }
   const actual = hash.digest("base64");
   if (actual !== expected.codeSha256) {
@@ -65,6 +70,9 @@ export const downloadPackage: Downloader = async (url, expected) => {
   }
   return { ok: true, bytes: Buffer.concat(chunks) };
 };
+
+const timedOut = (error: unknown): { timedOut?: true } =>
+  error instanceof Error && error.name === "TimeoutError" ? { timedOut: true } : {};
 
 /** The network code (ECONNREFUSED, ENOTFOUND...) or the error's name (TimeoutError): never the URL. */
 function downloadCause(error: unknown): string {

@@ -27,6 +27,7 @@ import {
   UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
 import { AwsCallError, errorName } from "../core/errors.ts";
+import { createInvokersReader, type InvokersReader } from "./lambda-invokers.ts";
 import {
   type AliasState,
   type CodeSigning,
@@ -84,7 +85,7 @@ export interface LambdaReader {
  * createAlias / updateAlias answer with the alias as it now is (FunctionVersion, RoutingConfig,
  * RevisionId, Description): apply checks that answer instead of reading the alias back.
  */
-export interface LambdaWriter extends LambdaReader {
+export interface LambdaWriter extends LambdaReader, InvokersReader {
   updateFunctionCode(functionName: string, update: CodeUpdate): Promise<FunctionState>;
   updateFunctionConfiguration(functionName: string, update: ConfigUpdate): Promise<FunctionState>;
   publishVersion(
@@ -111,7 +112,7 @@ export interface LambdaWriter extends LambdaReader {
    * payload: the rollout's smoke test. A function error or a status other than 200 is a failed
    * outcome (a value); only the call itself failing (missing function, no permission) throws.
    */
-  invoke(functionName: string, qualifier: string, payload: unknown): Promise<InvokeOutcome>;
+  invoke(functionName: string, qualifier: string, payload: unknown, options?: { abortSignal?: AbortSignal }): Promise<InvokeOutcome>;
 }
 
 /** At most this much of a function's answer is kept (for the report), never the whole payload. */
@@ -186,6 +187,7 @@ const routing = (weights: Record<string, number>) => ({ AdditionalVersionWeights
 
 export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
   return {
+    ...createInvokersReader(client),
     async listAliases(functionName) {
       return absentOnNotFound("ListAliases", async () => {
         const aliases: AliasState[] = [];
@@ -354,7 +356,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
         throw new AwsCallError("DeleteFunction", error);
       }
     },
-    async invoke(functionName, qualifier, payload) {
+    async invoke(functionName, qualifier, payload, options) {
       return wrap("Invoke", async () => {
         const out = await client.send(
           new InvokeCommand({
@@ -363,6 +365,7 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
             InvocationType: "RequestResponse",
             Payload: new TextEncoder().encode(JSON.stringify(payload ?? null)),
           }),
+          { abortSignal: options?.abortSignal },
         );
         const statusCode = out.StatusCode ?? 0;
         const executedVersion = out.ExecutedVersion;

@@ -28,11 +28,18 @@ export interface WaitOptions {
   sleep?: Sleep;
   /** Milliseconds since some origin; default Date.now. */
   now?: () => number;
+  /**
+   * Milliseconds this wait may still take (the time left before the deadline, less the reserve),
+   * asked when the wait starts: the wait gives up after min(maxWaitTime, budget) with WaitOutOfTime.
+   */
+  budgetMs?: () => number;
 }
 
 export const DEFAULT_WAIT: WaitOptions = { minDelay: 1, maxDelay: 5, maxWaitTime: 300, fastPhase: 10 };
 
 export class UpdateFailedError extends LambdaGitopsError {}
+/** The wait stopped because its time budget (the deadline), not maxWaitTime, ran out: hand over. */
+export class WaitOutOfTime extends LambdaGitopsError {}
 
 /**
  * The delay (ms) before poll number `poll` (1 = the first poll after the immediate one), given the
@@ -57,7 +64,10 @@ export async function waitForUpdate(
   const sleep = options.sleep ?? realSleep;
   const now = options.now ?? Date.now;
   const started = now();
-  const deadline = started + options.maxWaitTime * 1000;
+  const maxMs = options.maxWaitTime * 1000;
+  const budget = options.budgetMs?.();
+  const bounded = budget !== undefined && budget < maxMs;
+  const deadline = started + (bounded ? Math.max(0, budget) : maxMs);
   for (let poll = 0; ; poll++) {
     if (poll > 0) {
       const left = deadline - now();
@@ -78,6 +88,11 @@ export async function waitForUpdate(
     }
     const settled = state.lastUpdateStatus === undefined || state.lastUpdateStatus === "Successful";
     if (settled && state.state !== "Pending") return state;
+  }
+  if (bounded) {
+    throw new WaitOutOfTime(
+      `handed over to the next round: ${functionName} was still updating when the time left before the deadline ran out (${Math.round(Math.max(0, budget) / 1000)} s)`,
+    );
   }
   throw new UpdateFailedError(`${functionName} was still updating after ${options.maxWaitTime} s`);
 }

@@ -28,6 +28,8 @@ import {
   readPin,
 } from "../input/pin.ts";
 import { type Downloader, downloadPackage } from "../aws/download.ts";
+import { createExecutionReader, type ExecutionReader } from "../aws/pipeline-execution.ts";
+import { checkExecution } from "./stale-job.ts";
 import {
   type ArtifactCredentials,
   type ArtifactStore,
@@ -35,7 +37,7 @@ import {
   s3Client,
   stagerFor,
 } from "../aws/s3.ts";
-import { type ApplyReport, fails, rolloutInProgress, type Stager } from "../apply/apply.ts";
+import type { Stager } from "../apply/apply.ts";
 import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
 import { type AwsContext, createAwsContext } from "../aws/context.ts";
 import { loadDesired } from "../input/desired.ts";
@@ -46,13 +48,8 @@ import { type JobParameters, parseUserParameters } from "../input/parameters.ts"
 import { applyDefinition, logPlan, makePlan } from "../apply/reconcile.ts";
 import { pruneAfterApply } from "../apply/prune.ts";
 import { pruneJobSummary } from "../report/prune.ts";
-import {
-  jobFailureMessage,
-  jobSummary,
-  MAX_FAILURE_MESSAGE,
-  MAX_SUMMARY,
-  outputVariables,
-} from "../report/pipeline.ts";
+import { MAX_FAILURE_MESSAGE, MAX_SUMMARY } from "../report/pipeline.ts";
+import { parseContinuation, type RoundOutcome, roundOutcome } from "../report/round.ts";
 import { truncate } from "../report/text.ts";
 import type { Sleep } from "../aws/retry.ts";
 import type { WaitOptions } from "../aws/wait.ts";
@@ -103,23 +100,12 @@ const jobDataSchema = z.object({
 });
 type JobData = z.infer<typeof jobDataSchema>;
 
-/**
- * The continuation token: only bookkeeping, never state (where a rollout stands is read from AWS).
- * `handover: "rollout"`: this round ended only because rollouts were waiting; such rounds do not
- * count towards maxRounds (a rollout may take up to 23 hours of 15-minute invocations).
- */
-const tokenSchema = z.strictObject({
-  v: z.literal(1),
-  round: z.int().min(1),
-  firstJobId: z.string(),
-  handover: z.literal("rollout").optional(),
-});
-type Continuation = z.infer<typeof tokenSchema>;
-
 export interface HandlerDeps {
   reporter: JobReporter;
   /** Reads the job from CodePipeline (GetJobDetails): the only source of the job's settings. */
   jobs: JobReader;
+  /** Reads the status of the job's pipeline execution (GetPipelineExecution): stale jobs are refused. */
+  executions: ExecutionReader;
   /** The stack's pin (PIPELINE_NAMES, ALLOWED_PREFIXES, ...); default process.env. */
   env?: Record<string, string | undefined>;
   /**
@@ -141,6 +127,7 @@ export function defaultDeps(): HandlerDeps {
   return {
     reporter: createJobReporter(),
     jobs: createJobReader(),
+    executions: createExecutionReader(),
     artifacts: (credentials, region) => createArtifactStore(s3Client({ credentials, region })),
     aws: (parameters, runId) => createAwsContext(parameters, { runId }),
     stager: stagerFor,
@@ -187,7 +174,12 @@ export async function runJob(event: unknown, context: LambdaContext, deps: Handl
     } else if (admitted.kind === "invalid") {
       outcome = fail(admitted.message);
     } else {
-      outcome = await runStages(admitted.data, admitted.pin, jobId, context, deps, log);
+      // Before anything else: a job of an execution no longer in progress changes nothing.
+      const fresh = await checkExecution(admitted.data.pipelineContext, deps.executions, log);
+      outcome =
+        fresh.kind === "stale"
+          ? fail(`lambda-gitops refused this job: ${fresh.message}`)
+          : await runStages(admitted.data, admitted.pin, jobId, context, deps, log);
     }
   } catch (error) {
     log.error("unexpected error", { error: describeError(error) });
@@ -344,48 +336,21 @@ async function runStages(
       mayStart: !continuation.rolloutHandover,
     },
   });
-  const outcome = outcomeOf(report, continuation.token, parameters.maxRounds);
+  const outcome = jobOutcomeOf(roundOutcome(report, continuation.token, parameters.maxRounds));
   if (outcome.kind !== "success" || outcome.continuationToken || !parameters.prune) return outcome;
   const names = desired.definition.functions.map((f) => f.name);
-  const pruned = await pruneAfterApply(report, names, { lambda: aws.target, liveAlias: parameters.liveAlias, keep: parameters.prune.keep, concurrency: parameters.concurrency, logger: log });
+  const pruned = await pruneAfterApply(report, names, { lambda: aws.target, liveAlias: parameters.liveAlias, keep: parameters.prune.keep, concurrency: parameters.concurrency, logger: log, timeLeftMs: () => context.getRemainingTimeInMillis() - REPORT_RESERVE_MS });
   return pruned ? { ...outcome, summary: truncate(`${outcome.summary} ${pruneJobSummary(pruned)}`, MAX_SUMMARY) } : outcome;
 }
 
-function parseContinuation(
-  raw: string | undefined,
-  jobId: string,
-): { ok: true; token: Continuation; rolloutHandover: boolean } | { ok: false; message: string } {
-  if (raw === undefined) return { ok: true, token: { v: 1, round: 1, firstJobId: jobId }, rolloutHandover: false };
-  try {
-    const { handover, ...previous } = tokenSchema.parse(JSON.parse(raw));
-    const rolloutHandover = handover === "rollout";
-    return { ok: true, token: { ...previous, round: previous.round + (rolloutHandover ? 0 : 1) }, rolloutHandover };
-  } catch {
-    return {
-      ok: false,
-      message: "the continuation token is not one lambda-gitops wrote; re-run the pipeline",
-    };
+/** The round's outcome (report/round.ts) as the job result this invocation reports. */
+function jobOutcomeOf(round: RoundOutcome): Outcome {
+  switch (round.kind) {
+    case "continue":
+      return { kind: "success", summary: round.summary, continuationToken: JSON.stringify(round.token) };
+    case "converged":
+      return { kind: "success", summary: round.summary, outputVariables: round.outputVariables };
+    case "failed":
+      return fail(round.message);
   }
-}
-
-function outcomeOf(report: ApplyReport, token: Continuation, maxRounds: number): Outcome {
-  if (report.results.some(fails)) return fail(jobFailureMessage(report));
-  const skipped = report.results.filter((r) => r.status === "skipped").length;
-  if (skipped > 0 && token.round >= maxRounds) {
-    return fail(
-      `${skipped} function(s) were not started before the deadline in the last allowed round (${maxRounds}, maxRounds); re-run the pipeline or raise maxRounds. ${jobSummary(report)}`,
-    );
-  }
-  const rolling = report.results.filter(rolloutInProgress);
-  if (skipped > 0 || rolling.length > 0) {
-    const left = skipped > 0 ? `${skipped} function(s) left for the next round. ` : "";
-    const waiting = rolling.length > 0 ? `${rolling.length} rollout(s) in progress. ` : "";
-    const next: Continuation = skipped > 0 ? token : { ...token, handover: "rollout" };
-    return {
-      kind: "success",
-      summary: truncate(`Round ${token.round}: ${left}${waiting}${jobSummary(report)}`, MAX_SUMMARY),
-      continuationToken: JSON.stringify(next),
-    };
-  }
-  return { kind: "success", summary: jobSummary(report), outputVariables: outputVariables(report) };
 }

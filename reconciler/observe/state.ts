@@ -106,4 +106,11 @@ export interface VersionSummary {
   lastModified: string;
 }
 
+/** One event-source mapping as ListEventSourceMappings returns it (FunctionArn may carry a qualifier). */
+export interface EventSourceMappingSummary {
+  uuid: string;
+  functionArn: string;
+  state: string;
+}
+
 export type VersionDeletion = { kind: "deleted" } | { kind: "absent" } | { kind: "referenced"; message: string };

@@ -47,3 +47,34 @@ export function decideDrift(declared: Declared, live: AliasRouting | undefined, 
 export function driftOf(entry: { declared: Declared; live: Live | null }): DriftVerdict {
   return decideDrift(entry.declared, entry.live?.routing, entry.live?.marker);
 }
+
+/**
+ * The scheduled check's answer to "did the branch move on?" for a drifted function, i.e. does what
+ * the next pipeline run deploys declare something else than the reconciler wrote (its marker):
+ * - `unchanged` / `changed`: known, from the file at the branch head (CodeCommit, read with
+ *   GetFile), or from the deployed file when no newer commit is waiting;
+ * - `newer-commit-not-deployed`: the source cannot be read file by file (CodeConnections), and the
+ *   pipeline has seen a newer source revision than the one it last deployed.
+ */
+export type FileChange = "unchanged" | "changed" | "newer-commit-not-deployed";
+
+export type BranchView =
+  /** The file at the branch head, by function name (a function absent from it: changed). */
+  | { kind: "file"; declared: ReadonlyMap<string, Declared> }
+  /** Only revisions: the deployed one and the newest the pipeline has seen (undefined: unknown). */
+  | { kind: "revision"; deployed: string | undefined; latest: string | undefined };
+
+/** Pure: the FileChange of a drifted function, from its verdict (against the deployed file) and the branch. */
+export function fileChangeOf(
+  name: string,
+  verdict: Extract<DriftVerdict, { kind: "drifted" }>,
+  branch: BranchView,
+): FileChange {
+  if (branch.kind === "file") {
+    const head = branch.declared.get(name);
+    return head !== undefined && sameDeclared(verdict.declared, head) ? "unchanged" : "changed";
+  }
+  if (verdict.fileChanged) return "changed";
+  const newer = branch.latest !== undefined && branch.deployed !== undefined && branch.latest !== branch.deployed;
+  return newer ? "newer-commit-not-deployed" : "unchanged";
+}

@@ -14,19 +14,25 @@
  * - `window`: the versions of the N highest semantic versions published here (our version aliases):
  *   a rollback must always find its version;
  * - `newer-than-live-unaliased`: a version no alias names (a crash between publish and alias) that is
- *   not older than LIVE's primary: it may be the next release being staged.
+ *   not older than LIVE's primary: it may be the next release being staged;
+ * - `event-source-mapping UUID`: a version an event-source mapping invokes, by its qualified ARN or
+ *   through an alias (the alias's versions); Lambda does not refuse to delete such a version;
+ * - `provisioned-concurrency`: a version with provisioned concurrency, itself or through an alias;
+ * - `not-published-by-lambda-gitops`: an unaliased version whose description is not one lambda-gitops
+ *   writes when it publishes (someone else's version is theirs).
  * Everything else goes: our remaining version aliases together with their versions, and unaliased
- * versions older (numerically lower) than LIVE's primary; oldest (lowest number) first, each version
- * after its aliases (Lambda refuses to delete a version an alias references).
+ * versions lambda-gitops published that are older (numerically lower) than LIVE's primary; oldest
+ * (lowest number) first, each version after its aliases (Lambda refuses to delete a version an
+ * alias references).
  * Without a LIVE alias nothing is deleted for that function: there is no traffic to protect, so no
  * way to tell which versions matter.
  */
 import { isPublishedVersion, type VersionSummary } from "../observe/state.ts";
-import { aliasToVersion, compareVersions } from "../input/versions.ts";
-import type { AliasInfo, PruneObservation } from "../observe/versions.ts";
+import { aliasToVersion, checkVersion, compareVersions } from "../input/versions.ts";
+import type { AliasInfo, Invokers, PruneObservation } from "../observe/versions.ts";
 import { decodeMarker } from "../observe/marker.ts";
 
-export type { AliasInfo, PruneObservation };
+export type { AliasInfo, Invokers, PruneObservation };
 
 /** One version as ListVersionsByFunction returns it. */
 export type VersionInfo = VersionSummary;
@@ -35,6 +41,7 @@ export interface PruneInput {
   name: string;
   versions: readonly VersionInfo[];
   aliases: readonly AliasInfo[];
+  invokers: Invokers;
   liveAlias: string;
   /** The rollback window: how many of the highest semantic versions keep their versions (>= 1). */
   keep: number;
@@ -47,7 +54,10 @@ export type KeepReason =
   | { kind: "foreign-alias"; alias: string }
   | { kind: "rollout"; fromVersion: string }
   | { kind: "window"; version: string }
-  | { kind: "newer-than-live-unaliased" };
+  | { kind: "newer-than-live-unaliased" }
+  | { kind: "event-source-mapping"; uuid: string }
+  | { kind: "provisioned-concurrency" }
+  | { kind: "not-published-by-lambda-gitops" };
 
 export interface KeptVersion {
   functionVersion: string;
@@ -101,6 +111,30 @@ export function routedVersions(alias: Pick<AliasInfo, "functionVersion" | "weigh
   return [alias.functionVersion, ...Object.keys(alias.weights)];
 }
 
+/** The qualifier of a function ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME:QUALIFIER`), if any. */
+export function qualifierOf(functionArn: string): string | undefined {
+  const parts = functionArn.split(":");
+  return parts.length === 8 && parts[5] === "function" ? parts[7] : undefined;
+}
+
+/** The published versions a qualifier reaches: a version itself, or every version an alias routes to. */
+function versionsReached(qualifier: string | undefined, aliases: readonly AliasInfo[]): string[] {
+  if (qualifier === undefined) return [];
+  if (isPublishedVersion(qualifier)) return [qualifier];
+  const alias = aliases.find((a) => a.name === qualifier);
+  return alias ? routedVersions(alias).filter(isPublishedVersion) : [];
+}
+
+/**
+ * A version lambda-gitops published: its description starts "lambda-gitops <semantic version>",
+ * as the promotion's stage step (apply/stage.ts: "lambda-gitops 1.4.2 from ACCOUNT vN sha256:...")
+ * and `publish` (plan/publish.ts versionDescription: "lambda-gitops 1.4.2" or "...: provenance") write.
+ */
+export function publishedByLambdaGitops(description: string): boolean {
+  const match = /^lambda-gitops (\S+?)(?=$|:| )/.exec(description);
+  return match !== null && checkVersion(match[1]!).ok;
+}
+
 /** Decide, for one function, what to keep (and why) and what to delete (in order). */
 export function planPrune(input: PruneInput): PruneEntry {
   const { name, liveAlias } = input;
@@ -137,6 +171,15 @@ export function planPrune(input: PruneInput): PruneEntry {
     ours.set(alias.functionVersion, list);
   }
 
+  for (const mapping of input.invokers.mappings) {
+    for (const v of versionsReached(qualifierOf(mapping.functionArn), input.aliases)) {
+      keepFor(v, { kind: "event-source-mapping", uuid: mapping.uuid });
+    }
+  }
+  for (const arn of input.invokers.provisioned) {
+    for (const v of versionsReached(qualifierOf(arn), input.aliases)) keepFor(v, { kind: "provisioned-concurrency" });
+  }
+
   const rollout = decodeMarker(live.description)?.rollout;
   if (rollout) keepFor(rollout.fromFunctionVersion, { kind: "rollout", fromVersion: rollout.fromVersion });
 
@@ -165,6 +208,10 @@ export function planPrune(input: PruneInput): PruneEntry {
     const aliases = (ours.get(functionVersion) ?? []).map((o) => o.alias).sort();
     if (aliases.length === 0 && (livePrimary === undefined || Number(functionVersion) >= livePrimary)) {
       keep.push({ functionVersion, versions: [], reasons: [{ kind: "newer-than-live-unaliased" }] });
+      continue;
+    }
+    if (aliases.length === 0 && !publishedByLambdaGitops(info.description)) {
+      keep.push({ functionVersion, versions: [], reasons: [{ kind: "not-published-by-lambda-gitops" }] });
       continue;
     }
     deletions.push({
@@ -218,6 +265,8 @@ export function describeKeepReason(reason: KeepReason): string {
       return `rollout (from ${reason.fromVersion})`;
     case "window":
       return `window ${reason.version}`;
+    case "event-source-mapping":
+      return `event-source-mapping ${reason.uuid}`;
     default:
       return reason.kind;
   }
@@ -252,7 +301,7 @@ export function buildPrunePlan(
       return { name, kind: "skipped", code: "function-missing", reason: `function "${name}" does not exist` };
     }
     if (seen.kind === "failed") return { name, kind: "skipped", code: "observe-failed", reason: seen.message };
-    return planPrune({ name, versions: seen.versions, aliases: seen.aliases, liveAlias, keep });
+    return planPrune({ name, versions: seen.versions, aliases: seen.aliases, invokers: seen.invokers, liveAlias, keep });
   });
   return { liveAlias, keep, entries };
 }

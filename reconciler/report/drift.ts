@@ -9,7 +9,7 @@
  * from the console".
  */
 import { namesFunction, type TrailEvent } from "../observe/trail.ts";
-import type { DriftVerdict } from "../plan/drift.ts";
+import type { DriftVerdict, FileChange } from "../plan/drift.ts";
 import type { AliasRouting } from "../plan/routing.ts";
 import { describeAliasRouting } from "./report.ts";
 
@@ -92,13 +92,31 @@ export interface DriftedFunction {
   expected: AliasRouting;
   actual: AliasRouting;
   declaredVersion: string;
+  /** Whether the next pipeline run deploys something else than the reconciler wrote (plan/drift.ts FileChange). */
+  fileChange: FileChange;
+  /** `fileChange !== "unchanged"`, kept for consumers of the event's earlier boolean. */
   fileChanged: boolean;
   changedBy: Attribution | null;
+}
+
+/** The pipeline run whose definition the check compared with: the last run of the Reconcile action. */
+export interface DeployedRun {
+  pipelineExecutionId: string;
+  actionExecutionId: string;
+  /** InProgress | Succeeded | Failed | Abandoned */
+  status: string;
+  startedAt: string | null;
+  /** The source action and the revision (commit) it deployed, and the newest the pipeline has seen. */
+  sourceAction: string | null;
+  revision: string | null;
+  latestRevision: string | null;
 }
 
 export interface DriftDetail {
   pipeline: string;
   checkedAt: string;
+  /** What was compared with: the definition of this run (the artifact it was given). */
+  deployed: DeployedRun;
   liveAlias: string;
   functions: number;
   drifted: DriftedFunction[];
@@ -111,19 +129,27 @@ export function driftedOf(
   name: string,
   verdict: Extract<DriftVerdict, { kind: "drifted" }>,
   changedBy: Attribution | undefined,
+  fileChange: FileChange,
 ): DriftedFunction {
   return {
     name,
     expected: verdict.expected,
     actual: verdict.actual,
     declaredVersion: verdict.declared.version,
-    fileChanged: verdict.fileChanged,
+    fileChange,
+    fileChanged: fileChange !== "unchanged",
     changedBy: changedBy ?? null,
   };
 }
 
+const FILE_CHANGE_TEXT: Record<FileChange, string> = {
+  unchanged: "file unchanged",
+  changed: "the file changed too",
+  "newer-commit-not-deployed": "newer commit not deployed yet",
+};
+
 /** One line per drifted function, for logs and the job summary. */
 export function describeDrift(d: DriftedFunction): string {
   const who = d.changedBy ? d.changedBy.text : "who changed it is not in CloudTrail's recent events";
-  return `${d.name}: LIVE routes ${describeAliasRouting(d.actual)}, the reconciler wrote ${describeAliasRouting(d.expected)} (${d.declaredVersion}); ${who}`;
+  return `${d.name}: LIVE routes ${describeAliasRouting(d.actual)}, the reconciler wrote ${describeAliasRouting(d.expected)} (${d.declaredVersion}; ${FILE_CHANGE_TEXT[d.fileChange]}); ${who}`;
 }

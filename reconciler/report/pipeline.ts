@@ -2,7 +2,7 @@
  * CodePipeline messages from an apply report: the job summary, the failure message and the output
  * variables, within CodePipeline's limits. Pure functions of the report.
  */
-import { type ApplyReport, fails } from "../apply/apply.ts";
+import type { ApplyReport } from "../apply/apply.ts";
 import { compareKeys } from "../observe/state.ts";
 import { rolloutNote } from "./apply-report.ts";
 import { describeDesired } from "./report.ts";
@@ -13,7 +13,7 @@ export const MAX_SUMMARY = 2048;
 export const MAX_FAILURE_MESSAGE = 5000;
 
 /** Lists items after a lead sentence, stopping with "and N more" before the limit. */
-function listWithin(lead: string, items: readonly string[], max: number): string {
+export function listWithin(lead: string, items: readonly string[], max: number): string {
   let text = lead;
   for (let i = 0; i < items.length; i++) {
     const rest = items.length - i - 1;
@@ -37,15 +37,6 @@ export function jobSummary(report: ApplyReport): string {
     lead,
     changed.map((r) => `${r.name} -> ${describeDesired(r.entry)} (v${r.functionVersion})${rolloutNote(r)}`),
     MAX_SUMMARY,
-  );
-}
-
-export function jobFailureMessage(report: ApplyReport): string {
-  const failed = report.results.filter(fails);
-  return listWithin(
-    `${failed.length} of ${report.results.length} function(s) failed:`,
-    failed.map((r) => `${r.name}: ${r.error ?? "failed"}`),
-    MAX_FAILURE_MESSAGE,
   );
 }
 

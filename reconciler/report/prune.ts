@@ -85,6 +85,7 @@ export function pruneReportToJson(report: PruneReport) {
             status: r.status,
             deleted: r.outcomes.filter((o) => o.kind === "deleted").map((o) => o.deletion),
             kept: r.outcomes.flatMap((o) => (o.kind === "kept" ? [{ ...o.deletion, keptBecause: o.reason }] : [])),
+            left: r.outcomes.flatMap((o) => (o.kind === "left" ? [{ ...o.deletion, leftBecause: o.reason }] : [])),
             ...(r.status === "failed" ? { error: r.error } : {}),
           },
     ),
@@ -95,7 +96,7 @@ export function renderPruneReport(report: PruneReport): string {
   const lines = report.results.flatMap((r) => {
     if (r.status === "skipped") return [[r.name, "skipped", "", r.reason]];
     const rows = r.outcomes.map((o) =>
-      o.kind === "deleted" ? [r.name, "deleted", deletedText(o.deletion), ""] : [r.name, "kept", versionLabel(o.deletion), o.reason],
+      o.kind === "deleted" ? [r.name, "deleted", deletedText(o.deletion), ""] : [r.name, o.kind, versionLabel(o.deletion), o.reason],
     );
     if (r.status === "failed") rows.push([r.name, "failed", "", r.error]);
     if (rows.length === 0) rows.push([r.name, "unchanged", "", "nothing to delete"]);
@@ -108,21 +109,29 @@ export function renderPruneReport(report: PruneReport): string {
 export function pruneJobSummary(report: PruneReport): string {
   let deleted = 0;
   let kept = 0;
+  let left = 0;
+  let deferred = 0;
   const functions = new Set<string>();
   const failed: string[] = [];
   for (const r of report.results) {
-    if (r.status === "skipped") continue;
+    if (r.status === "skipped") {
+      if (r.deferred) deferred += 1;
+      continue;
+    }
     for (const o of r.outcomes) {
       if (o.kind === "deleted") {
         deleted += 1;
         functions.add(r.name);
-      } else kept += 1;
+      } else if (o.kind === "left") left += 1;
+      else kept += 1;
     }
     if (r.status === "failed") failed.push(r.name);
   }
   const extra = [
     ...(kept > 0 ? [`${kept} kept because they serve traffic now`] : []),
     ...(failed.length > 0 ? [`pruning failed for ${failed.join(", ")}`] : []),
+    ...(left > 0 ? [`${left} left for the next run (the deadline was near)`] : []),
+    ...(deferred > 0 ? [`${deferred} function(s) not pruned: no time left before the deadline; the next run prunes them`] : []),
   ];
   return `Pruned ${deleted} version(s) in ${functions.size} function(s)${extra.length > 0 ? `; ${extra.join("; ")}` : ""}.`;
 }

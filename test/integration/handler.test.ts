@@ -132,10 +132,11 @@ describe("CodePipeline handler (dist/handler.mjs) against moto: staging -> produ
     // The policy stops the run before any Lambda or STS call: it read the artifact and reported.
     expect(run.calls.map((c) => `${c.account} ${c.service}:${c.operation}`)).to.deep.equal([
       `${PRODUCTION} codepipeline:GetJobDetails`,
+      `${PRODUCTION} codepipeline:GetPipelineExecution`,
       `${PRODUCTION} s3:GetObject`,
       `${PRODUCTION} codepipeline:PutJobFailureResult`,
     ]);
-    expect(run.calls[1]?.path).to.equal(`/${BUCKET}/pipeline/SourceOutput/Dn13dQx`);
+    expect(run.calls[2]?.path).to.equal(`/${BUCKET}/pipeline/SourceOutput/Dn13dQx`);
   });
 
   it("deploys noop, rollback, rollforward and promote, and reports success with output variables", async () => {
@@ -264,5 +265,32 @@ describe("CodePipeline handler (dist/handler.mjs) against moto: staging -> produ
       [runs.missing.jobId, "PutJobFailureResult"],
     ]);
     expect(new Set(order.map((r) => r.jobId)).size).to.equal(4);
+  });
+
+  it("a job of an execution stopped or superseded meanwhile changes nothing: a failure naming it (issue 20)", async () => {
+    const execution = crypto.randomUUID();
+    const artifactCredentials = await assumeInto(moto, PRODUCTION, "codepipeline-artifact-access");
+    const event = await startPipelineJob(moto, {
+      jobId: crypto.randomUUID(),
+      accountId: PRODUCTION,
+      bucket: BUCKET,
+      objectKey: "pipeline/SourceOutput/Ms5ngVr",
+      artifactCredentials,
+      revision: "m1551ng",
+      pipelineExecutionId: execution,
+    });
+    await moto.setExecutionStatus(execution, "Superseded");
+    const run = await invokeHandler(moto, event, scenario.production.credentials);
+    const message = failureMessage(run);
+    expect(message).to.equal(
+      `lambda-gitops refused this job: pipeline execution ${execution} of lambda-gitops is Superseded, not InProgress (stopped, superseded or finished since this job was queued); nothing was changed`,
+    );
+    expect(run.calls.map((c) => `${c.service}:${c.operation}`)).to.deep.equal([
+      "codepipeline:GetJobDetails",
+      "codepipeline:GetPipelineExecution",
+      "codepipeline:PutJobFailureResult",
+    ]);
+    const logged = run.logs.find((l) => l.executionStatus === "Superseded");
+    expect(logged, explain(run)).to.deep.include({ pipelineExecutionId: execution, refused: true, jobId: run.jobId });
   });
 });

@@ -9,6 +9,7 @@ import {
   AcknowledgeJobCommand,
   CodePipelineClient,
   GetJobDetailsCommand,
+  GetPipelineExecutionCommand,
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from "@aws-sdk/client-codepipeline";
@@ -444,6 +445,21 @@ describe("moto harness", function () {
       client.destroy();
       expect(error.name).to.equal("JobNotFoundException");
       expect(error.$metadata?.httpStatusCode).to.equal(400);
+    });
+
+    it("answers GetPipelineExecution (moto has none): a defined job's execution is InProgress until a test stops it", async () => {
+      const execution = "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f";
+      await moto.defineJob("job-with-execution", { pipelineContext: { pipelineName: "p", pipelineExecutionId: execution } });
+      const client = pipeline(1);
+      const ask = () => client.send(new GetPipelineExecutionCommand({ pipelineName: "p", pipelineExecutionId: execution }));
+      expect((await ask()).pipelineExecution?.status).to.equal("InProgress");
+      await moto.setExecutionStatus(execution, "Superseded");
+      expect((await ask()).pipelineExecution?.status).to.equal("Superseded");
+      const unknown = await rejection(
+        client.send(new GetPipelineExecutionCommand({ pipelineName: "p", pipelineExecutionId: "00000000-0000-4000-8000-000000000000" })),
+      );
+      client.destroy();
+      expect(unknown.name).to.equal("PipelineExecutionNotFoundException");
     });
 
     it("fails the next N job-result calls with HTTP 500 when asked", async () => {

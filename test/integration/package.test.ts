@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import { unzipSync } from "fflate";
+import { UpdateAliasCommand } from "@aws-sdk/client-lambda";
 import { type MotoServer, startMoto } from "../support/moto.ts";
+import { createReconcilePipeline, pipelineHistoryOf } from "../support/pipeline.ts";
 import {
   startPipelineJob,
   createArtifactBucket,
@@ -35,6 +37,12 @@ for await (const chunk of process.stdin) chunks.push(chunk);
 const { event } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 const { handler } = await import("./handler.mjs");
 await handler(event, { awsRequestId: "req-package", getRemainingTimeInMillis: () => 600_000 });
+`;
+
+const DRIFT_RUNNER = `
+const { handler } = await import("./drift.mjs");
+const result = await handler({}, { awsRequestId: "req-drift", getRemainingTimeInMillis: () => 300_000 });
+console.log(JSON.stringify({ driftResult: result }));
 `;
 
 describe("the Lambda package (npm run package)", function () {
@@ -136,5 +144,55 @@ describe("the Lambda package (npm run package)", function () {
         .filter(Boolean)
         .every((line) => JSON.parse(line).jobId === jobId),
     ).to.equal(true);
+  });
+
+  it("runs the drift check (drift.mjs) from the same folder against the definition that job deployed", async () => {
+    // The job above deployed this artifact; the pipeline's history says so (a CodeConnections source).
+    const bucket = "codepipeline-artifacts-package-test";
+    const key = "pipeline/SourceOutput/Pkg0001";
+    const parameters = JSON.parse(userParameters()) as Record<string, unknown>;
+    await createReconcilePipeline(scenario.production.clientConfig, {
+      name: "lambda-gitops",
+      action: "Reconcile",
+      repository: "definitions",
+      userParameters: parameters,
+      source: "CodeConnections",
+    });
+    await moto.definePipelineHistory(
+      pipelineHistoryOf("lambda-gitops", { kind: "CodeConnections", repository: "definitions", action: "Reconcile", userParameters: parameters, account: PRODUCTION }, [
+        {
+          pipelineExecutionId: "exec-1",
+          startTime: new Date("2026-12-01T09:00:00Z"),
+          status: "Succeeded",
+          revision: "c1",
+          reconcile: { status: "Succeeded", bucket, key },
+        },
+      ]),
+    );
+    // Someone moves the rolled-back function's LIVE by hand; the promoted one stays as the job wrote it.
+    const moved = scenario.byKind("rollback");
+    const other = Object.values(moved.production ?? {}).find((v) => v.functionVersion !== moved.liveAfterApply?.functionVersion);
+    await scenario.production.lambda.send(
+      new UpdateAliasCommand({ FunctionName: moved.name, Name: "LIVE", FunctionVersion: other!.functionVersion }),
+    );
+
+    const result = await runNode(["--input-type=module", "-e", DRIFT_RUNNER], {
+      cwd: dir,
+      env: {
+        ...reconcilerEnv(moto, scenario.production.credentials),
+        PIPELINE_NAME: "lambda-gitops",
+        ACTION_NAME: "Reconcile",
+        LOG_LEVEL: "info",
+        NODE_PATH: "",
+      },
+      timeoutMs: 90_000,
+    });
+    expect(result.code, result.stderr).to.equal(0);
+    const line = result.stdout.split("\n").find((l) => l.startsWith('{"driftResult"'));
+    const drift = (JSON.parse(line ?? "{}") as { driftResult?: { kind: string; detail?: { drifted: { name: string }[]; deployed: { pipelineExecutionId: string } }; verdicts?: Record<string, { kind: string }> } }).driftResult;
+    expect(drift?.kind, result.stdout).to.equal("checked");
+    expect(drift?.detail?.deployed.pipelineExecutionId).to.equal("exec-1");
+    expect(drift?.detail?.drifted.map((d) => d.name)).to.deep.equal([moved.name]);
+    expect(drift?.verdicts?.[scenario.byKind("promote").name]).to.deep.equal({ kind: "in-sync" });
   });
 });

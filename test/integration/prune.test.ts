@@ -2,15 +2,18 @@
  * `lambda-gitops prune` against moto (test/support/moto_launcher.py refuses, as Lambda does, to
  * delete a version an alias references). One function in the production account: versions 1.0.0 to
  * 1.5.0 (v1..v6), LIVE on 1.5.0 with 10% to 1.4.0, another team's alias on 1.1.0, an unaliased
- * version older than LIVE (1.2.0's alias lost in a crash: v3) and one newer (v7, a promotion that
- * crashed before its alias). `--keep 2` keeps v5 and v6 (window, and LIVE), v2 (team-b's alias),
- * v7 (newer than LIVE, unaliased) and $LATEST; it deletes 1.0.0 (v1), v3 and 1.3.0 (v4).
+ * version older than LIVE that lambda-gitops did not publish (seeded with the description "1.2.0",
+ * its alias deleted: v3) and one newer (v7, a promotion that crashed before its alias). `--keep 2`
+ * keeps v5 and v6 (window, and LIVE), v2 (team-b's alias), v3 (not ours), v7 (newer than LIVE,
+ * unaliased) and $LATEST; it deletes 1.0.0 (v1) and 1.3.0 (v4). With event-source mappings on v1
+ * and on the alias 1-3-0 (issue 20), it deletes nothing.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CreateAliasCommand,
+  CreateEventSourceMappingCommand,
   DeleteAliasCommand,
   LambdaClient,
   ListAliasesCommand,
@@ -103,24 +106,29 @@ describe("prune against moto: a rollback window that never deletes what serves t
     const [fn] = plan.functions;
     expect(fn!.delete.map((d) => [d.functionVersion, d.aliases, d.reason])).to.deep.equal([
       ["1", ["1-0-0"], "outside-window"],
-      ["3", [], "unaliased-older-than-live"],
       ["4", ["1-3-0"], "outside-window"],
     ]);
     expect(Object.fromEntries(fn!.keep.map((k) => [k.functionVersion, k.reasons]))).to.deep.equal({
       $LATEST: ["$LATEST (never deleted)"],
       "2": ["foreign-alias team-b-pinned"],
+      "3": ["not-published-by-lambda-gitops"],
       "5": ["live-weighted", "window 1.4.0"],
       "6": ["live-primary", "window 1.5.0"],
       "7": ["newer-than-live-unaliased"],
     });
     expect(describeCalls(mutatingCalls(await moto.calls()))).to.deep.equal([]);
-    expect((await moto.calls()).map((c) => c.operation)).to.deep.equal(["ListAliases", "ListVersionsByFunction"]);
+    expect((await moto.calls()).map((c) => c.operation)).to.deep.equal([
+      "ListAliases",
+      "ListVersionsByFunction",
+      "ListEventSourceMappings",
+      "ListProvisionedConcurrencyConfigs",
+    ]);
     expect(await versionsLeft()).to.deep.equal(["$LATEST", "1", "2", "3", "4", "5", "6", "7"]);
 
     const table = io();
     expect(await prune(table.cliIo)).to.equal(0);
     expect(table.out.stdout).to.match(/delete\s+v1 \(1\.0\.0\)\s+outside-window/);
-    expect(table.out.stdout).to.match(/3 version\(s\) and 2 version alias\(es\) to delete/);
+    expect(table.out.stdout).to.match(/2 version\(s\) and 2 version alias\(es\) to delete/);
   });
 
   it("--delete deletes exactly those, each alias before its version, with qualified deletes only", async () => {
@@ -131,15 +139,14 @@ describe("prune against moto: a rollback window that never deletes what serves t
     expect(writes).to.deep.equal([
       "DeleteAlias aliases/1-0-0",
       "DeleteFunction  Qualifier=1",
-      "DeleteFunction  Qualifier=3",
       "DeleteAlias aliases/1-3-0",
       "DeleteFunction  Qualifier=4",
     ]);
-    // 2 reads to plan, then per deleted version one fresh ListAliases before deleting.
+    // 4 reads to plan, then per deleted version one fresh ListAliases before deleting.
     const calls = (await moto.calls()).filter((c) => c.service === "lambda");
-    expect(calls.length).to.equal(2 + 3 + 5);
+    expect(calls.length).to.equal(4 + 2 + 4);
 
-    expect(await versionsLeft()).to.deep.equal(["$LATEST", "2", "5", "6", "7"]);
+    expect(await versionsLeft()).to.deep.equal(["$LATEST", "2", "3", "5", "6", "7"]);
     expect(await aliasesLeft()).to.deep.equal({
       "1-1-0": "2",
       "1-4-0": "5",
@@ -152,6 +159,29 @@ describe("prune against moto: a rollback window that never deletes what serves t
     const again = io();
     expect(await prune(again.cliIo, "--delete", "--auto-approve")).to.equal(0);
     expect(mutatingCalls(await moto.calls())).to.deep.equal([]);
+  });
+
+  it("keeps every version an event-source mapping invokes, by version ARN or through an alias (issue 20)", async () => {
+    const queue = `arn:aws:sqs:us-east-1:${PRODUCTION}:orders`;
+    const byVersion = await world.lambda.send(new CreateEventSourceMappingCommand({ FunctionName: `${NAME}:1`, EventSourceArn: queue }));
+    const byAlias = await world.lambda.send(
+      new CreateEventSourceMappingCommand({ FunctionName: `${NAME}:1-3-0`, EventSourceArn: `${queue}-b` }),
+    );
+    await moto.resetCalls();
+    const { out, cliIo } = io();
+    expect(await prune(cliIo, "--delete", "--format", "json"), out.stderr).to.equal(0);
+    expect(mutatingCalls(await moto.calls())).to.deep.equal([]);
+    const listed = (await moto.calls()).filter((c) => c.operation === "ListEventSourceMappings");
+    expect(listed.map((c) => c.query)).to.deep.equal([`FunctionName=${NAME}&MaxItems=100`]);
+    expect(await versionsLeft()).to.deep.equal(["$LATEST", "1", "2", "3", "4", "5", "6", "7"]);
+
+    const plan = io();
+    expect(await prune(plan.cliIo, "--format", "json")).to.equal(0);
+    const [fn] = (JSON.parse(plan.out.stdout) as { functions: { delete: unknown[]; keep: { functionVersion: string; reasons: string[] }[] }[] }).functions;
+    expect(fn!.delete).to.deep.equal([]);
+    const reasons = Object.fromEntries(fn!.keep.map((k) => [k.functionVersion, k.reasons]));
+    expect(reasons["1"]).to.deep.equal([`event-source-mapping ${byVersion.UUID}`]);
+    expect(reasons["4"]).to.deep.equal([`event-source-mapping ${byAlias.UUID}`]);
   });
 
   it("a LIVE moved between the plan and the delete keeps its version and its version alias", async () => {
@@ -195,7 +225,7 @@ describe("prune against moto: a rollback window that never deletes what serves t
     const { out, cliIo } = io(moving);
     expect(await prune(cliIo, "--delete", "--auto-approve", "--format", "json"), out.stderr).to.equal(0);
     const report = JSON.parse(out.stdout) as { functions: { deleted: { functionVersion: string }[]; kept: { functionVersion: string; keptBecause: string }[] }[] };
-    expect(report.functions[0]!.deleted.map((d) => d.functionVersion)).to.deep.equal(["1", "3"]);
+    expect(report.functions[0]!.deleted.map((d) => d.functionVersion)).to.deep.equal(["1"]);
     expect(report.functions[0]!.kept.map((k) => k.functionVersion)).to.deep.equal(["4"]);
     expect(report.functions[0]!.kept[0]!.keptBecause).to.match(/aliases were restored/);
     expect(await versionsLeft()).to.include("4");

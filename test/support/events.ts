@@ -96,16 +96,21 @@ export function pullRequestEvent(input: PullRequestEventInput): Json {
 }
 
 /**
- * Run with `node --input-type=module -e HANDLER_RUNNER`, stdin `{ bundle, event, requestId, remainingMs? }`:
- * imports the built handler and calls it once, as the Lambda runtime would (900 s deadline unless
- * `remainingMs` says otherwise).
+ * Run with `node --input-type=module -e HANDLER_RUNNER`, stdin
+ * `{ bundle, event, requestId, remainingMs?, remainingSequence? }`: imports the built handler and
+ * calls it once, as the Lambda runtime would (900 s deadline unless `remainingMs` says otherwise).
+ * `remainingSequence`: what successive getRemainingTimeInMillis calls answer (the last one repeats),
+ * a deadline that does not depend on how fast the machine is.
  */
 export const HANDLER_RUNNER = `
 import { pathToFileURL } from "node:url";
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
-const { bundle, event, requestId, remainingMs } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+const { bundle, event, requestId, remainingMs, remainingSequence } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 const { handler } = await import(pathToFileURL(bundle).href);
 const deadline = Date.now() + (remainingMs ?? 900_000);
-await handler(event, { awsRequestId: requestId, getRemainingTimeInMillis: () => deadline - Date.now() });
+let asked = 0;
+const remaining = () =>
+  remainingSequence ? remainingSequence[Math.min(asked++, remainingSequence.length - 1)] : deadline - Date.now();
+await handler(event, { awsRequestId: requestId, getRemainingTimeInMillis: remaining });
 `;

@@ -19,6 +19,7 @@ import {
   GetJobDetailsCommand,
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
+  GetPipelineExecutionCommand,
 } from "@aws-sdk/client-codepipeline";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
@@ -26,6 +27,7 @@ import { sdkStreamMixin } from "@smithy/core/serde";
 import { mockClient } from "aws-sdk-client-mock";
 import { zipSync } from "fflate";
 import { createJobReader, createJobReporter } from "../../reconciler/aws/codepipeline.ts";
+import { createExecutionReader } from "../../reconciler/aws/pipeline-execution.ts";
 import { createLambdaAdapter } from "../../reconciler/aws/lambda.ts";
 import { createArtifactStore } from "../../reconciler/aws/s3.ts";
 import { MAX_DEFINITION_BYTES } from "../../reconciler/input/definitions.ts";
@@ -292,6 +294,7 @@ const s3 = mockClient(s3Client);
 const target = mockClient(targetClient);
 const source = mockClient(sourceClient);
 
+const EXECUTION_ID = "0b0e7c1a-1111-4222-8333-444455556666";
 const context: LambdaContext = { awsRequestId: REQUEST_ID, getRemainingTimeInMillis: () => 600_000 };
 
 const commandName = (call: { args: unknown[] }) =>
@@ -311,9 +314,11 @@ export async function runCase(c: HostileCase): Promise<CaseRun> {
   ];
   if (typeof job?.id === "string") {
     codePipeline.on(GetJobDetailsCommand, { jobId: job.id }).resolves({
-      jobDetails: { id: job.id, data: { ...job.data, pipelineContext: { pipelineName: "lambda-gitops" } } as never },
+      jobDetails: { id: job.id, data: { ...job.data, pipelineContext: { pipelineName: "lambda-gitops", pipelineExecutionId: EXECUTION_ID } } as never },
     });
   }
+  // The job's pipeline execution is still running.
+  codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: "InProgress" } });
   // Any Lambda call is answered, so that a missing guard shows up as a recorded call, not a crash.
   target.onAnyCommand().resolves({});
   source.onAnyCommand().resolves({});
@@ -340,6 +345,7 @@ export async function runCase(c: HostileCase): Promise<CaseRun> {
   const deps: HandlerDeps = {
     reporter: createJobReporter(codePipelineClient),
     jobs: createJobReader(codePipelineClient),
+    executions: createExecutionReader(codePipelineClient),
     env: {},
     artifacts: () => createArtifactStore(s3Client),
     aws: () => {
@@ -368,7 +374,7 @@ export async function runCase(c: HostileCase): Promise<CaseRun> {
   const ms = performance.now() - started;
   const results = codePipeline
     .calls()
-    .filter((call) => commandName(call) !== "GetJobDetails")
+    .filter((call) => commandName(call) !== "GetJobDetails" && commandName(call) !== "GetPipelineExecution")
     .map((call) => {
     const input = (call.args[0] as unknown as { input: Record<string, unknown> }).input;
     if (commandName(call) === "PutJobSuccessResult")

@@ -86,6 +86,28 @@ export interface InvokeRecord {
   payload: unknown;
 }
 
+/**
+ * What ListPipelineExecutions and ListActionExecutions answer for one pipeline (moto has neither), in
+ * the API's JSON shapes; timestamps are epoch seconds (pipelineHistoryOf builds it from SDK objects).
+ */
+export interface PipelineHistory {
+  /** Default: moto's default account. */
+  account?: string;
+  pipelineName: string;
+  /** The most recent first, as AWS lists them. */
+  pipelineExecutionSummaries: Record<string, unknown>[];
+  actionExecutionDetails: Record<string, unknown>[];
+}
+
+/** One CloudTrail event LookupEvents serves (moto has none): its API shape plus the resource it names. */
+export interface TrailEventRecord {
+  resourceName: string;
+  EventName: string;
+  /** Epoch seconds. */
+  EventTime: number;
+  CloudTrailEvent: string;
+}
+
 export interface MotoServer {
   /** http://127.0.0.1:PORT */
   endpoint: string;
@@ -100,6 +122,8 @@ export interface MotoServer {
   loseNextJobResultAnswers(count: number): Promise<void>;
   /** What GetJobDetails answers as `jobDetails.data` for this job id (others: JobNotFoundException). */
   defineJob(jobId: string, data: Record<string, unknown>): Promise<void>;
+  /** What GetPipelineExecution answers for this execution (a defined job's execution: InProgress). */
+  setExecutionStatus(pipelineExecutionId: string, status: string): Promise<void>;
   /**
    * Teach Lambda's real behaviour (off by default, to keep the suite fast): the update window
    * (LastUpdateStatus InProgress and ResourceConflictException for a second write, for
@@ -117,6 +141,10 @@ export interface MotoServer {
   defineInvokeAnswer(answer: InvokeAnswer): Promise<void>;
   /** Invoke calls answered so far, in order. */
   invocations(): Promise<InvokeRecord[]>;
+  /** What ListPipelineExecutions / ListActionExecutions answer for this pipeline (replaces any earlier table). */
+  definePipelineHistory(history: PipelineHistory): Promise<void>;
+  /** What CloudTrail LookupEvents serves in that account (default: moto's default account; none: empty). */
+  defineTrailEvents(events: TrailEventRecord[], account?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -328,6 +356,9 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     defineJob: async (jobId, data) => {
       await api("POST", "/_moto/jobs/define", { jobId, data });
     },
+    setExecutionStatus: async (pipelineExecutionId, status) => {
+      await api("POST", "/_moto/executions/status", { pipelineExecutionId, status });
+    },
     lambdaBehaviour: async (behaviour) => {
       await api("POST", "/_moto/lambda/behaviour", behaviour);
     },
@@ -343,6 +374,12 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
       await api("POST", "/_moto/lambda/invoke-answers", answer);
     },
     invocations: () => api<InvokeRecord[]>("GET", "/_moto/lambda/invocations"),
+    definePipelineHistory: async (history) => {
+      await api("POST", "/_moto/codepipeline/history", history);
+    },
+    defineTrailEvents: async (events, account) => {
+      await api("POST", "/_moto/cloudtrail/events", { account, events });
+    },
     stop,
   };
 }

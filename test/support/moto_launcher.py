@@ -37,6 +37,15 @@ without any test-only branch in production code:
                      weight) is refused with ResourceConflictException (409), as AWS does ("You can't delete a
                      version that an alias references", DeleteFunction API reference); moto deletes it.
 10. Lambda Invoke  - answered from a table the test sets (moto would need Docker to run the function); recorded.
+11. Execution history - moto has no ListPipelineExecutions or ListActionExecutions: both are answered from a
+                     table the test sets per account and pipeline (POST /_moto/codepipeline/history), in the
+                     API's shapes: summaries as given (the most recent first, as AWS lists them), action
+                     executions filtered by `filter.pipelineExecutionId`, both paged by maxResults/nextToken
+                     (at most 100); timestamps as epoch seconds. A pipeline moto does not know is
+                     PipelineNotFoundException; one without a table has run nothing (empty lists).
+12. CloudTrail     - moto has no LookupEvents: answered from a table the test sets (POST /_moto/cloudtrail/events,
+                     each with its `resourceName`), filtered by a ResourceName or EventName lookup attribute;
+                     empty by default, as for an account where nobody changed anything.
 
 Launcher-owned routes (never forwarded to moto, never in the call log):
 
@@ -45,6 +54,10 @@ Launcher-owned routes (never forwarded to moto, never in the call log):
   GET  /_moto/jobs                    -> [job result, ...]  POST /_moto/jobs/fail-next {"count": N}
   POST /_moto/jobs/lose-next-answer {"count": N}  (record the result, then answer 500: a lost answer)
   POST /_moto/jobs/define {"jobId", "data"}  (what GetJobDetails answers for that job; others: JobNotFoundException)
+  (concern 11) CreateEventSourceMapping / ListEventSourceMappings keep a mapping's qualified FunctionArn (moto
+  resolves aliases to versions and lists by exact name); ListProvisionedConcurrencyConfigs answers none.
+  POST /_moto/executions/status {"pipelineExecutionId", "status"}  (what GetPipelineExecution answers; an execution
+                                      a defined job names is InProgress by default, others PipelineExecutionNotFound)
   GET  /_moto/code/<account>/<region>/<function>/<version>  -> the version's zip bytes
   GET  /_moto/downloads               -> [{"account","region","functionName","version","status"}, ...]
   POST /_moto/codecommit/files {"repositoryName","commitSpecifier","filePath","content"}  (what GetFile serves)
@@ -53,6 +66,8 @@ Launcher-owned routes (never forwarded to moto, never in the call log):
   POST /_moto/reset-all               -> resets moto's backends and every launcher log
   POST /_moto/lambda/invoke-answers {"functionName","qualifier"?,"statusCode"?,"functionError"?,"payload"?}
   GET  /_moto/lambda/invocations      -> [invocation, ...]  (Invoke calls answered from that table)
+  POST /_moto/codepipeline/history {"account"?, "pipelineName", "pipelineExecutionSummaries", "actionExecutionDetails"}
+  POST /_moto/cloudtrail/events {"account"?, "events": [{"resourceName", "EventName", "EventTime", "CloudTrailEvent", ...}]}
 """
 
 from __future__ import annotations
@@ -113,6 +128,10 @@ class HarnessState:
             self.calls: list[dict[str, Any]] = []
             self.job_results: list[dict[str, Any]] = []
             self.job_definitions: dict[str, Any] = {}
+            # Concern 11: event-source mappings as Lambda keeps them (qualified FunctionArn), in order.
+            self.event_source_mappings: list[dict[str, Any]] = []
+            # pipelineExecutionId -> status GetPipelineExecution answers (default for a defined job's: InProgress).
+            self.execution_status: dict[str, str] = {}
             self.fail_next_job_results = 0
             self.lose_next_job_answers = 0
             self.downloads: list[dict[str, Any]] = []
@@ -128,6 +147,10 @@ class HarnessState:
             self.deprecated_runtimes: set[str] = set()
             # (account, region, function) -> time.monotonic() until which $LATEST is InProgress.
             self.updating_until: dict[tuple[str, str, str], float] = {}
+            # Concern 11: (account, pipeline) -> {"pipelineExecutionSummaries": [...], "actionExecutionDetails": [...]}.
+            self.pipeline_history: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
+            # Concern 12: account -> CloudTrail events LookupEvents serves.
+            self.trail_events: dict[str, list[dict[str, Any]]] = {}
 
 
 STATE = HarnessState()
@@ -399,7 +422,7 @@ def record_call(environ: dict[str, Any]) -> dict[str, Any]:
 
 CODEPIPELINE_TARGET_PREFIX = "CodePipeline_20150709."
 JOB_RESULT_OPERATIONS = {"PutJobSuccessResult", "PutJobFailureResult"}
-JOB_OPERATIONS = JOB_RESULT_OPERATIONS | {"AcknowledgeJob", "GetJobDetails"}
+JOB_OPERATIONS = JOB_RESULT_OPERATIONS | {"AcknowledgeJob", "GetJobDetails", "GetPipelineExecution"}
 AMZ_JSON_11 = "application/x-amz-json-1.1"
 
 
@@ -416,6 +439,8 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
     """Answer the job API ourselves. Job results are recorded in order so tests can assert exactly what
     the reconciler reported; fail-next lets tests exercise retried result reporting."""
     body = json_body(environ)
+    if operation == "GetPipelineExecution":
+        return get_pipeline_execution(start_response, body)
     job_id = str(body.get("jobId", ""))
     if operation in JOB_RESULT_OPERATIONS:
         with STATE.lock:
@@ -449,6 +474,37 @@ def handle_codepipeline_job(environ: dict[str, Any], start_response: StartRespon
         return json_response(start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "JobNotFoundException")])
     details = {"id": job_id, "accountId": account_for(environ), "data": data}
     return json_response(start_response, 200, {"jobDetails": details}, AMZ_JSON_11)
+
+
+def get_pipeline_execution(start_response: StartResponse, body: dict[str, Any]) -> list[bytes]:
+    """moto runs no pipeline executions: an execution a defined job names is InProgress unless a test
+    set its status (POST /_moto/executions/status); any other is PipelineExecutionNotFoundException."""
+    pipeline = str(body.get("pipelineName", ""))
+    execution = str(body.get("pipelineExecutionId", ""))
+    with STATE.lock:
+        status = STATE.execution_status.get(execution)
+        known = any(
+            isinstance(data, dict)
+            and (data.get("pipelineContext") or {}).get("pipelineExecutionId") == execution
+            and (data.get("pipelineContext") or {}).get("pipelineName") == pipeline
+            for data in STATE.job_definitions.values()
+        )
+    if status is None and not known:
+        error = {
+            "__type": "PipelineExecutionNotFoundException",
+            "message": f"Pipeline execution {execution} of {pipeline} not found",
+        }
+        return json_response(
+            start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "PipelineExecutionNotFoundException")]
+        )
+    answer = {
+        "pipelineExecution": {
+            "pipelineName": pipeline,
+            "pipelineExecutionId": execution,
+            "status": status or "InProgress",
+        }
+    }
+    return json_response(start_response, 200, answer, AMZ_JSON_11)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -896,6 +952,59 @@ def handle_invoke_route(environ: dict[str, Any], start_response: StartResponse, 
 
 
 # --------------------------------------------------------------------------------------------------
+# Concern 11: what invokes a version besides aliases (event-source mappings, provisioned concurrency)
+# --------------------------------------------------------------------------------------------------
+
+INVOKER_OPERATIONS = {"CreateEventSourceMapping", "ListEventSourceMappings", "ListProvisionedConcurrencyConfigs"}
+
+
+def handle_invokers(environ: dict[str, Any], start_response: StartResponse, operation: str) -> list[bytes]:
+    """moto resolves a mapping's FunctionName to a version (an alias mapping gets the version's ARN, not
+    the alias's) and lists by the exact FunctionName string given, so a mapping made on `name:2` is not
+    listed for `name`. Lambda keeps the FunctionArn as qualified when created (version or alias ARN); this
+    table does the same and lists, for FunctionName `name`, the mappings of every qualifier of `name`
+    (for a qualified FunctionName, that qualifier's). Provisioned concurrency: none anywhere (as concern 8's
+    GetProvisionedConcurrencyConfig 404), so the listing is empty."""
+    _, region, _ = credential_scope(environ)
+    account = account_for(environ)
+    if operation == "ListProvisionedConcurrencyConfigs":
+        return json_response(start_response, 200, {"ProvisionedConcurrencyConfigs": []}, "application/json")
+    if operation == "CreateEventSourceMapping":
+        body = json_body(environ)
+        name = str(body.get("FunctionName", ""))
+        arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
+        mapping = {
+            "UUID": str(uuid.uuid4()),
+            "FunctionArn": arn,
+            "EventSourceArn": str(body.get("EventSourceArn", "")),
+            "BatchSize": int(body.get("BatchSize") or 10),
+            "State": "Enabled" if body.get("Enabled", True) else "Disabled",
+        }
+        with STATE.lock:
+            STATE.event_source_mappings.append(mapping)
+        return json_response(start_response, 202, mapping, "application/json")
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    wanted = (query.get("FunctionName") or [""])[0]
+    parts = wanted.split(":")
+    wanted_name, wanted_qualifier = (parts[6], parts[7] if len(parts) > 7 else None) if wanted.startswith("arn:") else (
+        parts[0],
+        parts[1] if len(parts) > 1 else None,
+    )
+
+    def matches(mapping: dict[str, Any]) -> bool:
+        arn = mapping["FunctionArn"].split(":")
+        if not wanted:
+            return True
+        if arn[6] != wanted_name:
+            return False
+        return wanted_qualifier is None or (len(arn) > 7 and arn[7] == wanted_qualifier)
+
+    with STATE.lock:
+        listed = [m for m in STATE.event_source_mappings if matches(m)]
+    return json_response(start_response, 200, {"EventSourceMappings": listed}, "application/json")
+
+
+# --------------------------------------------------------------------------------------------------
 # Lambda response patching (concerns 1-3)
 # --------------------------------------------------------------------------------------------------
 
@@ -1023,6 +1132,75 @@ def apply_update_status(operation: str, payload: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------------------
+# Concerns 11 and 12: CodePipeline execution history and CloudTrail LookupEvents (moto has neither)
+# --------------------------------------------------------------------------------------------------
+
+HISTORY_OPERATIONS = {"ListPipelineExecutions", "ListActionExecutions"}
+# The target is "<namespace>.CloudTrail_20131101.LookupEvents"; only its end is relied on.
+CLOUDTRAIL_LOOKUP_TARGET_SUFFIX = "CloudTrail_20131101.LookupEvents"
+
+
+def history_operation(environ: dict[str, Any]) -> str | None:
+    target = environ.get("HTTP_X_AMZ_TARGET") or ""
+    if target.startswith(CODEPIPELINE_TARGET_PREFIX) and target[len(CODEPIPELINE_TARGET_PREFIX):] in HISTORY_OPERATIONS:
+        return target[len(CODEPIPELINE_TARGET_PREFIX):]
+    return None
+
+
+def moto_knows_pipeline(account: str, region: str, name: str) -> bool:
+    from moto.codepipeline.models import codepipeline_backends
+
+    return name in codepipeline_backends[account][region].pipelines
+
+
+def page(items: list[dict[str, Any]], body: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    size = max(1, min(100, int(body.get("maxResults") or 100)))
+    start = int(body.get("nextToken") or 0)
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def handle_history(environ: dict[str, Any], start_response: StartResponse, operation: str) -> list[bytes]:
+    body = json_body(environ)
+    account = account_for(environ)
+    region = credential_scope(environ)[1] or "us-east-1"
+    name = str(body.get("pipelineName", ""))
+    if not moto_knows_pipeline(account, region, name):
+        error = {"__type": "PipelineNotFoundException", "message": f"Account '{account}' does not have a pipeline with name '{name}'"}
+        return json_response(start_response, 400, error, AMZ_JSON_11, [("X-Amzn-ErrorType", "PipelineNotFoundException")])
+    with STATE.lock:
+        table = STATE.pipeline_history.get((account, name), {})
+        summaries = list(table.get("pipelineExecutionSummaries", []))
+        details = list(table.get("actionExecutionDetails", []))
+    if operation == "ListPipelineExecutions":
+        items, token = page(summaries, body)
+        payload: dict[str, Any] = {"pipelineExecutionSummaries": items}
+    else:
+        wanted = (body.get("filter") or {}).get("pipelineExecutionId")
+        if wanted:
+            details = [d for d in details if d.get("pipelineExecutionId") == wanted]
+        items, token = page(details, body)
+        payload = {"actionExecutionDetails": items}
+    if token:
+        payload["nextToken"] = token
+    return json_response(start_response, 200, payload, AMZ_JSON_11)
+
+
+def handle_lookup_events(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    body = json_body(environ)
+    with STATE.lock:
+        events = list(STATE.trail_events.get(account_for(environ), []))
+    for attribute in body.get("LookupAttributes") or []:
+        key, value = attribute.get("AttributeKey"), attribute.get("AttributeValue")
+        if key == "ResourceName":
+            events = [e for e in events if e.get("resourceName") == value]
+        elif key == "EventName":
+            events = [e for e in events if e.get("EventName") == value]
+    served = [{k: v for k, v in e.items() if k != "resourceName"} for e in events]
+    return json_response(start_response, 200, {"Events": served}, AMZ_JSON_11)
+
+
 def reset_everything() -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
@@ -1065,6 +1243,11 @@ def handle_launcher_route(environ: dict[str, Any], start_response: StartResponse
         with STATE.lock:
             STATE.job_definitions[str(body.get("jobId", ""))] = body.get("data", {})
         return json_response(start_response, 200, {})
+    if method == "POST" and route == "executions/status":
+        body = json_body(environ)
+        with STATE.lock:
+            STATE.execution_status[str(body.get("pipelineExecutionId", ""))] = str(body.get("status", "InProgress"))
+        return json_response(start_response, 200, {})
     if method == "GET" and segments[1:2] == ["code"] and len(segments) == 6:
         return serve_code(start_response, segments)
     if method == "GET" and route == "downloads":
@@ -1087,6 +1270,20 @@ def handle_launcher_route(environ: dict[str, Any], start_response: StartResponse
             STATE.update_window_seconds = max(0.0, float(body.get("updateWindowSeconds", 0) or 0))
             STATE.deprecated_runtimes = {str(r) for r in body.get("deprecatedRuntimes", []) or []}
             STATE.updating_until.clear()
+        return json_response(start_response, 200, {})
+    if method == "POST" and route == "codepipeline/history":
+        body = json_body(environ)
+        key = (str(body.get("account") or DEFAULT_ACCOUNT_ID), str(body.get("pipelineName", "")))
+        with STATE.lock:
+            STATE.pipeline_history[key] = {
+                "pipelineExecutionSummaries": list(body.get("pipelineExecutionSummaries") or []),
+                "actionExecutionDetails": list(body.get("actionExecutionDetails") or []),
+            }
+        return json_response(start_response, 200, {})
+    if method == "POST" and route == "cloudtrail/events":
+        body = json_body(environ)
+        with STATE.lock:
+            STATE.trail_events[str(body.get("account") or DEFAULT_ACCOUNT_ID)] = list(body.get("events") or [])
         return json_response(start_response, 200, {})
     if method == "POST" and route == "reset-all":
         reset_everything()
@@ -1113,8 +1310,15 @@ class HarnessMiddleware:
         codecommit = codecommit_operation(environ)
         if codecommit:
             return handle_codecommit(environ, self.recording(entry, start_response), codecommit)
+        history = history_operation(environ)
+        if history:
+            return handle_history(environ, self.recording(entry, start_response), history)
+        if (environ.get("HTTP_X_AMZ_TARGET") or "").endswith(CLOUDTRAIL_LOOKUP_TARGET_SUFFIX):
+            return handle_lookup_events(environ, self.recording(entry, start_response))
         if is_lambda_invoke(environ, entry):
             return handle_lambda_invoke(environ, start_response, entry)
+        if entry["service"] == "lambda" and entry["operation"] in INVOKER_OPERATIONS:
+            return handle_invokers(environ, self.recording(entry, start_response), entry["operation"])
         if entry["service"] == "lambda":
             return self.call_lambda(environ, start_response, entry)
         if entry["service"] == "codepipeline" and entry["operation"] in CODEPIPELINE_TIMESTAMP_OPERATIONS:

@@ -625,14 +625,15 @@ export const PIPELINE_NAME = "lambda-gitops";
  */
 export async function startPipelineJob(
   server: MotoServer,
-  input: Omit<JobEventInput, "userParameters"> & { userParameters?: string },
+  input: Omit<JobEventInput, "userParameters"> & { userParameters?: string; pipelineExecutionId?: string },
   pipelineName = PIPELINE_NAME,
 ): Promise<Record<string, unknown>> {
-  const event = codePipelineJobEvent(input);
+  const { pipelineExecutionId = randomUUID(), ...jobInput } = input;
+  const event = codePipelineJobEvent(jobInput);
   const data = (event["CodePipeline.job"] as { data: Record<string, unknown> }).data;
   await server.defineJob(input.jobId, {
     ...data,
-    pipelineContext: { pipelineName, stage: { name: "Deploy" }, action: { name: "Reconcile" } },
+    pipelineContext: { pipelineName, pipelineExecutionId, stage: { name: "Deploy" }, action: { name: "Reconcile" } },
   });
   return event;
 }
@@ -656,7 +657,7 @@ export async function invokeHandler(
   server: MotoServer,
   event: Record<string, unknown>,
   credentials: Credentials,
-  options: { remainingMs?: number } = {},
+  options: { remainingMs?: number; remainingSequence?: number[] } = {},
 ): Promise<HandlerRun> {
   const jobId = String((event["CodePipeline.job"] as { id?: unknown } | undefined)?.id ?? "");
   const requestId = randomUUID();
@@ -664,7 +665,7 @@ export async function invokeHandler(
   await server.resetCalls();
   const result = await runNode(["--input-type=module", "-e", HANDLER_RUNNER], {
     env: { ...reconcilerEnv(server, credentials), LOG_LEVEL: "info" },
-    input: JSON.stringify({ bundle: HANDLER_BUNDLE, event, requestId, remainingMs: options.remainingMs }),
+    input: JSON.stringify({ bundle: HANDLER_BUNDLE, event, requestId, ...options }),
     timeoutMs: 60_000,
   });
   const calls = await server.calls();

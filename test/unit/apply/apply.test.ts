@@ -534,6 +534,20 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
     });
 
+    it("a wait that would outlive the deadline stops at the time left and hands over (issue 20)", async () => {
+      // The code is uploaded with 70 s left; $LATEST never settles: the wait's own maximum (300 s)
+      // is longer than the time left, so the wait stops at 70 s.
+      target.on(GetFunctionCommand).resolves({ Configuration: config({ LastUpdateStatus: "InProgress" }) });
+      let clock = 0;
+      const wait = { minDelay: 1, maxDelay: 5, maxWaitTime: 300, now: () => clock, sleep: async (ms: number) => void (clock += ms) };
+      const result = await applyFunction(promoteEntry(), deps({ wait, timeLeftMs: () => (downloads.length === 0 ? 600_000 : 70_000 - clock) }));
+      expect(result.status).to.equal("skipped");
+      expect(result.error).to.match(/^handed over to the next round: team-a-orders was still updating when the time left before the deadline ran out \(70 s\)/);
+      expect(clock).to.equal(70_000);
+      expect(target.commandCalls(PublishVersionCommand)).to.have.length(0);
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
+    });
+
     it("re-plans when the source version alias moved since planning", async () => {
       source.on(GetFunctionCommand).resolves({
         Configuration: config({ Version: "10", CodeSha256: "b3RoZXI=" }),

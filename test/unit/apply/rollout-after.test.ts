@@ -15,7 +15,8 @@ import { planFunction } from "../../../reconciler/plan/plan.ts";
 import { applyToJson, liveAfter, liveBefore, renderApplyTable, rolloutNote } from "../../../reconciler/report/apply-report.ts";
 import { entryToJson, renderPlanMarkdown, renderPlanTable } from "../../../reconciler/report/report.ts";
 import { functionStatus } from "../../../reconciler/report/status.ts";
-import { jobFailureMessage, jobSummary, outputVariables } from "../../../reconciler/report/pipeline.ts";
+import { jobSummary, outputVariables } from "../../../reconciler/report/pipeline.ts";
+import { roundOutcome } from "../../../reconciler/report/round.ts";
 import { beforeRollout, observedInTarget } from "../../support/fixtures.ts";
 
 const NAME = "team-a-orders";
@@ -141,7 +142,9 @@ describe("apply: LIVE after a rollout, in the record and every renderer", () => 
     expect(result.error).to.equal("smoke invocation failed (status 200, Unhandled): no traffic was moved; answer: boom");
     expect(result.liveAfter).to.deep.equal({ functionVersion: "4", weights: {} });
     expect(liveAfter(result)).to.equal("1.4.0 (v4)");
-    expect(jobFailureMessage({ liveAlias: "LIVE", results: [result] })).to.include(`${NAME}: smoke invocation failed`);
+    const outcome = roundOutcome({ liveAlias: "LIVE", results: [result] }, { v: 1, round: 1, firstJobId: "job-1" }, 5);
+    expect(outcome.kind).to.equal("failed");
+    expect(outcome.kind === "failed" && outcome.message).to.include(`${NAME}: smoke invocation failed`);
   });
 
   it("the plan of a rollout: table, Markdown (PR comment) and JSON show where LIVE ends, and the rollout's first step", async () => {

@@ -2,6 +2,8 @@ import {
   DeleteAliasCommand,
   DeleteFunctionCommand,
   LambdaClient,
+  ListEventSourceMappingsCommand,
+  ListProvisionedConcurrencyConfigsCommand,
   ListVersionsByFunctionCommand,
 } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
@@ -41,6 +43,49 @@ describe("Lambda adapter: pruning calls at the SDK boundary", () => {
     let error: unknown;
     await adapter.listVersions("x").catch((e: unknown) => (error = e));
     expect((error as Error).message).to.match(/ListVersionsByFunction failed: TooManyRequestsException/);
+  });
+
+  it("listEventSourceMappings asks by FunctionName, pages, and keeps each mapping's UUID and (qualified) FunctionArn", async () => {
+    const arn = "arn:aws:lambda:eu-west-1:111111111111:function:team-a-orders";
+    lambda
+      .on(ListEventSourceMappingsCommand)
+      .resolvesOnce({ EventSourceMappings: [{ UUID: "u-1", FunctionArn: `${arn}:3`, State: "Enabled" }], NextMarker: "m" })
+      .resolvesOnce({ EventSourceMappings: [{ UUID: "u-2", FunctionArn: `${arn}:LIVE`, State: "Disabled" }] });
+    expect(await adapter.listEventSourceMappings("team-a-orders")).to.deep.equal([
+      { uuid: "u-1", functionArn: `${arn}:3`, state: "Enabled" },
+      { uuid: "u-2", functionArn: `${arn}:LIVE`, state: "Disabled" },
+    ]);
+    const inputs = lambda.commandCalls(ListEventSourceMappingsCommand).map((c) => c.args[0].input);
+    expect(inputs.map((i) => i.FunctionName)).to.deep.equal(["team-a-orders", "team-a-orders"]);
+    expect(inputs[1]?.Marker).to.equal("m");
+  });
+
+  it("listProvisionedConcurrency pages and keeps each configuration's qualified FunctionArn", async () => {
+    const arn = "arn:aws:lambda:eu-west-1:111111111111:function:team-a-orders";
+    lambda
+      .on(ListProvisionedConcurrencyConfigsCommand)
+      .resolvesOnce({ ProvisionedConcurrencyConfigs: [{ FunctionArn: `${arn}:4` }], NextMarker: "m" })
+      .resolvesOnce({ ProvisionedConcurrencyConfigs: [{ FunctionArn: `${arn}:LIVE` }] });
+    expect(await adapter.listProvisionedConcurrency("team-a-orders")).to.deep.equal([`${arn}:4`, `${arn}:LIVE`]);
+    expect(lambda.commandCalls(ListProvisionedConcurrencyConfigsCommand)[0]!.args[0].input.FunctionName).to.equal("team-a-orders");
+  });
+
+  it("the invoker listings: a missing function lists nothing; any other error throws (prune then deletes nothing)", async () => {
+    lambda
+      .on(ListEventSourceMappingsCommand)
+      .rejectsOnce(awsError("ResourceNotFoundException", "ResourceNotFoundException", 404))
+      .rejects(awsError("AccessDeniedException", "not authorized to perform: lambda:ListEventSourceMappings", 403));
+    lambda
+      .on(ListProvisionedConcurrencyConfigsCommand)
+      .rejects(awsError("AccessDeniedException", "not authorized to perform: lambda:ListProvisionedConcurrencyConfigs", 403));
+    expect(await adapter.listEventSourceMappings("gone")).to.deep.equal([]);
+    const failed = async (call: () => Promise<unknown>) => {
+      let error: unknown;
+      await call().catch((e: unknown) => (error = e));
+      return (error as Error | undefined)?.message ?? "";
+    };
+    expect(await failed(() => adapter.listEventSourceMappings("x"))).to.match(/ListEventSourceMappings failed: AccessDeniedException/);
+    expect(await failed(() => adapter.listProvisionedConcurrency("x"))).to.match(/ListProvisionedConcurrencyConfigs failed: AccessDeniedException/);
   });
 
   it("deleteVersion always sends a numeric Qualifier and refuses anything else before calling AWS", async () => {

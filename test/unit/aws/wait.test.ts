@@ -8,7 +8,7 @@ import { GetFunctionCommand, LambdaClient, LambdaServiceException } from "@aws-s
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
-import { DEFAULT_WAIT, pollDelay, UpdateFailedError, waitForUpdate } from "../../../reconciler/aws/wait.ts";
+import { DEFAULT_WAIT, pollDelay, UpdateFailedError, WaitOutOfTime, waitForUpdate } from "../../../reconciler/aws/wait.ts";
 
 const client = new LambdaClient({ region: "eu-west-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } });
 const lambda = mockClient(client);
@@ -123,4 +123,24 @@ describe("aws/wait: pollDelay (the schedule, pure)", () => {
       expect(pollDelay(poll, waited, DEFAULT_WAIT)).to.equal(delay);
     });
   }
+  it("the deadline bounds the wait: with 40 s left it gives up at 40 s (not 300 s) with WaitOutOfTime (issue 20)", async () => {
+    const w = world(200_000);
+    let error: unknown;
+    await waitForUpdate(createLambdaAdapter(client), "team-a-x", undefined, { ...w.options, budgetMs: () => 40_000 }).catch(
+      (e: unknown) => (error = e),
+    );
+    expect(error).to.be.instanceOf(WaitOutOfTime);
+    expect((error as Error).message).to.match(/^handed over to the next round: team-a-x was still updating when the time left before the deadline ran out \(40 s\)/);
+    expect(w.now()).to.equal(40_000);
+  });
+
+  it("a budget larger than maxWaitTime changes nothing: the usual timeout", async () => {
+    const w = world(400_000);
+    let error: unknown;
+    await waitForUpdate(createLambdaAdapter(client), "team-a-x", undefined, { ...w.options, budgetMs: () => 900_000 }).catch(
+      (e: unknown) => (error = e),
+    );
+    expect(error).to.be.instanceOf(UpdateFailedError);
+    expect(w.now()).to.equal(300_000);
+  });
 });

@@ -2,9 +2,10 @@ import { expect } from "chai";
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
 import type { AliasState } from "../../../reconciler/observe/state.ts";
 import type { TrailEvent } from "../../../reconciler/aws/cloudtrail.ts";
-import { silentLogger } from "../../../reconciler/core/log.ts";
+import { createLogger, silentLogger } from "../../../reconciler/core/log.ts";
 import { type DriftDeps, readDriftSettings, runDriftCheck, selfHealToken } from "../../../reconciler/entry/drift.ts";
 import { encodeMarker } from "../../../reconciler/observe/marker.ts";
+import { zipOf } from "../../support/seed.ts";
 
 const alias = (name: string, functionVersion: string, description = ""): AliasState => ({
   name,
@@ -24,13 +25,15 @@ function world(): Record<string, AliasState[]> {
 }
 
 function deps(over: Partial<DriftDeps> = {}, aliases = world()) {
-  const record = { metrics: [] as unknown[], events: [] as unknown[], starts: [] as string[][], lambdaWrites: [] as string[], lookups: [] as string[] };
+  const record = { runs: [] as string[][], objects: [] as string[], metrics: [] as unknown[], events: [] as unknown[], starts: [] as string[][], lambdaWrites: [] as string[], lookups: [] as string[] };
   const refuse = (op: string) => async () => {
     record.lambdaWrites.push(op);
     throw new Error(`${op} must not be called`);
   };
   const target = {
     listAliases: async (name: string) => aliases[name]?.map((a) => ({ ...a })),
+    listEventSourceMappings: refuse("ListEventSourceMappings"),
+    listProvisionedConcurrency: refuse("ListProvisionedConcurrencyConfigs"),
     getFunction: async () => undefined,
     getAlias: async () => undefined,
     getCodeSigning: async () => undefined,
@@ -54,9 +57,32 @@ function deps(over: Partial<DriftDeps> = {}, aliases = world()) {
     userAgent: "aws-cli/2",
     request: { functionName: "team-a-orders", name: "LIVE", functionVersion: "1" },
   };
+  const deployedFile = JSON.stringify({ lambdas: [{ name: "team-a-orders", version: "1.5.0" }, { name: "team-a-api", version: "2.0.0" }] });
   const d: DriftDeps = {
     pipeline: {
       readActionUserParameters: async () => ({ ok: true, userParameters: '{"allowedPrefixes":["team-a-"]}', stageName: "Deploy" }),
+    },
+    history: {
+      lastRun: async (pipeline, stage, action) => {
+        record.runs.push([pipeline, stage, action]);
+        return {
+          ok: true,
+          run: {
+            pipelineExecutionId: "exec-2",
+            actionExecutionId: "act-2",
+            status: "Succeeded",
+            startTime: new Date("2026-11-30T09:00:00Z"),
+            artifact: { name: "Definitions", bucket: "artifacts", key: "p/Definitio/abc" },
+            source: { actionName: "Source", revision: "c2", latestRevision: "c3" },
+          },
+        };
+      },
+    },
+    artifacts: {
+      get: async (bucket, key) => {
+        record.objects.push(`s3://${bucket}/${key}`);
+        return { ok: true, bytes: zipOf({ "lambdas.json": deployedFile }) };
+      },
     },
     codecommit: {
       getFile: async () => ({
@@ -140,7 +166,7 @@ describe("drift check (entry/drift.ts) with fake adapters", () => {
   });
 
   it("different drift, different self-heal token", () => {
-    const base = { name: "f", expected: { functionVersion: "2", weights: {} }, declaredVersion: "1.0.0", fileChanged: false, changedBy: null };
+    const base = { name: "f", expected: { functionVersion: "2", weights: {} }, declaredVersion: "1.0.0", fileChange: "unchanged" as const, fileChanged: false, changedBy: null };
     expect(selfHealToken("p", [{ ...base, actual: { functionVersion: "1", weights: {} } }])).to.not.equal(
       selfHealToken("p", [{ ...base, actual: { functionVersion: "3", weights: {} } }]),
     );
@@ -161,18 +187,26 @@ describe("drift check (entry/drift.ts) with fake adapters", () => {
       problem: /allowedPrefixes: is required/,
     },
     {
-      case: "no definition file on the branch",
-      over: {
-        codecommit: { getFile: async () => ({ kind: "absent", message: "lambdas.json does not exist at commit main" }), postComment: async () => ({ commentId: "" }) },
-      },
-      stage: "file",
-      problem: /does not exist/,
+      case: "a pipeline that never ran the action",
+      over: { history: { lastRun: async () => ({ ok: false, message: 'pipeline "p" has not run the action "Deploy/Reconcile"' }) } },
+      stage: "deployed",
+      problem: /has not run the action/,
     },
     {
-      case: "an invalid definition file",
-      over: {
-        codecommit: { getFile: async () => ({ kind: "found", text: '{"lambdas":[{"name":"team-b-x","version":"1"}]}', bytes: 1 }), postComment: async () => ({ commentId: "" }) },
-      },
+      case: "an expired artifact",
+      over: { artifacts: { get: async () => ({ ok: false, message: "the input artifact s3://artifacts/k does not exist (NoSuchKey)" }) } },
+      stage: "artifact",
+      problem: /pipeline execution exec-2, Succeeded\): the input artifact s3:\/\/artifacts\/k does not exist \(NoSuchKey\) \(artifacts expire/,
+    },
+    {
+      case: "an artifact without the definition file (the same zip defences as the reconciler)",
+      over: { artifacts: { get: async () => ({ ok: true, bytes: zipOf({ "README.md": "hi" }) }) } },
+      stage: "artifact",
+      problem: /input artifact: "lambdas.json" not found in the artifact/,
+    },
+    {
+      case: "an invalid deployed definition",
+      over: { artifacts: { get: async () => ({ ok: true, bytes: zipOf({ "lambdas.json": '{"lambdas":[{"name":"team-b-x","version":"1"}]}' }) }) } },
       stage: "definition",
       problem: /lambdas\[0\]/,
     },
@@ -189,6 +223,61 @@ describe("drift check (entry/drift.ts) with fake adapters", () => {
       expect(record.events).to.deep.equal([]);
     });
   }
+
+  it("compares with the definition of the pipeline's last run of the action (its stage from GetPipeline), read from the artifact store", async () => {
+    const { d, record } = deps();
+    const result = await runDriftCheck(d);
+    expect(record.runs).to.deep.equal([["lambda-gitops", "Deploy", "Reconcile"]]);
+    expect(record.objects).to.deep.equal(["s3://artifacts/p/Definitio/abc"]);
+    expect(result.kind === "checked" && result.detail.deployed).to.deep.equal({
+      pipelineExecutionId: "exec-2",
+      actionExecutionId: "act-2",
+      status: "Succeeded",
+      startedAt: "2026-11-30T09:00:00.000Z",
+      sourceAction: "Source",
+      revision: "c2",
+      latestRevision: "c3",
+    });
+  });
+
+  it("CodeCommit (REPOSITORY_NAME, BRANCH_NAME): fileChange from the file at the branch head, function by function", async () => {
+    const head = (version: string) => ({
+      codecommit: {
+        getFile: async () => ({ kind: "found" as const, text: JSON.stringify({ lambdas: [{ name: "team-a-orders", version }] }), bytes: 1 }),
+        postComment: async () => ({ commentId: "" }),
+      },
+    });
+    const same = await runDriftCheck(deps(head("1.5.0")).d);
+    const moved = await runDriftCheck(deps(head("1.6.0")).d);
+    expect(same.kind === "checked" && same.detail.drifted.map((x) => [x.fileChange, x.fileChanged])).to.deep.equal([["unchanged", false]]);
+    expect(moved.kind === "checked" && moved.detail.drifted.map((x) => [x.fileChange, x.fileChanged])).to.deep.equal([["changed", true]]);
+  });
+
+  it("any other source (no repository): a newer source revision than the deployed one reads 'newer commit not deployed yet'", async () => {
+    const { d } = deps({ env: { PIPELINE_NAME: "lambda-gitops", ACTION_NAME: "Reconcile" } });
+    const lines: string[] = [];
+    const noGetFile = {
+      getFile: async () => {
+        throw new Error("GetFile must not be called");
+      },
+      postComment: async () => ({ commentId: "" }),
+    };
+    const logger = createLogger({ level: "warn", write: (line) => void lines.push(line) });
+    const result = await runDriftCheck({ ...d, codecommit: noGetFile, logger });
+    const logged = lines.join("\n");
+    expect(result.kind === "checked" && result.detail.drifted.map((x) => [x.fileChange, x.fileChanged])).to.deep.equal([["newer-commit-not-deployed", true]]);
+    expect(logged).to.include("(1.5.0; newer commit not deployed yet)");
+  });
+
+  it("settings: REPOSITORY_NAME and BRANCH_NAME are optional, but go together", () => {
+    const base = { PIPELINE_NAME: "p", ACTION_NAME: "a" };
+    const plain = readDriftSettings(base);
+    expect(plain.ok && plain.settings.branch).to.equal(undefined);
+    const codecommit = readDriftSettings({ ...base, REPOSITORY_NAME: "r", BRANCH_NAME: "main" });
+    expect(codecommit.ok && codecommit.settings.branch).to.deep.equal({ repositoryName: "r", branchName: "main" });
+    const half = readDriftSettings({ ...base, REPOSITORY_NAME: "r" });
+    expect(!half.ok && half.problems).to.deep.equal(["BRANCH_NAME: is not set (REPOSITORY_NAME is; set both for a CodeCommit source, or neither)"]);
+  });
 
   it("settings: ON_DRIFT and METRIC_NAMESPACE are validated", () => {
     const base = { PIPELINE_NAME: "p", ACTION_NAME: "a", REPOSITORY_NAME: "r", BRANCH_NAME: "main" };

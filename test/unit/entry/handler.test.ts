@@ -9,6 +9,7 @@ import {
   CodePipelineClient,
   CodePipelineServiceException,
   GetJobDetailsCommand,
+  GetPipelineExecutionCommand,
   PutJobFailureResultCommand,
   type PutJobFailureResultCommandInput,
   PutJobSuccessResultCommand,
@@ -24,6 +25,8 @@ import {
   LambdaClient,
   LambdaServiceException,
   ListAliasesCommand,
+  ListEventSourceMappingsCommand,
+  ListProvisionedConcurrencyConfigsCommand,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
   UpdateAliasCommand,
@@ -37,6 +40,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { strToU8, zipSync } from "fflate";
 import { createJobReader, createJobReporter } from "../../../reconciler/aws/codepipeline.ts";
+import { createExecutionReader } from "../../../reconciler/aws/pipeline-execution.ts";
 import { codePipelineJobEvent } from "../../support/events.ts";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
 import { type ArtifactCredentials, createArtifactStore } from "../../../reconciler/aws/s3.ts";
@@ -54,6 +58,7 @@ import { encodeMarker } from "../../../reconciler/observe/marker.ts";
 
 const JOB_ID = "11111111-2222-3333-4444-555555555555";
 const REQUEST_ID = "req-1";
+const EXECUTION_ID = "0b0e7c1a-1111-4222-8333-444455556666";
 const BUCKET = "codepipeline-eu-west-1-artifacts";
 const OBJECT_KEY = "pipe/SourceOutput/Xyz12";
 const SECRET = "ARTIFACT-SECRET-ACCESS-KEY-do-not-log";
@@ -201,6 +206,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
     return {
       reporter: createJobReporter(codePipelineClient),
       jobs: createJobReader(codePipelineClient),
+      executions: createExecutionReader(codePipelineClient),
       env: {},
       artifacts: (credentials: ArtifactCredentials, region: string | undefined) => {
         artifactCredentials.push(credentials);
@@ -252,7 +258,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
         jobDetails: {
           id: job.id,
           accountId: "222222222222",
-          data: { ...job.data, pipelineContext: { pipelineName: "lambda-gitops" } } as never,
+          data: { ...job.data, pipelineContext: { pipelineName: "lambda-gitops", pipelineExecutionId: EXECUTION_ID } } as never,
         },
       });
     }
@@ -299,6 +305,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
     lines = [];
     codePipeline.on(PutJobSuccessResultCommand).resolves({});
     codePipeline.on(PutJobFailureResultCommand).resolves({});
+    codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: "InProgress" } });
     target.on(ListAliasesCommand).resolves({ Aliases: STANDARD_ALIASES });
     target.on(UpdateAliasCommand).callsFake(aliasAsWritten);
     target.on(CreateAliasCommand, { Name: "LIVE" }).callsFake(aliasAsWritten);
@@ -311,7 +318,7 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
         jobDetails: {
           id: JOB_ID,
           accountId: "222222222222",
-          data: { ...(jobEvent(data)["CodePipeline.job"] as { data: Json }).data, pipelineContext: { pipelineName } } as never,
+          data: { ...(jobEvent(data)["CodePipeline.job"] as { data: Json }).data, pipelineContext: { pipelineName, pipelineExecutionId: EXECUTION_ID } } as never,
         },
       });
     }
@@ -467,6 +474,72 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
       pipelineKnows({});
       await runJobOf(jobEvent(), plentyOfTime(), deps({ env: { PROTECTED_FUNCTIONS: "team-a-pr-plan" } }));
       expect(theFailure()).to.match(/function "team-a-pr-plan" is lambda-gitops itself/);
+      expect(lambdaCalls()).to.have.length(0);
+    });
+  });
+
+  describe("stale jobs are refused (issue 20): the job's pipeline execution must still be InProgress", () => {
+    beforeEach(() => serveDefinition([{ name: ORDERS, version: "1.0.0" }]));
+    const executionCalls = () => codePipeline.commandCalls(GetPipelineExecutionCommand);
+
+    it("asks GetPipelineExecution for the job's pipeline and execution, then applies", async () => {
+      await runJob(jobEvent(), plentyOfTime(), deps());
+      theSuccess();
+      expect(executionCalls().map((c) => c.args[0].input)).to.deep.equal([
+        { pipelineName: "lambda-gitops", pipelineExecutionId: EXECUTION_ID },
+      ]);
+      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(1);
+    });
+
+    for (const status of ["Stopped", "Stopping", "Superseded", "Succeeded", "Failed", "Cancelled"]) {
+      it(`an execution that is ${status}: a failure naming it, a log line, no Lambda call, no artifact read`, async () => {
+        codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status } as never });
+        await runJob(jobEvent(), plentyOfTime(), deps({ logger: capturingLogger() }));
+        expect(theFailure()).to.equal(
+          `lambda-gitops refused this job: pipeline execution ${EXECUTION_ID} of lambda-gitops is ${status}, not InProgress (stopped, superseded or finished since this job was queued); nothing was changed`,
+        );
+        expect(lambdaCalls()).to.have.length(0);
+        expect(s3.calls()).to.have.length(0);
+        const logged = lines.map((l) => JSON.parse(l) as Json).find((l) => l.executionStatus !== undefined);
+        expect(logged).to.deep.include({ pipelineExecutionId: EXECUTION_ID, executionStatus: status, refused: true, jobId: JOB_ID });
+      });
+    }
+
+    it("an execution CodePipeline does not know is refused", async () => {
+      codePipeline.on(GetPipelineExecutionCommand).rejects(
+        new CodePipelineServiceException({ name: "PipelineExecutionNotFoundException", message: "not found", $fault: "client", $metadata: { httpStatusCode: 400 } }),
+      );
+      await runJob(jobEvent(), plentyOfTime(), deps());
+      expect(theFailure()).to.match(/is not found, not InProgress/);
+      expect(lambdaCalls()).to.have.length(0);
+    });
+
+    it("a job naming no execution is refused (fails closed)", async () => {
+      codePipeline.on(GetJobDetailsCommand, { jobId: JOB_ID }).resolves({
+        jobDetails: { id: JOB_ID, data: { ...(jobEvent()["CodePipeline.job"] as { data: Json }).data, pipelineContext: { pipelineName: "lambda-gitops" } } as never },
+      });
+      await runJobOf(jobEvent(), plentyOfTime(), deps());
+      expect(theFailure()).to.match(/the job names no pipeline execution/);
+      expect(executionCalls()).to.have.length(0);
+      expect(lambdaCalls()).to.have.length(0);
+    });
+
+    it("when the status cannot be read, a failure result and no Lambda call", async () => {
+      codePipeline.on(GetPipelineExecutionCommand).rejects(
+        new CodePipelineServiceException({ name: "AccessDeniedException", message: "not authorized to perform codepipeline:GetPipelineExecution", $fault: "client", $metadata: { httpStatusCode: 400 } }),
+      );
+      await runJob(jobEvent(), plentyOfTime(), deps());
+      expect(theFailure()).to.match(/GetPipelineExecution failed: AccessDeniedException/);
+      expect(lambdaCalls()).to.have.length(0);
+    });
+
+    it("an abandoned action (CodePipeline refuses the result: InvalidJobStateException) ends quietly", async () => {
+      codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: "Stopped" } });
+      codePipeline.on(PutJobFailureResultCommand).rejects(
+        new CodePipelineServiceException({ name: "InvalidJobStateException", message: "job is not in progress", $fault: "client", $metadata: { httpStatusCode: 400 } }),
+      );
+      await runJob(jobEvent(), plentyOfTime(), deps());
+      expect(failureCalls()).to.have.length(1);
       expect(lambdaCalls()).to.have.length(0);
     });
   });
@@ -1081,10 +1154,13 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
     const pruningJob = () => withParameters(userParameters({ prune: { keep: 1 } }));
     beforeEach(() => {
       target.on(ListVersionsByFunctionCommand).resolves({
-        Versions: ["$LATEST", "1", "2", "3"].map((v) => ({ Version: v, CodeSha256: `sha-${v}` })),
+        // Version 1 is unaliased: pruned only because lambda-gitops published it (its description).
+        Versions: ["$LATEST", "1", "2", "3"].map((v) => ({ Version: v, CodeSha256: `sha-${v}`, Description: `lambda-gitops 1.0.${v} from 111111111111 v${v} sha256:x` })),
       });
       target.on(DeleteAliasCommand).resolves({});
       target.on(DeleteFunctionCommand).resolves({});
+      target.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [] });
+      target.on(ListProvisionedConcurrencyConfigsCommand).resolves({ ProvisionedConcurrencyConfigs: [] });
     });
 
     it("after a fully successful apply, deletes outside the window and says so in the summary", async () => {
@@ -1099,6 +1175,42 @@ describe("runJob (CodePipeline job handler, SDK boundary mocked)", () => {
         { FunctionName: API, Qualifier: "1" },
         { FunctionName: API, Qualifier: "2" },
       ]);
+    });
+
+    it("keeps a version an event-source mapping invokes (issue 20): only the other one is deleted", async () => {
+      target.on(ListEventSourceMappingsCommand).resolves({
+        EventSourceMappings: [{ UUID: "esm-1", FunctionArn: `arn:aws:lambda:eu-west-1:222222222222:function:${API}:2` }],
+      });
+      serveDefinition([{ name: API, version: "1.1.1" }]);
+      await runJob(pruningJob(), plentyOfTime(), deps());
+      expect(theSuccess().executionDetails?.summary).to.match(/Nothing changed\. Pruned 1 version\(s\) in 1 function\(s\)\.$/);
+      expect(target.commandCalls(ListEventSourceMappingsCommand).map((c) => c.args[0].input.FunctionName)).to.deep.equal([API]);
+      expect(target.commandCalls(DeleteAliasCommand)).to.have.length(0);
+      expect(target.commandCalls(DeleteFunctionCommand).map((c) => c.args[0].input)).to.deep.equal([{ FunctionName: API, Qualifier: "1" }]);
+    });
+
+    it("stops before the deadline between deletions and says what it left for the next run (issue 20)", async () => {
+      serveDefinition([{ name: API, version: "1.1.1" }]);
+      // Plenty of time until the first version is deleted; then 20 s (15 s are kept for reporting).
+      const context: LambdaContext = {
+        awsRequestId: REQUEST_ID,
+        getRemainingTimeInMillis: () => (target.commandCalls(DeleteFunctionCommand).length === 0 ? 600_000 : 20_000),
+      };
+      await runJob(pruningJob(), context, deps());
+      expect(theSuccess().executionDetails?.summary).to.match(
+        /Nothing changed\. Pruned 1 version\(s\) in 1 function\(s\); 1 left for the next run \(the deadline was near\)\.$/,
+      );
+      expect(target.commandCalls(DeleteFunctionCommand).map((c) => c.args[0].input)).to.deep.equal([{ FunctionName: API, Qualifier: "1" }]);
+    });
+
+    it("with no time left after the apply, prunes nothing and says so (issue 20)", async () => {
+      serveDefinition([{ name: API, version: "1.1.1" }]);
+      await runJob(pruningJob(), { awsRequestId: REQUEST_ID, getRemainingTimeInMillis: () => 20_000 }, deps());
+      expect(theSuccess().executionDetails?.summary).to.match(
+        /Pruned 0 version\(s\) in 0 function\(s\); 1 function\(s\) not pruned: no time left before the deadline; the next run prunes them\.$/,
+      );
+      expect(target.commandCalls(ListVersionsByFunctionCommand)).to.have.length(0);
+      expect(target.commandCalls(DeleteFunctionCommand)).to.have.length(0);
     });
 
     it("a failed apply prunes nothing (not even a listing)", async () => {

@@ -183,6 +183,8 @@ function fakeAccount(functions: Record<string, FakeFunction>, reads: string[] = 
   const refuse = (operation: string) => () =>
     Promise.reject(new Error(`${operation} called: pr-plan must not write`));
   return {
+    listEventSourceMappings: refuse("ListEventSourceMappings"),
+    listProvisionedConcurrency: refuse("ListProvisionedConcurrencyConfigs"),
     async listAliases(name) {
       reads.push(`ListAliases ${name}`);
       return functions[name]?.aliases.map((a) => ({ ...a }));

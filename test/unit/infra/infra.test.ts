@@ -76,6 +76,8 @@ const SOURCE_CODE_KEYS = [
   `arn:aws:kms:${REGION}:${SOURCE_ACCOUNT}:key/1111abcd-12ab-34cd-56ef-1234567890ab`,
 ];
 
+const ARTIFACT_KEY = `arn:aws:kms:${REGION}:${TARGET_ACCOUNT}:key/2222abcd-12ab-34cd-56ef-1234567890ab`;
+
 const SAMPLES: Record<TemplateName, Sample> = {
   reconciler: {
     accountId: TARGET_ACCOUNT,
@@ -145,14 +147,17 @@ const SAMPLES: Record<TemplateName, Sample> = {
   drift: {
     accountId: TARGET_ACCOUNT,
     base: {
-      RepositoryName: "lambda-definitions",
+      ArtifactBucketName: "lambda-gitops-artifacts-111111111111",
       AllowedPrefixes: PREFIXES.join(","),
       CodeS3Bucket: "deploy-artifacts-111111111111",
       CodeS3Key: "lambda-gitops/0.1.0/lambda-gitops.zip",
     },
     variants: [
+      // Any source (CodeConnections): no repository.
       {},
+      { ArtifactKmsKeyArn: ARTIFACT_KEY },
       {
+        RepositoryName: "lambda-definitions",
         OnDrift: "start-pipeline",
         ReconcilerRoleArn: RECONCILER_ROLE_ARNS[0]!,
         DefinitionFile: "deploy/production/lambdas.json",
@@ -211,10 +216,17 @@ const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason:
     {
       actions: [
         "codepipeline:GetJobDetails",
+        "codepipeline:GetPipelineExecution",
         "codepipeline:PutJobSuccessResult",
         "codepipeline:PutJobFailureResult",
       ],
-      reason: "CodePipeline job APIs have no resource type in IAM; only '*' is accepted",
+      reason:
+        "CodePipeline job APIs have no resource type in IAM; only '*' is accepted (GetPipelineExecution, read-only, shares the statement: one of its own would not fit the policy quota)",
+    },
+    {
+      actions: ["lambda:ListEventSourceMappings", "lambda:ListProvisionedConcurrencyConfigs"],
+      reason:
+        "pruning (AllowPrune=true) lists what invokes a version; ListEventSourceMappings has no resource type in IAM, and the read-only ListProvisionedConcurrencyConfigs shares the statement (one per prefix would not fit the policy quota)",
     },
   ],
   "source-role": [],
@@ -739,12 +751,13 @@ for (const name of [
         }
       });
       // Each allowlist entry is actually used (a stale entry would hide a future regression).
-      const { template: t, ctx } = stack(name);
+      // (in some variant: pruning's listing statement exists only with AllowPrune=true)
+      const used = new Set<string>();
+      everyVariant(name, ({ template: t, ctx }) => {
+        for (const s of policyStatements(t, ctx)) if (s.resources.includes("*")) used.add(sorted(s.actions).join());
+      });
       for (const entry of allow) {
-        const found = policyStatements(t, ctx).some(
-          (s) => s.resources.includes("*") && sorted(s.actions).join() === sorted(entry.actions).join(),
-        );
-        expect(found, `unused allowlist entry ${entry.actions.join(", ")}`).to.equal(true);
+        expect(used.has(sorted(entry.actions).join()), `unused allowlist entry ${entry.actions.join(", ")}`).to.equal(true);
       }
     });
 
@@ -778,6 +791,7 @@ describe("infra/reconciler.yaml", () => {
           s.actions.some((a) => a.startsWith("lambda:")) &&
           s.raw.Sid !== "ReadCodeSigningConfigs" &&
           s.raw.Sid !== "PrunePrefixVersions" &&
+          s.raw.Sid !== "PruneListInvokers" &&
           !s.actions.includes("lambda:InvokeFunction"),
       );
       expect(lambda, label).to.have.length(PREFIXES.length);
@@ -959,13 +973,18 @@ describe("infra/reconciler.yaml", () => {
     expect(() => stack("reconciler", { StagingBucketKmsKeyArn: "alias/staging" })).to.throw();
   });
 
-  it("reads the job from CodePipeline (GetJobDetails) and reports its result", () => {
+  it("reads the job from CodePipeline (GetJobDetails), checks its execution (GetPipelineExecution) and reports its result", () => {
     const { template: t, ctx } = stack("reconciler");
     const pipeline = policyStatements(t, ctx).filter((s) => s.actions.some((a) => a.startsWith("codepipeline:")));
     expect(pipeline.map((s) => [s.effect, sorted(s.actions), s.resources])).to.deep.equal([
       [
         "Allow",
-        ["codepipeline:GetJobDetails", "codepipeline:PutJobFailureResult", "codepipeline:PutJobSuccessResult"],
+        [
+          "codepipeline:GetJobDetails",
+          "codepipeline:GetPipelineExecution",
+          "codepipeline:PutJobFailureResult",
+          "codepipeline:PutJobSuccessResult",
+        ],
         ["*"],
       ],
     ]);
@@ -1051,6 +1070,19 @@ describe("infra/reconciler.yaml: pruning permissions (issue 16)", () => {
       }
       expect(sorted(deletes.flatMap((s) => s.resources))).to.deep.equal(
         sorted(prefixArns(TARGET_ACCOUNT).filter((arn) => arn.endsWith(":*"))),
+      );
+    });
+  });
+
+  it("lists event-source mappings and provisioned concurrency (read-only) only with AllowPrune=true (issue 20)", () => {
+    everyVariant("reconciler", ({ template: t, ctx }, label) => {
+      const lists = policyStatements(t, ctx).filter((s) => s.raw.Sid === "PruneListInvokers");
+      const listed = policyStatements(t, ctx).filter((s) => s.actions.includes("lambda:ListEventSourceMappings"));
+      expect(listed, label).to.deep.equal(lists);
+      expect(lists.map((s) => [s.effect, sorted(s.actions), s.resources]), label).to.deep.equal(
+        ctx.conditions.PruneAllowed
+          ? [["Allow", ["lambda:ListEventSourceMappings", "lambda:ListProvisionedConcurrencyConfigs"], ["*"]]]
+          : [],
       );
     });
   });
@@ -1604,15 +1636,30 @@ describe("infra/drift.yaml (issue 16)", () => {
           .map((s) => [s.actions.join(","), s.resources]),
       );
       const expected: Record<string, string[]> = {
-        "codecommit:GetFile": [`arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`],
         "codepipeline:GetPipeline": [pipelineArn()],
+        "codepipeline:ListPipelineExecutions,codepipeline:ListActionExecutions": [pipelineArn()],
+        "s3:GetObject": ["arn:aws:s3:::lambda-gitops-artifacts-111111111111/*"],
         "cloudtrail:LookupEvents": ["*"],
         "cloudwatch:PutMetricData": ["*"],
         "events:PutEvents": [`arn:aws:events:${REGION}:${TARGET_ACCOUNT}:event-bus/default`],
       };
       if (ctx.conditions.SelfHeal) expected["codepipeline:StartPipelineExecution"] = [pipelineArn()];
+      if (ctx.conditions.HasArtifactKey) expected["kms:Decrypt"] = [ARTIFACT_KEY];
+      if (ctx.conditions.HasRepository) {
+        expected["codecommit:GetFile"] = [`arn:aws:codecommit:${REGION}:${TARGET_ACCOUNT}:lambda-definitions`];
+      }
       expect(byAction, label).to.deep.equal(expected);
     });
+  });
+
+  it("reads the artifact key only through S3, and only when one is given; CodeCommit's GetFile only with a repository", () => {
+    const keyed = stack("drift", { ArtifactKmsKeyArn: ARTIFACT_KEY });
+    const decrypt = policyStatements(keyed.template, keyed.ctx).find((s) => s.actions.includes("kms:Decrypt"));
+    expect(decrypt?.raw.Condition).to.deep.equal({ StringEquals: { "kms:ViaService": `s3.${REGION}.amazonaws.com` } });
+    const plain = stack("drift");
+    const actions = policyStatements(plain.template, plain.ctx).flatMap((s) => s.actions);
+    expect(actions).to.not.include.members(["kms:Decrypt"]);
+    expect(actions).to.not.include.members(["codecommit:GetFile"]);
   });
 
   it("scopes PutMetricData to the metric namespace", () => {
@@ -1635,7 +1682,7 @@ describe("infra/drift.yaml (issue 16)", () => {
   });
 
   it("runs drift.handler on the schedule, with the settings the code reads", () => {
-    const { template: t, ctx } = stack("drift", SAMPLES.drift.variants[1]);
+    const { template: t, ctx } = stack("drift", SAMPLES.drift.variants[2]);
     const fn = evaluateJson(t.Resources.Function!, ctx) as JsonObject;
     const p = fn.Properties as JsonObject;
     expect(p.Handler).to.equal("drift.handler");
@@ -1660,7 +1707,8 @@ describe("infra/drift.yaml (issue 16)", () => {
     const plain = stack("drift");
     const env = ((evaluateJson(plain.template.Resources.Function!, plain.ctx) as JsonObject).Properties as JsonObject)
       .Environment as JsonObject;
-    expect(env.Variables).to.not.have.any.keys("DEFINITION_FILE", "RECONCILER_ROLE_ARN");
+    expect(env.Variables).to.not.have.any.keys("DEFINITION_FILE", "RECONCILER_ROLE_ARN", "REPOSITORY_NAME", "BRANCH_NAME");
+    expect(env.Variables).to.deep.include({ PIPELINE_NAME: "lambda-gitops", ACTION_NAME: "Reconcile" });
   });
 
   it("refuses schedule expressions that are not rate() or cron()", () => {

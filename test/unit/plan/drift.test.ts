@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { decideDrift, type DriftVerdict } from "../../../reconciler/plan/drift.ts";
+import { type BranchView, decideDrift, type DriftVerdict, type FileChange, fileChangeOf } from "../../../reconciler/plan/drift.ts";
 import type { Marker } from "../../../reconciler/observe/marker.ts";
 import type { Declared } from "../../../reconciler/input/definitions.ts";
 import type { AliasRouting as Routing } from "../../../reconciler/plan/routing.ts";
@@ -95,4 +95,37 @@ describe("drift: LIVE moved out of band, versus the file changed", () => {
     expect(decideDrift({ version: "1.0.0" }, undefined, marker())).to.deep.equal({ kind: "unknown", reason: "no-live" });
     expect(decideDrift({ version: "1.0.0" }, routing("1"), undefined)).to.deep.equal({ kind: "unknown", reason: "no-marker" });
   });
+});
+
+describe("drift: did the branch move on (the scheduled check's fileChange)", () => {
+  // LIVE moved by hand from v6 (1.5.0, as the marker says) to v4.
+  const drifted = (deployed: Declared) => decideDrift(deployed, routing("4"), marker()) as Extract<DriftVerdict, { kind: "drifted" }>;
+  const head = (entries: [string, Declared][]): BranchView => ({ kind: "file", declared: new Map(entries) });
+  const revisions = (deployed: string | undefined, latest: string | undefined): BranchView => ({ kind: "revision", deployed, latest });
+  const rows: { case: string; deployed: Declared; branch: BranchView; change: FileChange }[] = [
+    { case: "head file declares what the reconciler wrote", deployed: { version: "1.5.0" }, branch: head([["f", { version: "1.5.0" }]]), change: "unchanged" },
+    { case: "head file declares another version", deployed: { version: "1.5.0" }, branch: head([["f", { version: "1.6.0" }]]), change: "changed" },
+    {
+      case: "head file declares a canary the reconciler did not write",
+      deployed: { version: "1.5.0" },
+      branch: head([["f", { version: "1.5.0", canary: { version: "1.6.0", weight: 0.1 } }]]),
+      change: "changed",
+    },
+    { case: "the function left the head file", deployed: { version: "1.5.0" }, branch: head([]), change: "changed" },
+    {
+      case: "head file wins over a deployed file that differs (the next run deploys the head)",
+      deployed: { version: "1.6.0" },
+      branch: head([["f", { version: "1.5.0" }]]),
+      change: "unchanged",
+    },
+    { case: "revisions: nothing newer", deployed: { version: "1.5.0" }, branch: revisions("c2", "c2"), change: "unchanged" },
+    { case: "revisions: a newer commit waits", deployed: { version: "1.5.0" }, branch: revisions("c2", "c3"), change: "newer-commit-not-deployed" },
+    { case: "revisions unknown", deployed: { version: "1.5.0" }, branch: revisions(undefined, "c3"), change: "unchanged" },
+    { case: "revisions: the deployed file itself declares something else", deployed: { version: "1.6.0" }, branch: revisions("c2", "c3"), change: "changed" },
+  ];
+  for (const row of rows) {
+    it(`${row.case}: ${row.change}`, () => {
+      expect(fileChangeOf("f", drifted(row.deployed), row.branch)).to.equal(row.change);
+    });
+  }
 });

@@ -1,18 +1,23 @@
 import { expect } from "chai";
 import { encodeMarker } from "../../../reconciler/observe/marker.ts";
+import { versionDescription } from "../../../reconciler/plan/publish.ts";
 import {
   type AliasInfo,
   describeKeepReason,
   planPrune,
   pruneSteps,
   type PruneInput,
+  publishedByLambdaGitops,
   type VersionInfo,
 } from "../../../reconciler/plan/prune.ts";
 
-const version = (functionVersion: string): VersionInfo => ({
+const NO_INVOKERS = { mappings: [], provisioned: [] };
+const ARN = "arn:aws:lambda:eu-west-1:111111111111:function:team-a-orders";
+/** Versions lambda-gitops published (the stage step's description); `foreignVersion` for others'. */
+const version = (functionVersion: string, description = `lambda-gitops 1.0.${functionVersion} from 111111111111 v${functionVersion} sha256:abc=`): VersionInfo => ({
   functionVersion,
   codeSha256: `sha-${functionVersion}`,
-  description: "",
+  description,
   lastModified: "2026-11-30T12:00:00.000+0000",
 });
 const alias = (name: string, functionVersion: string, weights: Record<string, number> = {}, description = ""): AliasInfo => ({
@@ -21,12 +26,12 @@ const alias = (name: string, functionVersion: string, weights: Record<string, nu
   weights,
   description,
 });
-const versions = (n: number) => ["$LATEST", ...Array.from({ length: n }, (_, i) => String(i + 1))].map(version);
+const versions = (n: number) => ["$LATEST", ...Array.from({ length: n }, (_, i) => String(i + 1))].map((v) => version(v));
 /** Our version aliases 1.0.0 -> v1, 1.1.0 -> v2, ... */
 const ours = (n: number) => Array.from({ length: n }, (_, i) => alias(`1-${i}-0`, String(i + 1)));
 
 function input(over: Partial<PruneInput>): PruneInput {
-  return { name: "team-a-orders", versions: versions(6), aliases: ours(6), liveAlias: "LIVE", keep: 2, ...over };
+  return { name: "team-a-orders", versions: versions(6), aliases: ours(6), invokers: NO_INVOKERS, liveAlias: "LIVE", keep: 2, ...over };
 }
 
 /** "v -> reasons" for kept versions, "v" for deleted ones. */
@@ -171,6 +176,105 @@ describe("prune plan: what goes, what stays and why", () => {
       delete: ["1"],
     },
     {
+      case: "an event-source mapping on a qualified version ARN keeps that version (issue 20)",
+      input: input({
+        aliases: [...ours(6), alias("LIVE", "6")],
+        keep: 1,
+        invokers: { mappings: [{ uuid: "a1b2-sqs", functionArn: `${ARN}:2` }], provisioned: [] },
+      }),
+      keep: {
+        $LATEST: ["$LATEST (never deleted)"],
+        "2": ["event-source-mapping a1b2-sqs"],
+        "6": ["live-primary", "window 1.5.0"],
+      },
+      delete: ["1", "3", "4", "5"],
+    },
+    {
+      case: "an event-source mapping on an alias keeps every version the alias routes to",
+      input: input({
+        aliases: [...ours(6), alias("LIVE", "6"), alias("team-b-stable", "3", { "4": 0.1 })],
+        keep: 1,
+        invokers: { mappings: [{ uuid: "c3d4-kinesis", functionArn: `${ARN}:team-b-stable` }], provisioned: [] },
+      }),
+      keep: {
+        $LATEST: ["$LATEST (never deleted)"],
+        "3": ["foreign-alias team-b-stable", "event-source-mapping c3d4-kinesis"],
+        "4": ["foreign-alias team-b-stable", "event-source-mapping c3d4-kinesis"],
+        "6": ["live-primary", "window 1.5.0"],
+      },
+      delete: ["1", "2", "5"],
+    },
+    {
+      case: "a mapping on one of our version aliases outside the window keeps it",
+      input: input({
+        aliases: [...ours(6), alias("LIVE", "6")],
+        keep: 1,
+        invokers: { mappings: [{ uuid: "e5f6", functionArn: `${ARN}:1-0-0` }], provisioned: [] },
+      }),
+      keep: {
+        $LATEST: ["$LATEST (never deleted)"],
+        "1": ["event-source-mapping e5f6"],
+        "6": ["live-primary", "window 1.5.0"],
+      },
+      delete: ["2", "3", "4", "5"],
+    },
+    {
+      case: "an unqualified mapping (it invokes $LATEST) or one on a vanished alias keeps nothing more",
+      input: input({
+        aliases: [...ours(6), alias("LIVE", "6")],
+        keep: 1,
+        invokers: {
+          mappings: [
+            { uuid: "u1", functionArn: ARN },
+            { uuid: "u2", functionArn: `${ARN}:gone` },
+          ],
+          provisioned: [],
+        },
+      }),
+      keep: { $LATEST: ["$LATEST (never deleted)"], "6": ["live-primary", "window 1.5.0"] },
+      delete: ["1", "2", "3", "4", "5"],
+    },
+    {
+      case: "provisioned concurrency on a version, and on an alias, keeps the versions",
+      input: input({
+        versions: [...versions(6)],
+        aliases: [...ours(6), alias("LIVE", "6"), alias("team-b-warm", "4")],
+        keep: 1,
+        invokers: { mappings: [], provisioned: [`${ARN}:3`, `${ARN}:team-b-warm`] },
+      }),
+      keep: {
+        $LATEST: ["$LATEST (never deleted)"],
+        "3": ["provisioned-concurrency"],
+        "4": ["foreign-alias team-b-warm", "provisioned-concurrency"],
+        "6": ["live-primary", "window 1.5.0"],
+      },
+      delete: ["1", "2", "5"],
+    },
+    {
+      case: "an unaliased version someone else published stays; ours (promoted or `publish`ed) go",
+      input: input({
+        versions: [
+          version("$LATEST"),
+          version("1", "deployed by hand"),
+          version("2", ""),
+          version("3", "lambda-gitops 1.2.0: build 42 (abc123)"),
+          version("4", "lambda-gitops 1.3.0"),
+          version("5", "lambda-gitopsx 1.3.0"),
+          version("6"),
+        ],
+        aliases: [alias("1-5-0", "6"), alias("LIVE", "6")],
+        keep: 1,
+      }),
+      keep: {
+        $LATEST: ["$LATEST (never deleted)"],
+        "1": ["not-published-by-lambda-gitops"],
+        "2": ["not-published-by-lambda-gitops"],
+        "5": ["not-published-by-lambda-gitops"],
+        "6": ["live-primary", "window 1.5.0"],
+      },
+      delete: ["3", "4"],
+    },
+    {
       case: "a window larger than what exists deletes nothing aliased",
       input: input({ aliases: [...ours(6), alias("LIVE", "6")], keep: 10 }),
       keep: {
@@ -250,6 +354,17 @@ describe("prune plan: what goes, what stays and why", () => {
         const deleted = pruneSteps(entry).map((s) => s.functionVersion);
         expect(deleted).to.not.include.members(["$LATEST", String(liveAt), "1", "3"]);
       }
+    }
+  });
+});
+
+describe("publishedByLambdaGitops: recognises the descriptions lambda-gitops writes when it publishes", () => {
+  it("the promotion's (apply/stage.ts) and publish's (versionDescription), not others", () => {
+    expect(publishedByLambdaGitops("lambda-gitops 1.4.2 from 111111111111 v7 sha256:abc=")).to.equal(true);
+    expect(publishedByLambdaGitops(versionDescription("1.4.2-rc.1", undefined))).to.equal(true);
+    expect(publishedByLambdaGitops(versionDescription("1.4.2", "build 42 (abc123)"))).to.equal(true);
+    for (const other of ["", "1.4.2", "lambda-gitops", "lambda-gitops ", "lambda-gitops banana", "Lambda-gitops 1.0.0", "x lambda-gitops 1.0.0"]) {
+      expect(publishedByLambdaGitops(other), other).to.equal(false);
     }
   });
 });
