@@ -151,7 +151,7 @@ describe("--target and release sets (input/targets.ts)", () => {
 
 describe("the pipeline job result names the group", () => {
   it("every member's failure line carries the group's reason", async () => {
-    const { jobFailureMessage } = await import("../../../reconciler/report/pipeline.ts");
+    const { roundOutcome } = await import("../../../reconciler/report/round.ts");
     const plan = buildPlan(
       {
         file: "lambdas.json",
@@ -176,7 +176,8 @@ describe("the pipeline job result names the group", () => {
       replanned: false,
       ...(entry.action.kind === "blocked" ? { error: entry.action.reason } : {}),
     }));
-    expect(jobFailureMessage({ liveAlias: "LIVE", results })).to.equal(
+    const outcome = roundOutcome({ liveAlias: "LIVE", results }, { v: 1, round: 1, firstJobId: "job-1" }, 3);
+    expect(outcome.kind === "failed" ? outcome.message : outcome.kind).to.equal(
       '2 of 2 function(s) failed: team-a-api: group "orders" does not move: member "team-a-worker" is blocked: function "team-a-worker" does not exist in the target account; team-a-worker: function "team-a-worker" does not exist in the target account',
     );
   });
