@@ -19,6 +19,18 @@ export const VERSION_PATTERN =
 
 const NAME_CHAR = /^[A-Za-z0-9_-]$/;
 
+/** A release-set name: Lambda's alias-name pattern (letters, digits, "-", "_"; not only digits; 1-128). */
+export const GROUP_NAME_PATTERN = "^(?!\\d+$)[A-Za-z0-9_-]{1,128}$";
+
+/** Why a group name is not usable, or undefined when it is. */
+export function checkGroupName(name: string): string | undefined {
+  if (new RegExp(GROUP_NAME_PATTERN).test(name)) return undefined;
+  return (
+    `${quoteValue(name)} is not a group name: use 1-128 letters A-Z and a-z, digits, "-" and "_" ` +
+    "(not only digits), as in an alias name"
+  );
+}
+
 /** Why a function name is not usable, or undefined when it is. */
 export function checkFunctionName(name: string): string | undefined {
   if (name === "") return "the function name is empty";
@@ -166,6 +178,18 @@ export const lambdaEntrySchema = z
       "Regions",
       "The Regions this function is reconciled in; replaces the file's \"regions\" for this function.",
     ).optional(),
+    group: checkedString(checkGroupName)
+      .meta({
+        title: "Release set",
+        description:
+          "Functions with the same group move together: every member is staged before any LIVE moves, " +
+          "and a failed member brings the moved ones back. Members may declare different versions, " +
+          "but must share one rollout. Same pattern as an alias name.",
+        pattern: GROUP_NAME_PATTERN,
+        maxLength: MAX_ALIAS_LENGTH,
+        examples: ["orders"],
+      })
+      .optional(),
   })
   .superRefine(
     (entry, ctx) => {

@@ -24,6 +24,7 @@ import {
   valueAt,
 } from "./document.ts";
 import { closestKey } from "../core/suggest.ts";
+import { groupRolloutProblems } from "./groups.ts";
 import { resolveRollout, type Rollout, rolloutUnionIssues } from "./rollout-schema.ts";
 import { quoteValue } from "./versions.ts";
 
@@ -62,6 +63,8 @@ export interface FunctionSpec extends Declared {
   rollout?: Rollout;
   /** The Regions it is reconciled in (its own, else the file's); none: the Region of the run. */
   regions?: string[];
+  /** The release set the function moves with (input/groups.ts), if any. */
+  group?: string;
   /** Index of the entry in `lambdas`. */
   index: number;
   /** Position of the entry's name value. */
@@ -104,7 +107,10 @@ export function parseDefinition(text: string, file: string): ParseResult {
   const validation = validate(document);
   problems.push(...validation.problems, ...duplicateNameProblems(document), ...duplicateRegionProblems(document));
   if (problems.length > 0 || !validation.data) return failed(problems, namedEntries(document));
-  return { ok: true, definition: { file, functions: functionSpecs(document, validation.data) } };
+  const functions = functionSpecs(document, validation.data);
+  const groupProblems = groupRolloutProblems(document, functions);
+  if (groupProblems.length > 0) return failed(groupProblems, namedEntries(document));
+  return { ok: true, definition: { file, functions } };
 }
 
 function failed(problems: Problem[], named: NamedEntry[] = []): ParseResult {
@@ -180,6 +186,7 @@ function expectedAt(path: Path, expected: string): string {
   if (last === "rollout") return 'a rollout object with "steps" (or "all-at-once" on a function)';
   if (last === "steps") return "an array of percentages such as [10, 50]";
   if (last === "interval" || last === "bake") return 'a duration such as "5m"';
+  if (last === "group") return 'a group name such as "orders"';
   if (last === "alarms") return "an array of CloudWatch alarm names";
   if (last === "regions") return 'an array of Region names such as ["eu-west-1"]';
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
@@ -274,6 +281,7 @@ function functionSpecs(document: PositionedDocument, data: DefinitionData): Func
     if (regions) spec.regions = [...regions];
     const rollout = resolveRollout(entry.rollout, data.rollout);
     if (rollout) spec.rollout = rollout;
+    if (entry.group !== undefined) spec.group = entry.group;
     return spec;
   });
 }

@@ -20,6 +20,10 @@ export type BlockCode =
   | "code-signing"
   | "layers"
   | "provisioned-concurrency"
+  /** A member of the function's release set is blocked (plan/groups.ts). */
+  | "group-blocked"
+  /** The release set has several members to change, which apply does not move together yet. */
+  | "group-apply"
   | RolloutBlock;
 
 export interface Blocked {

@@ -49,6 +49,7 @@ import {
 } from "./routing.ts";
 import { NO_ROLLOUT_CONTEXT, planRollout, type RolloutContext } from "./rollout-plan.ts";
 import type { LiveStep, RouteStep, StageStep, Step } from "./steps.ts";
+import { applyGroupRules } from "./groups.ts";
 
 export type { Routing } from "./routing.ts";
 export { sameRouting, toLambdaWeight } from "./routing.ts";
@@ -82,6 +83,8 @@ export interface PlanEntry {
   /** LIVE as observed (null: no LIVE alias, or the function could not be observed). */
   live: Live | null;
   action: PlannedAction;
+  /** The release set the function moves with (plan/groups.ts), if any. */
+  group?: string;
 }
 
 export interface Plan {
@@ -115,7 +118,7 @@ export function buildPlan(
     ),
   );
   entries.sort((a, b) => compareKeys(a.key, b.key));
-  return { liveAlias, entries };
+  return { liveAlias, entries: applyGroupRules(entries) };
 }
 
 /** LIVE's routing in canonical form, its primary named by its semantic version; null without LIVE. */
@@ -154,6 +157,7 @@ export function planFunction(
     declared,
     live,
     action,
+    ...(spec.group !== undefined ? { group: spec.group } : {}),
   });
   if (observation.kind === "missing-function") {
     return entry(

@@ -12,6 +12,7 @@ import {
   entryToJson,
   knownVersions,
   type PlanJsonFunction,
+  withGroup,
 } from "./report.ts";
 import { stepsOf } from "../plan/plan.ts";
 import { jsonDocument, keyWithAccountId, namedRouting, type Where } from "./json.ts";
@@ -71,7 +72,7 @@ export function rolloutNote(result: Pick<FunctionResult, "rollout" | "entry">, n
 
 export function renderApplyTable(report: ApplyReport): string {
   const rows = report.results.map((r) => [
-    r.name,
+    withGroup(r.entry),
     r.entry.action.kind,
     r.status,
     liveBefore(r),

@@ -42,6 +42,8 @@ export interface PlanJsonFunction {
   blockCode?: string;
   /** Why a noop leaves a LIVE that does not read exactly as declared (provisioned concurrency shifting). */
   note?: string;
+  /** The release set the function moves with, if any. */
+  group?: string;
   canary?: { version: string; weight: number };
   /** Only for canaries (declared or live): LIVE's routing now and after apply, as Lambda stores it. */
   routing?: { from: RoutingJson | null; to: RoutingJson | null };
@@ -104,6 +106,7 @@ export function entryToJson(entry: PlanEntry): PlanJsonFunction {
           })),
         }
       : {}),
+    ...(entry.group !== undefined ? { group: entry.group } : {}),
     key: { ...entry.key },
     steps: structuredClone([...stepsOf(entry)]),
     finalRouting: final ? structuredClone(final) : null,
@@ -193,10 +196,15 @@ function summaryLine(plan: Plan): string {
   return parts.length > 0 ? parts.join(", ") : "no functions";
 }
 
+/** "team-a-api [orders]": the function and its release set, if any. */
+export function withGroup(entry: Pick<PlanEntry, "name" | "group">): string {
+  return entry.group !== undefined ? `${entry.name} [${entry.group}]` : entry.name;
+}
+
 /** A plain-text table for terminals. */
 export function renderPlanTable(plan: Plan): string {
   const rows = plan.entries.map((e) => [
-    e.name,
+    withGroup(e),
     actionLabel(e),
     describeLive(e),
     describeDesired(e),
@@ -240,7 +248,7 @@ export function renderPlanMarkdown(plan: Plan, options: PlanMarkdownOptions = {}
   ];
   const rows = plan.entries.map(
     (e) =>
-      `| \`${e.name}\` | ${e.action.kind === "blocked" ? "**blocked**" : actionLabel(e)} | ${md(describeLive(e))} | ${md(describeDesired(e))} | ${md(driftNote(e, plan.liveAlias) + describeDetails(e))} |`,
+      `| \`${e.name}\`${e.group !== undefined ? ` (group \`${e.group}\`)` : ""} | ${e.action.kind === "blocked" ? "**blocked**" : actionLabel(e)} | ${md(describeLive(e))} | ${md(describeDesired(e))} | ${md(driftNote(e, plan.liveAlias) + describeDetails(e))} |`,
   );
   return fitMarkdown(
     head,

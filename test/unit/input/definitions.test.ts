@@ -320,8 +320,8 @@ const malformed: Case[] = [
     ),
     problems: [
       'lambdas.json:2:3: unknown key "__proto__": allowed keys are "$schema", "rollout", "regions", "lambdas"',
-      'lambdas.json:4:47: lambdas[0]: unknown key "constructor": allowed keys are "name", "version", "canary", "rollout", "regions"',
-      'lambdas.json:4:101: lambdas[0]: unknown key "__proto__": allowed keys are "name", "version", "canary", "rollout", "regions"',
+      'lambdas.json:4:47: lambdas[0]: unknown key "constructor": allowed keys are "name", "version", "canary", "rollout", "regions", "group"',
+      'lambdas.json:4:101: lambdas[0]: unknown key "__proto__": allowed keys are "name", "version", "canary", "rollout", "regions", "group"',
       'lambdas.json:5:92: lambdas[1].canary: unknown key "prototype": allowed keys are "version", "weight"',
     ],
   },
@@ -338,7 +338,7 @@ const malformed: Case[] = [
     ),
     problems: [
       'lambdas.yaml:1:1: unknown key "__proto__": allowed keys are "$schema", "rollout", "regions", "lambdas"',
-      'lambdas.yaml:6:5: lambdas[0]: unknown key "__proto__": allowed keys are "name", "version", "canary", "rollout", "regions"',
+      'lambdas.yaml:6:5: lambdas[0]: unknown key "__proto__": allowed keys are "name", "version", "canary", "rollout", "regions", "group"',
     ],
   },
   // duplicate keys
@@ -651,7 +651,7 @@ const malformed: Case[] = [
       'lambdas.json:3:38: lambdas[0].version: "v1.0.0" is not a valid semantic version: drop the leading "v" (use "1.0.0")',
       'lambdas.json:3:71: lambdas[0].canary.version: "v1.0.0" is not a valid semantic version: drop the leading "v" (use "1.0.0")',
       'lambdas.json:3:91: lambdas[0].canary.weight: the canary weight must be less than 100 (found 100); to send all traffic to the canary version, make it the "version" and remove "canary"',
-      'lambdas.json:3:98: lambdas[0]: unknown key "extra": allowed keys are "name", "version", "canary", "rollout", "regions"',
+      'lambdas.json:3:98: lambdas[0]: unknown key "extra": allowed keys are "name", "version", "canary", "rollout", "regions", "group"',
       'lambdas.json:4:5: lambdas[1]: missing required key "version"',
       'lambdas.json:4:15: lambdas[1].name: function "team-a-x" is listed more than once (first at line 3)',
       'lambdas.json:4:27: lambdas[1]: unknown key "verison": did you mean "version"?',
