@@ -213,7 +213,6 @@ const SAMPLES: Record<TemplateName, Sample> = {
  */
 const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason: string }[]> = {
   reconciler: [
-    { actions: ["lambda:ListCodeSigningConfigs"], reason: "ListCodeSigningConfigs has no resource type in IAM; the account's code-signing configurations are read once per run" },
     {
       actions: [
         "codepipeline:GetJobDetails",
@@ -237,7 +236,7 @@ const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason:
       reason: "the CodePipeline Lambda Invoke action needs ListFunctions, which supports only '*'",
     },
   ],
-  "pr-plan": [{ actions: ["lambda:ListCodeSigningConfigs"], reason: "ListCodeSigningConfigs has no resource type in IAM; the account's code-signing configurations are read once per run" }],
+  "pr-plan": [],
   drift: [
     { actions: ["cloudtrail:LookupEvents"], reason: "LookupEvents has no resource type in IAM; only '*' is accepted" },
     {
@@ -257,7 +256,7 @@ const STAR_RESOURCE_ALLOWLIST: Record<TemplateName, { actions: string[]; reason:
       reason: "the cross-account Lambda Invoke action needs ListFunctions, which supports only '*'",
     },
   ],
-  "github-oidc": [{ actions: ["lambda:ListCodeSigningConfigs"], reason: "ListCodeSigningConfigs has no resource type in IAM; the account's code-signing configurations are read once per run" }],
+  "github-oidc": [],
 };
 
 const RECONCILER_LAMBDA_ACTIONS = [
@@ -791,7 +790,6 @@ describe("infra/reconciler.yaml", () => {
           s.effect === "Allow" &&
           s.actions.some((a) => a.startsWith("lambda:")) &&
           s.raw.Sid !== "ReadCodeSigningConfigs" &&
-          s.raw.Sid !== "ListCodeSigningConfigs" &&
           s.raw.Sid !== "PrunePrefixVersions" &&
           s.raw.Sid !== "PruneListInvokers" &&
           !s.actions.includes("lambda:InvokeFunction"),
@@ -799,10 +797,7 @@ describe("infra/reconciler.yaml", () => {
       expect(lambda, label).to.have.length(PREFIXES.length);
       const signing = policyStatements(t, ctx).filter((s) => s.raw.Sid === "ReadCodeSigningConfigs");
       expect(signing.map((s) => [s.actions, s.resources]), label).to.deep.equal([
-        [
-          ["lambda:GetCodeSigningConfig", "lambda:ListFunctionsByCodeSigningConfig"],
-          [`arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:code-signing-config:*`],
-        ],
+        [["lambda:GetCodeSigningConfig"], [`arn:aws:lambda:${REGION}:${TARGET_ACCOUNT}:code-signing-config:*`]],
       ]);
       for (const s of lambda) {
         expect(sorted(s.actions), `${label} ${s.resource}`).to.deep.equal(sorted(RECONCILER_LAMBDA_ACTIONS));
@@ -1416,11 +1411,7 @@ describe("infra/pr-plan.yaml", () => {
     everyVariant("pr-plan", ({ template: t, ctx }, label) => {
       const statements = policyStatements(t, ctx).filter((s) => s.kind === "identity");
       const lambda = statements.filter(
-        (s) =>
-          s.effect === "Allow" &&
-          s.actions.some((a) => a.startsWith("lambda:")) &&
-          s.raw.Sid !== "ReadCodeSigningConfigs" &&
-          s.raw.Sid !== "ListCodeSigningConfigs",
+        (s) => s.effect === "Allow" && s.actions.some((a) => a.startsWith("lambda:")) && s.raw.Sid !== "ReadCodeSigningConfigs",
       );
       expect(lambda, label).to.have.length(PREFIXES.length);
       for (const s of lambda) {
@@ -2008,7 +1999,7 @@ describe("infra/github-oidc.yaml", () => {
       const identity = policyStatements(t, ctx).filter((s) => s.kind === "identity");
       const signing = identity.filter((s) => s.actions.includes("lambda:GetCodeSigningConfig"));
       const lambda = identity.filter(
-        (s) => s.actions.some((a) => a.startsWith("lambda:")) && !signing.includes(s) && s.raw.Sid !== "ListCodeSigningConfigs",
+        (s) => s.actions.some((a) => a.startsWith("lambda:")) && !signing.includes(s),
       );
       // What `lambda-gitops plan` calls (observe.ts): no GetFunctionConfiguration, GetAlias or
       // ListVersionsByFunction, which would return configuration the plan does not use.
@@ -2027,15 +2018,11 @@ describe("infra/github-oidc.yaml", () => {
       // the configuration, and nothing else of Lambda.
       expect(signing, label).to.have.length.greaterThan(0);
       for (const s of signing) {
-        expect(s.actions, label).to.deep.equal(["lambda:GetCodeSigningConfig", "lambda:ListFunctionsByCodeSigningConfig"]);
+        expect(s.actions, label).to.deep.equal(["lambda:GetCodeSigningConfig"]);
         for (const r of s.resources) expect(r, label).to.match(/^arn:aws:lambda:[a-z0-9-]+:\d{12}:code-signing-config:\*$/);
       }
-      // The account's code-signing configurations: one listing per run, no resource type in IAM.
-      const listing = identity.filter((s) => s.raw.Sid === "ListCodeSigningConfigs");
-      expect(listing, label).to.have.length.greaterThan(0);
-      for (const s of listing) expect([s.actions, s.resources], label).to.deep.equal([["lambda:ListCodeSigningConfigs"], ["*"]]);
       const others = identity
-        .filter((s) => !lambda.includes(s) && !signing.includes(s) && !listing.includes(s))
+        .filter((s) => !lambda.includes(s) && !signing.includes(s))
         .map((s) => [s.actions, s.resources]);
       expect(others, label).to.deep.equal([
         [["sts:AssumeRole"], [SOURCE_ROLE_ARN]],
