@@ -37,7 +37,6 @@ import {
 } from "@aws-sdk/client-lambda";
 import { zipSync } from "fflate";
 import pLimit from "p-limit";
-import { lambdaQuotaClass } from "../reconciler/core/lambda-quotas.ts";
 import { type AwsProxy, LAMBDA_QUOTAS, startAwsProxy } from "../test/support/aws-proxy.ts";
 import { MOTO_REGION, type MotoServer, startMoto, stopSharedMoto } from "../test/support/moto.ts";
 import {
@@ -182,8 +181,6 @@ interface RunResult {
   failedExamples: string[];
   controlByAccount: Record<string, number>;
   getFunctionByAccount: Record<string, number>;
-  /** Forwarded Lambda calls by API name (the reconciler's, both accounts: "target:UpdateAlias"). */
-  byOperation: Record<string, number>;
   throttled: number;
   lambdaCalls: number;
   usage?: Record<string, number>;
@@ -284,7 +281,6 @@ async function runReconciler(
   const foreignCalls = { calls: 0, throttled: 0 };
   const controlByAccount: Record<string, number> = {};
   const getFunctionByAccount: Record<string, number> = {};
-  const byOperation: Record<string, number> = {};
   let lambdaCalls = 0;
   for (const call of stats.calls) {
     if (call.service !== "lambda") continue;
@@ -295,8 +291,6 @@ async function runReconciler(
     }
     lambdaCalls += 1;
     if (call.outcome !== "forwarded") continue;
-    const op = `${accountLabel(call.account)}:${call.operation}`;
-    byOperation[op] = (byOperation[op] ?? 0) + 1;
     const bucket = call.quotaClass === "control" ? controlByAccount : getFunctionByAccount;
     if (call.quotaClass === "control" || call.quotaClass === "getFunction") {
       bucket[call.account] = (bucket[call.account] ?? 0) + 1;
@@ -341,34 +335,11 @@ async function runReconciler(
     failedExamples,
     controlByAccount,
     getFunctionByAccount,
-    byOperation,
     throttled: stats.calls.filter((c) => c.outcome === "throttled" && c.accessKeyId !== foreign.key).length,
     lambdaCalls,
     foreign: foreignCalls,
     usage,
   };
-}
-
-const accountLabel = (a: string) => (a === PRODUCTION ? "target" : a === STAGING ? "source" : a);
-
-/**
- * The scenario's floor in target control-plane calls per function (issue 23): noop 1 (ListAliases),
- * rollforward 2 (+ UpdateAlias), promote 4 (ListAliases, UpdateFunctionCode with Publish, CreateAlias,
- * UpdateAlias). The per-account constant (code-signing listing) is not part of it.
- */
-const FLOOR_CALLS: Record<Kind, number> = { noop: 1, rollforward: 2, promote: 4 };
-function floorCallsPerFunction(): number {
-  let total = 0;
-  for (let i = 0; i < functions; i++) total += FLOOR_CALLS[kindOf(i)];
-  return total / functions;
-}
-
-/** Calls per function by API name, quota class noted: "target:UpdateAlias 1.00, ...". */
-function perApi(r: RunResult): string {
-  return Object.entries(r.byOperation)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([op, n]) => `${op} ${(n / functions).toFixed(2)}${lambdaQuotaClass(op.split(":")[1] ?? "") === "control" ? "" : " (own quota)"}`)
-    .join(", ");
 }
 
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
@@ -390,8 +361,6 @@ function row(r: RunResult): string[] {
     (r.maxRssKiB / 1024).toFixed(0),
     floorS.toFixed(1),
     floorS > 0 ? (wallS / floorS).toFixed(2) : "-",
-    // Against the scenario's floor (floor calls per function at the quota), not the calls made.
-    (wallS / ((floorCallsPerFunction() * functions) / (LAMBDA_QUOTAS.control - foreignRps))).toFixed(2),
     String(r.summary.failed ?? "?"),
     String(r.exitCode),
   ];
@@ -409,7 +378,6 @@ function table(rows: string[][]): string {
     "peak RSS MB",
     "floor s",
     "wall/floor",
-    "wall/scenario floor",
     "failed",
     "exit",
   ];
@@ -453,10 +421,9 @@ async function main(): Promise<void> {
         .sort()
         .map(
           (a) =>
-            `${accountLabel(a)} ctl ${r.controlByAccount[a] ?? 0} gf ${r.getFunctionByAccount[a] ?? 0}`,
+            `${a === PRODUCTION ? "target" : a === STAGING ? "source" : a} ctl ${r.controlByAccount[a] ?? 0} gf ${r.getFunctionByAccount[a] ?? 0}`,
         )
         .join("; ");
-      console.log(`${r.mode}: calls per function by API: ${perApi(r)}`);
       console.log(
         `${r.mode}: ${JSON.stringify(r.summary)}; calls per account: ${perAccount}${r.usage ? `; reconciler's own count: ${JSON.stringify(r.usage)}` : ""}`,
       );

@@ -38,8 +38,6 @@ export interface StepDeps {
   rollouts?: RolloutRunDeps;
   /** Milliseconds left before the invocation must report (absent: no deadline, e.g. the CLI). */
   timeLeftMs?: () => number;
-  /** Which run promotes, for the version alias's provenance: "job <id>" (pipeline); absent: "cli". */
-  origin?: string;
 }
 
 /** How this run drives rollouts: the clock, how far it may go, who hears about each move. */
@@ -135,22 +133,13 @@ export async function publishChecked(
   log: Logger,
 ): Promise<string> {
   const published = await retry(deps, log, "PublishVersion", () => deps.target.publishVersion(name, input));
-  checkPublished(published, input.codeSha256);
-  // Active before LIVE may point at it: also a version PublishVersion handed back unchanged.
-  await untilActive(name, published, deps);
-  return published.functionVersion;
-}
-
-/**
- * The answer of a publish (PublishVersion, or UpdateFunctionCode with Publish) must be a published
- * version carrying the code meant: byte-identical by CodeSha256. Returns its number.
- */
-export function checkPublished(published: FunctionState, codeSha256: string): string {
-  if (published.codeSha256 !== codeSha256 || !isPublishedVersion(published.functionVersion)) {
+  if (published.codeSha256 !== input.codeSha256 || !isPublishedVersion(published.functionVersion)) {
     throw new StepFailure(
-      `published version ${published.functionVersion} has CodeSha256 ${published.codeSha256}, expected ${codeSha256}`,
+      `published version ${published.functionVersion} has CodeSha256 ${published.codeSha256}, expected ${input.codeSha256}`,
     );
   }
+  // Active before LIVE may point at it: also a version PublishVersion handed back unchanged.
+  await untilActive(name, published, deps);
   return published.functionVersion;
 }
 
@@ -172,14 +161,7 @@ export async function untilActive(name: string, version: FunctionState, deps: Wr
  */
 export async function createVersionAlias(
   name: string,
-  target: {
-    version: string;
-    alias: string;
-    functionVersion: string;
-    codeSha256: string;
-    /** Provenance for the alias's Description (default: the semantic version only). */
-    description?: string;
-  },
+  target: { version: string; alias: string; functionVersion: string; codeSha256: string },
   deps: WriteDeps,
   log: Logger,
 ): Promise<{ functionVersion: string; reused: boolean }> {
@@ -189,7 +171,7 @@ export async function createVersionAlias(
       deps.target.createAlias(name, alias, {
         functionVersion,
         weights: {},
-        description: target.description ?? `lambda-gitops: semantic version ${version}`,
+        description: `lambda-gitops: semantic version ${version}`,
       }),
     );
     return { functionVersion, reused: false };

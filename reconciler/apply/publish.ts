@@ -124,7 +124,7 @@ async function runStep(
     case "update-code": {
       const code = await deps.upload(entry);
       const state = await retry(deps, log, "UpdateFunctionCode", () =>
-        lambda.updateFunctionCode(name, { ...code, architectures: step.architectures, revisionId, publish: false }),
+        lambda.updateFunctionCode(name, { ...code, architectures: step.architectures, revisionId }),
       );
       if (state.codeSha256 !== step.codeSha256) {
         throw new StepFailure(

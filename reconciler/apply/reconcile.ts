@@ -32,8 +32,6 @@ export interface ReconcileOptions {
   onResult?: ApplyDeps["onResult"];
   /** How rollouts run in this apply (deadline, --no-wait, events); the alarms reader comes from `aws`. */
   rollouts?: Omit<RolloutRunDeps, "alarms">;
-  /** Which run promotes ("job <id>"), recorded in each new version alias's description. */
-  origin?: string;
 }
 
 export async function applyDefinition(
@@ -74,7 +72,6 @@ export async function applyDefinition(
     wait: options.wait,
     transfer: options.transfer ?? new TransferBudget(transferBudgetMiB * 1024 * 1024),
     onResult: options.onResult,
-    ...(options.origin ? { origin: options.origin } : {}),
     rollouts: { ...options.rollouts, ...(aws.alarms ? { alarms: aws.alarms } : {}) },
   });
   if (aws.apiUsage) options.logger.info("Lambda API calls (attempts) and throttles", aws.apiUsage());

@@ -1,27 +1,21 @@
 /**
- * Executes a stage step: copy one version from the source account, in two target control-plane
- * calls (with observation's ListAliases and the LIVE move, a promotion's four). Fresh GetFunction
- * there (the source alias must still serve the planned CodeSha256); runtime and handler first when
- * they differ (UpdateFunctionConfiguration guarded by RevisionId, then wait: Lambda refuses code
- * updates on a deprecated runtime, while the configuration can still move it to a supported one);
- * then download and verify, and UpdateFunctionCode with Publish guarded by the RevisionId observed
- * (code, architectures and version in one call), whose answer must be a version with the source's
- * CodeSha256, waited for until Active (GetFunction); create the version alias with the provenance in
- * its description (an existing one is accepted only with the same code, once Active). When $LATEST
- * already has the code (an earlier run stopped after its upload), PublishVersion guarded by
- * CodeSha256 and RevisionId takes the upload's place: Lambda answers with the version already
- * published for that code instead of a new one.
+ * Executes a stage step: copy one version from the source account. Fresh GetFunction there (the
+ * source alias must still serve the planned CodeSha256); runtime and handler first when they differ
+ * (UpdateFunctionConfiguration guarded by RevisionId, then wait: Lambda refuses code updates on a
+ * deprecated runtime, while the configuration can still move it to a supported one); then download
+ * and verify, update $LATEST here with the code and its architectures (skipped when it already has
+ * them: crash recovery), wait; publish guarded by CodeSha256 and RevisionId and wait until the
+ * version is Active (also when PublishVersion hands back an existing version); create the version
+ * alias (an existing one is accepted only with the same code, once Active).
  */
 import { downloadWithFreshLink } from "../aws/download.ts";
 import { fitsDirectUpload, MAX_DIRECT_ZIP_BYTES } from "../aws/request-size.ts";
 import { DEFAULT_WAIT, waitForUpdate } from "../aws/wait.ts";
 import { describeError, kmsDenial } from "../core/errors.ts";
-import { MAX_DESCRIPTION_LENGTH } from "../input/publish-request.ts";
 import type { Logger } from "../core/log.ts";
 import type { FunctionState } from "../observe/state.ts";
 import type { LatestGuard, StageStep } from "../plan/steps.ts";
 import {
-  checkPublished,
   ConcurrentChange,
   createVersionAlias,
   ensureTime,
@@ -84,7 +78,6 @@ export async function stage(
     state = await waitForUpdate(target, name, undefined, wait);
   }
   const sameArchitecture = state.architectures.join() === src.architectures.join();
-  let functionVersion: string;
   if (state.codeSha256 !== src.codeSha256 || !sameArchitecture) {
     const revisionId = state.revisionId;
     const fetchedAt = Date.now();
@@ -102,52 +95,43 @@ export async function stage(
         key: sourceKmsKeyArn,
         how: "the key policy of the function's code key must allow the role and Lambda; a staged package also needs StagingBucketKmsKeyArn in infra/reconciler.yaml",
       };
-      // Code and version in one call, guarded by the RevisionId observed: the version published is
-      // exactly the code uploaded, with no window between update and publish for another writer.
       return explainKms(targetKey, () =>
         retry(deps, log, "UpdateFunctionCode", () =>
           target.updateFunctionCode(name, {
             ...code,
             architectures: src.architectures,
             revisionId,
-            publish: true,
             ...(sourceKmsKeyArn ? { sourceKmsKeyArn } : {}),
           }),
         ),
       );
     };
-    const published = deps.transfer
+    const updated = deps.transfer
       ? await deps.transfer.run(transferWeight(src.codeSize), transfer)
       : await transfer();
-    functionVersion = checkPublished(published, src.codeSha256);
-    log.info("code updated and version published", { version: step.version, functionVersion });
-    // Active (and its update Successful) before LIVE may point at it: polled with GetFunction.
-    ensureTime(deps, TIME_NEEDED_MS.wait, `waiting for version ${functionVersion} to become Active`);
-    await waitForUpdate(target, name, functionVersion, wait);
+    log.info("code updated", { version: step.version, codeSha256: updated.codeSha256 });
+    ensureTime(deps, TIME_NEEDED_MS.wait, "waiting for the code update");
+    state = await waitForUpdate(target, name, undefined, wait);
   } else {
-    // The code is on $LATEST already: an earlier run stopped after its UpdateFunctionCode (with or
-    // without its publish). PublishVersion guarded by CodeSha256 and RevisionId: Lambda publishes no
-    // new version when code and configuration are unchanged since the last one, and answers with
-    // that one, so the earlier run's version is recognised without an extra version.
     log.info("code already on $LATEST; not uploading again", { version: step.version });
-    functionVersion = await publishChecked(
-      name,
-      { codeSha256: src.codeSha256, revisionId: state.revisionId, description: provenance(step, src, deps) },
-      deps,
-      log,
-    );
-    log.info("version published", { version: step.version, functionVersion });
   }
+
+  const description =
+    `lambda-gitops ${step.version} from ${step.source.account} v${src.functionVersion} sha256:${src.codeSha256}`.slice(
+      0,
+      256,
+    );
+  const functionVersion = await publishChecked(
+    name,
+    { codeSha256: src.codeSha256, revisionId: state.revisionId, description },
+    deps,
+    log,
+  );
+  log.info("version published", { version: step.version, functionVersion });
 
   const aliased = await createVersionAlias(
     name,
-    {
-      version: step.version,
-      alias: step.alias,
-      functionVersion,
-      codeSha256: src.codeSha256,
-      description: provenance(step, src, deps),
-    },
+    { version: step.version, alias: step.alias, functionVersion, codeSha256: src.codeSha256 },
     deps,
     log,
   );
@@ -155,18 +139,6 @@ export async function stage(
   const fresh = await target.getFunction(name);
   if (!fresh) throw new StepFailure(`${name} disappeared during the promotion`);
   return { ...aliased, latest: fresh };
-}
-
-/**
- * Where a promoted version came from, in the version alias's Description (a version published by
- * UpdateFunctionCode takes the function's description): source account and version, the code's
- * CodeSha256, and the run (pipeline job or CLI), cut to Lambda's 256 characters.
- */
-export function provenance(step: StageStep, src: FunctionState, deps: Pick<StepDeps, "origin">): string {
-  return `lambda-gitops: semantic version ${step.version} from ${step.source.account} v${src.functionVersion} sha256:${src.codeSha256} ${deps.origin ?? "cli"}`.slice(
-    0,
-    MAX_DESCRIPTION_LENGTH,
-  );
 }
 
 /** A code link older than this when the transfer starts is fetched again (it is valid 10 minutes). */

@@ -16,8 +16,6 @@ import {
   GetFunctionCodeSigningConfigCommand,
   GetFunctionCommand,
   GetProvisionedConcurrencyConfigCommand,
-  paginateListCodeSigningConfigs,
-  paginateListFunctionsByCodeSigningConfig,
   InvokeCommand,
   type LambdaClient,
   PublishVersionCommand,
@@ -34,7 +32,6 @@ import { isNotFound } from "./not-found.ts";
 import {
   type AliasState,
   type CodeSigning,
-  type CodeSigningIndex,
   type FunctionState,
   isPublishedVersion,
   type VersionDeletion,
@@ -45,13 +42,6 @@ import {
 export type CodeUpdate = ({ zipFile: Uint8Array } | { s3: { bucket: string; key: string } }) & {
   architectures: string[];
   revisionId: string;
-  /**
-   * Publish a version in the same call (UpdateFunctionCode `Publish: true`): the answer is then the
-   * new version (its number in `functionVersion`), whose code is exactly the code uploaded. Lambda
-   * publishes nothing new when code and configuration are unchanged since the last version, and
-   * answers with that version instead (as PublishVersion does).
-   */
-  publish: boolean;
   /** The function's customer-managed code key (SourceKMSKeyArn), so an update never drops it. */
   sourceKmsKeyArn?: string;
 };
@@ -78,17 +68,11 @@ export interface LambdaReader {
   getFunction(functionName: string, qualifier?: string): Promise<FunctionState | undefined>;
   getAlias(functionName: string, alias: string): Promise<AliasState | undefined>;
   /**
-   * The account's code-signing configurations and the functions each covers, once per account and
-   * run (ListCodeSigningConfigs, then ListFunctionsByCodeSigningConfig per configuration): 1 + C
-   * control-plane calls for C configurations, whatever the number of functions.
+   * The function's code-signing configuration and its deployment policy; undefined when it has
+   * none (GetFunctionCodeSigningConfig, then GetCodeSigningConfig). Control-plane calls: read only
+   * when code is about to be promoted.
    */
-  listCodeSigning(): Promise<CodeSigningIndex>;
-  /**
-   * The per-function check, only for a function the index names: its configuration now
-   * (GetFunctionCodeSigningConfig) and its deployment policy (from `known`, or GetCodeSigningConfig
-   * for a configuration the index has not seen); undefined when it has none.
-   */
-  getCodeSigning(functionName: string, known: CodeSigningIndex): Promise<CodeSigning | undefined>;
+  getCodeSigning(functionName: string): Promise<CodeSigning | undefined>;
   /**
    * The provisioned concurrency requested on an alias or version (GetProvisionedConcurrencyConfig);
    * undefined when it has none (ProvisionedConcurrencyConfigNotFoundException). Read only for
@@ -198,17 +182,6 @@ export function toFunctionState(config: FunctionConfiguration, code?: FunctionCo
   };
 }
 
-/** Lambda's default policy is Warn: only an explicit Enforce blocks. */
-function codeSigningOf(configArn: string, policy: string | undefined): CodeSigning {
-  return { configArn, untrustedArtifactOnDeployment: policy === "Enforce" ? "Enforce" : "Warn" };
-}
-
-/** arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>] -> name (a bare name stays). */
-export function functionNameOf(arn: string): string {
-  const parts = arn.split(":");
-  return parts.length >= 7 && parts[5] === "function" ? parts[6]! : arn;
-}
-
 const routing = (weights: Record<string, number>) => ({ AdditionalVersionWeights: weights });
 
 export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
@@ -250,7 +223,6 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
                 : { S3Bucket: update.s3.bucket, S3Key: update.s3.key }),
               Architectures: update.architectures as Architecture[],
               RevisionId: update.revisionId,
-              Publish: update.publish,
               ...(update.sourceKmsKeyArn ? { SourceKMSKeyArn: update.sourceKmsKeyArn } : {}),
             }),
           ),
@@ -328,38 +300,17 @@ export function createLambdaAdapter(client: LambdaClient): LambdaWriter {
         throw new AwsCallError("GetProvisionedConcurrencyConfig", error);
       }
     },
-    async listCodeSigning() {
-      return wrap("ListCodeSigningConfigs", async () => {
-        const index: CodeSigningIndex = { byFunction: new Map(), configs: new Map() };
-        for await (const page of paginateListCodeSigningConfigs({ client, pageSize: 10000 }, {})) {
-          for (const config of page?.CodeSigningConfigs ?? []) {
-            if (config.CodeSigningConfigArn) {
-              index.configs.set(config.CodeSigningConfigArn, codeSigningOf(config.CodeSigningConfigArn, config.CodeSigningPolicies?.UntrustedArtifactOnDeployment));
-            }
-          }
-        }
-        for (const configArn of index.configs.keys()) {
-          for await (const page of paginateListFunctionsByCodeSigningConfig(
-            { client, pageSize: 10000 },
-            { CodeSigningConfigArn: configArn },
-          )) {
-            for (const arn of page?.FunctionArns ?? []) index.byFunction.set(functionNameOf(arn), configArn);
-          }
-        }
-        return index;
-      });
-    },
-    async getCodeSigning(functionName, known) {
+    async getCodeSigning(functionName) {
       const arn = await wrap("GetFunctionCodeSigningConfig", async () => {
         const out = await client.send(new GetFunctionCodeSigningConfigCommand({ FunctionName: functionName }));
         return out?.CodeSigningConfigArn || undefined;
       });
       if (arn === undefined) return undefined;
-      const listed = known.configs.get(arn);
-      if (listed) return listed;
       return wrap("GetCodeSigningConfig", async () => {
         const out = await client.send(new GetCodeSigningConfigCommand({ CodeSigningConfigArn: arn }));
-        return codeSigningOf(arn, out?.CodeSigningConfig?.CodeSigningPolicies?.UntrustedArtifactOnDeployment);
+        // Lambda's default policy is Warn.
+        const policy = out?.CodeSigningConfig?.CodeSigningPolicies?.UntrustedArtifactOnDeployment ?? "Warn";
+        return { configArn: arn, untrustedArtifactOnDeployment: policy === "Enforce" ? "Enforce" : "Warn" };
       });
     },
     async listVersions(functionName) {

@@ -338,7 +338,6 @@ async function reconcileRegion(
     timeLeftMs: () => context.getRemainingTimeInMillis() - REPORT_RESERVE_MS,
     sleep: deps.sleep,
     wait: deps.wait,
-    origin: `job ${jobId}`,
     // Rollouts wait between shifts while watching alarms, and hand over before the deadline.
     // After a rollout hand-over every function had started, so this round only continues rollouts:
     // if LIVE no longer shows one (someone reverted it meanwhile), the job stops rather than restart it.

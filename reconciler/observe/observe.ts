@@ -6,21 +6,13 @@
  *   target lacks the version alias; it also tells the package type and the code hash;
  * - target $LATEST (GetFunction) only when something must be promoted, and the configuration of
  *   existing versions only when a canary needs the role / dead-letter check;
- * - the target's code-signing configurations once per account and run (ListCodeSigningConfigs and
- *   ListFunctionsByCodeSigningConfig, read only when something must be promoted), and the
- *   per-function check (GetFunctionCodeSigningConfig) only for a function they name (an Enforce
+ * - the target's code-signing configuration only when something must be promoted (an Enforce
  *   policy blocks the promotion in the plan).
  * A read failure becomes that function's "failed" observation; it never looks like "absent".
  */
 import pLimit from "p-limit";
 import type { LambdaReader } from "../aws/lambda.ts";
-import {
-  type AliasState,
-  type CodeSigning,
-  type CodeSigningIndex,
-  type FunctionState,
-  isPublishedVersion,
-} from "./state.ts";
+import { type AliasState, type CodeSigning, type FunctionState, isPublishedVersion } from "./state.ts";
 import type { Definition, FunctionSpec } from "../input/definitions.ts";
 import { describeError } from "../core/errors.ts";
 import { versionToAlias } from "../input/versions.ts";
@@ -65,14 +57,6 @@ export interface ObserveOptions {
   source: SourceAccount | undefined;
   liveAlias: string;
   concurrency: number;
-  /** The target's code-signing index, read at most once (codeSigningOnce); default: one per call. */
-  codeSigning?: () => Promise<CodeSigningIndex>;
-}
-
-/** The account's code-signing index, listed on first use and shared by every later caller. */
-export function codeSigningOnce(target: LambdaReader): () => Promise<CodeSigningIndex> {
-  let index: Promise<CodeSigningIndex> | undefined;
-  return () => (index ??= target.listCodeSigning());
 }
 
 /** The semantic versions a function declares: its primary and, if any, its canary. */
@@ -86,10 +70,9 @@ export async function observeAll(
   options: ObserveOptions,
 ): Promise<Map<string, Observation>> {
   const limit = pLimit(options.concurrency);
-  const shared = { ...options, codeSigning: options.codeSigning ?? codeSigningOnce(options.target) };
   const entries = await Promise.all(
     definition.functions.map((spec) =>
-      limit(async () => [spec.name, await observeFunction(spec, shared)] as const),
+      limit(async () => [spec.name, await observeFunction(spec, options)] as const),
     ),
   );
   return new Map(entries);
@@ -127,11 +110,7 @@ export async function observeFunction(spec: FunctionSpec, options: ObserveOption
       latest = await target.getFunction(spec.name);
       if (latest === undefined) return { kind: "missing-function" };
     }
-    if (needsPromote) {
-      // Fail closed: an unreadable index fails the function (below), it never means "unsigned".
-      const index = await (options.codeSigning ?? codeSigningOnce(target))();
-      if (index.byFunction.has(spec.name)) codeSigning = await target.getCodeSigning(spec.name, index);
-    }
+    if (needsPromote) codeSigning = await target.getCodeSigning(spec.name);
     if (spec.canary && live) {
       liveProvisionedConcurrency = await target.getProvisionedConcurrency(spec.name, options.liveAlias);
     }

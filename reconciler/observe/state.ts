@@ -61,20 +61,6 @@ export interface CodeSigning {
 }
 
 /**
- * An account's code-signing configurations (by ARN) and which function each covers (by name):
- * read once per account and run, so only the functions it names need a per-function check.
- */
-export interface CodeSigningIndex {
-  byFunction: Map<string, string>;
-  configs: Map<string, CodeSigning>;
-}
-
-/** An account without code-signing configurations. */
-export function noCodeSigning(): CodeSigningIndex {
-  return { byFunction: new Map(), configs: new Map() };
-}
-
-/**
  * What identifies a function in AWS. `account` is the target account id when known; the target
  * account's id is not known without an extra STS call, so it is the placeholder `"target"` (the
  * same label the rate scheduler uses) until a run knows it. `region` is the Lambda client's Region.

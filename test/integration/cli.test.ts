@@ -426,9 +426,9 @@ describe("CLI (dist/cli.mjs) against moto: staging -> production", function () {
           .map((c) => `${c.operation} ${c.path.split("/")[5] ?? ""}`.trim());
       expect(ops(scenario.byKind("rollback").name)).to.deep.equal(["UpdateAlias LIVE"]);
       expect(ops(scenario.byKind("live-missing").name)).to.deep.equal(["CreateAlias"]);
-      // Issue 23: UpdateFunctionCode publishes; with ListAliases, four control-plane calls.
       expect(ops(scenario.byKind("promote").name)).to.deep.equal([
         "UpdateFunctionCode",
+        "PublishVersion",
         "CreateAlias",
         "UpdateAlias LIVE",
       ]);

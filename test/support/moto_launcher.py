@@ -37,11 +37,6 @@ without any test-only branch in production code:
                      weight) is refused with ResourceConflictException (409), as AWS does ("You can't delete a
                      version that an alias references", DeleteFunction API reference); moto deletes it.
 10. Lambda Invoke  - answered from a table the test sets (moto would need Docker to run the function); recorded.
-11. Code signing   - moto has no ListCodeSigningConfigs route: answered with an empty listing (moto knows no
-                     configuration; its GetFunctionCodeSigningConfig answers none for every function).
-12. Publish        - moto honours UpdateFunctionCode's Publish (it publishes through its PublishVersion, which
-                     publishes nothing new when nothing changed since the last version) and answers with the
-                     published version (its number in Version), as AWS does; nothing to teach.
 11. Execution history - moto has no ListPipelineExecutions or ListActionExecutions: both are answered from a
                      table the test sets per account and pipeline (POST /_moto/codepipeline/history), in the
                      API's shapes: summaries as given (the most recent first, as AWS lists them), action
@@ -281,9 +276,6 @@ LAMBDA_ROUTES: list[tuple[str, tuple[str, ...], str]] = [
     ("GET", ("functions", "*", "provisioned-concurrency"), "GetProvisionedConcurrencyConfig"),
     ("PUT", ("functions", "*", "provisioned-concurrency"), "PutProvisionedConcurrencyConfig"),
     ("DELETE", ("functions", "*", "provisioned-concurrency"), "DeleteProvisionedConcurrencyConfig"),
-    ("GET", ("code-signing-configs",), "ListCodeSigningConfigs"),
-    ("GET", ("code-signing-configs", "*"), "GetCodeSigningConfig"),
-    ("GET", ("code-signing-configs", "*", "functions"), "ListFunctionsByCodeSigningConfig"),
     ("GET", ("functions", "*", "code-signing-config"), "GetFunctionCodeSigningConfig"),
     ("PUT", ("functions", "*", "code-signing-config"), "PutFunctionCodeSigningConfig"),
     ("DELETE", ("functions", "*", "code-signing-config"), "DeleteFunctionCodeSigningConfig"),
@@ -1351,12 +1343,6 @@ class HarnessMiddleware:
             entry["status"] = status
             body = {"Type": "User", "message": message}
             return json_response(start_response, status, body, "application/json", [("X-Amzn-ErrorType", name)])
-        if entry["operation"] == "ListCodeSigningConfigs":
-            # moto has no code-signing configurations (its GetFunctionCodeSigningConfig answers none
-            # for every function) and no listing route: the account's listing is empty, as in AWS
-            # for an account without configurations.
-            entry["status"] = 200
-            return json_response(start_response, 200, {"CodeSigningConfigs": []}, "application/json")
         if entry["operation"] == "DeleteFunction":
             refused = refuse_referenced_version(environ)
             if refused:

@@ -303,15 +303,14 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
 
   describe("promote", () => {
     beforeEach(() => {
-      // UpdateFunctionCode with Publish answers with the version it published.
       target
         .on(UpdateFunctionCodeCommand)
-        .resolves(config({ Version: "12", RevisionId: "v12-rev", State: "Pending", LastUpdateStatus: "InProgress" }));
-      target
-        .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: "12" })
-        .resolves({ Configuration: config({ Version: "12", RevisionId: "v12-rev" }) });
+        .resolves(config({ LastUpdateStatus: "InProgress", RevisionId: "latest-rev-2" }));
       target
         .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: undefined })
+        .resolvesOnce({
+          Configuration: config({ LastUpdateStatus: "InProgress", RevisionId: "latest-rev-2" }),
+        })
         .resolves({ Configuration: config({ RevisionId: "latest-rev-3" }) });
       target.on(PublishVersionCommand).resolves(config({ Version: "12", RevisionId: "v12-rev" }));
       target.on(CreateAliasCommand, { Name: "1-2-0" }).resolves({ Name: "1-2-0", FunctionVersion: "12" });
@@ -329,28 +328,28 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         Qualifier: "1-2-0",
       });
       expect(downloads).to.deep.equal(["https://code.example/pkg"]);
-      // Three control-plane writes (with observation's ListAliases, four); GetFunction polls the
-      // published version (its own quota) until Active, then reads the new $LATEST.
       expect(commandsOf(target)).to.deep.equal([
         "UpdateFunctionCodeCommand",
         "GetFunctionCommand",
+        "GetFunctionCommand",
+        "PublishVersionCommand",
         "CreateAliasCommand",
         "GetFunctionCommand",
         "UpdateAliasCommand",
       ]);
-      expect(target.commandCalls(GetFunctionCommand)[0]!.args[0].input.Qualifier).to.equal("12");
       expect(result.steps.map((s) => s.kind)).to.deep.equal(["stage", "route"]);
       const code = target.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input;
       expect(code.RevisionId).to.equal("latest-rev-1");
-      expect(code.Publish).to.equal(true);
       expect(code.ZipFile).to.deep.equal(BYTES);
       expect(code.Architectures).to.deep.equal(["x86_64"]);
-      const versionAlias = target.commandCalls(CreateAliasCommand)[0]!.args[0].input;
-      expect(versionAlias).to.deep.include({ Name: "1-2-0", FunctionVersion: "12" });
-      // The provenance: source account and version, the code's hash, the run.
-      expect(versionAlias.Description).to.equal(
-        `lambda-gitops: semantic version 1.2.0 from 111111111111 v9 sha256:${SRC_SHA} cli`,
-      );
+      const publish = target.commandCalls(PublishVersionCommand)[0]!.args[0].input;
+      expect(publish.CodeSha256).to.equal(SRC_SHA);
+      expect(publish.RevisionId).to.equal("latest-rev-3");
+      expect(publish.Description).to.contain("1.2.0").and.contain("111111111111").and.contain(SRC_SHA);
+      expect(target.commandCalls(CreateAliasCommand)[0]!.args[0].input).to.deep.include({
+        Name: "1-2-0",
+        FunctionVersion: "12",
+      });
       expect(target.commandCalls(UpdateAliasCommand)[0]!.args[0].input).to.deep.include({
         Name: "LIVE",
         FunctionVersion: "12",
@@ -370,10 +369,9 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
     });
 
-    it("fails fast when the code update ends in Failed: no version alias, LIVE not moved", async () => {
-      target.on(GetFunctionCommand, { FunctionName: NAME, Qualifier: "12" }).resolves({
+    it("fails fast when the code update ends in Failed, before publishing", async () => {
+      target.on(GetFunctionCommand, { FunctionName: NAME, Qualifier: undefined }).resolves({
         Configuration: config({
-          Version: "12",
           LastUpdateStatus: "Failed",
           LastUpdateStatusReason: "InvalidZipFileException: bad zip",
         }),
@@ -382,13 +380,12 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       expect(result.status).to.equal("failed");
       expect(result.error).to.match(/update of team-a-orders failed: InvalidZipFileException/);
       expect(target.commandCalls(GetFunctionCommand)).to.have.length(1);
-      expect(target.commandCalls(CreateAliasCommand)).to.have.length(0);
-      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
+      expect(target.commandCalls(PublishVersionCommand)).to.have.length(0);
     });
 
     it("stops waiting at once on a non-retryable error", async () => {
       target
-        .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: "12" })
+        .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: undefined })
         .rejects(awsError("AccessDeniedException", "denied", 403));
       const result = await applyFunction(promoteEntry(), deps());
       expect(result.status).to.equal("failed");
@@ -423,15 +420,13 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         .resolves({ Configuration: config({ RevisionId: "latest-rev-3", Runtime: "nodejs24.x", Handler: "main.handler" }) });
       const result = await applyFunction(promoteEntry(), deps());
       expect(result.status, result.error).to.equal("applied");
-      expect(commandsOf(target)).to.deep.equal([
+      expect(commandsOf(target).slice(0, 6)).to.deep.equal([
         "UpdateFunctionConfigurationCommand",
         "GetFunctionCommand",
         "GetFunctionCommand",
         "UpdateFunctionCodeCommand",
         "GetFunctionCommand",
-        "CreateAliasCommand",
-        "GetFunctionCommand",
-        "UpdateAliasCommand",
+        "PublishVersionCommand",
       ]);
       const update = target.commandCalls(UpdateFunctionConfigurationCommand)[0]!.args[0].input;
       expect(update).to.deep.equal({
@@ -442,13 +437,12 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       });
       expect(update).to.not.have.any.keys("Environment", "Role", "MemorySize", "Timeout", "VpcConfig", "Layers");
       // The code update is guarded by the RevisionId the configuration update left.
-      expect(target.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input).to.deep.include({
-        RevisionId: "cfg-rev-2",
-        Publish: true,
-      });
+      expect(target.commandCalls(UpdateFunctionCodeCommand)[0]!.args[0].input.RevisionId).to.equal("cfg-rev-2");
+      expect(target.commandCalls(PublishVersionCommand)[0]!.args[0].input.RevisionId).to.equal("latest-rev-3");
     });
 
-    it("waits until the version UpdateFunctionCode published is Active before LIVE points at it", async () => {
+    it("waits until a published version is Active before LIVE points at it (an existing version too)", async () => {
+      target.on(PublishVersionCommand).resolves(config({ Version: "12", RevisionId: "v12-rev", State: "Pending" }));
       target
         .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: "12" })
         .resolvesOnce({ Configuration: config({ Version: "12", State: "Pending" }) })
@@ -460,43 +454,14 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         .filter((c) => c.args[0].input.Qualifier === "12");
       expect(versionPolls).to.have.length(2);
       const order = commandsOf(target);
-      expect(order.indexOf("CreateAliasCommand")).to.be.above(order.indexOf("GetFunctionCommand") + 1);
-    });
-
-    it("waits until a version PublishVersion hands back is Active too (crash recovery)", async () => {
-      target.on(PublishVersionCommand).resolves(config({ Version: "12", RevisionId: "v12-rev", State: "Pending" }));
-      target
-        .on(GetFunctionCommand, { FunctionName: NAME, Qualifier: "12" })
-        .resolvesOnce({ Configuration: config({ Version: "12", State: "Pending" }) })
-        .resolves({ Configuration: config({ Version: "12", State: "Active" }) });
-      const result = await applyFunction(promoteEntry(SRC_SHA), deps());
-      expect(result.status, result.error).to.equal("applied");
-      expect(commandsOf(target)).to.deep.equal([
-        "PublishVersionCommand",
-        "GetFunctionCommand",
-        "GetFunctionCommand",
-        "CreateAliasCommand",
-        "GetFunctionCommand",
-        "UpdateAliasCommand",
-      ]);
+      expect(order.indexOf("UpdateAliasCommand")).to.be.above(order.lastIndexOf("PublishVersionCommand"));
     });
 
     it("does not point LIVE at a published version that is Failed", async () => {
-      target.on(GetFunctionCommand, { FunctionName: NAME, Qualifier: "12" }).resolves({
-        Configuration: config({ Version: "12", State: "Failed", LastUpdateStatusReason: "InsufficientRolePermissions" }),
-      });
-      const result = await applyFunction(promoteEntry(), deps());
-      expect(result.status).to.equal("failed");
-      expect(result.error).to.match(/failed: InsufficientRolePermissions/);
-      expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
-      expect(target.commandCalls(CreateAliasCommand)).to.have.length(0);
-    });
-
-    it("does not point LIVE at a version PublishVersion hands back Failed (crash recovery)", async () => {
       target
         .on(PublishVersionCommand)
         .resolves(config({ Version: "12", State: "Failed", LastUpdateStatusReason: "InsufficientRolePermissions" }));
-      const result = await applyFunction(promoteEntry(SRC_SHA), deps());
+      const result = await applyFunction(promoteEntry(), deps());
       expect(result.status).to.equal("failed");
       expect(result.error).to.match(/version 12 is Failed: InsufficientRolePermissions; LIVE is not moved/);
       expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
@@ -559,13 +524,13 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(0);
     });
 
-    it("hands over before waiting when time ran short after the code update; no alias is written", async () => {
+    it("hands over before waiting when time ran short after the code update; publishes nothing", async () => {
       const left = [300_000, 30_000];
       const result = await applyFunction(promoteEntry(), deps({ timeLeftMs: () => left.shift() ?? 30_000 }));
       expect(result.status).to.equal("skipped");
-      expect(result.error).to.match(/before waiting for version 12 to become Active/);
+      expect(result.error).to.match(/before waiting for the code update/);
       expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(1);
-      expect(target.commandCalls(CreateAliasCommand)).to.have.length(0);
+      expect(target.commandCalls(PublishVersionCommand)).to.have.length(0);
       expect(target.commandCalls(UpdateAliasCommand)).to.have.length(0);
     });
 
@@ -619,7 +584,7 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
           ),
         );
       replanWith = rollforwardEntry;
-      const result = await applyFunction(promoteEntry(SRC_SHA), deps());
+      const result = await applyFunction(promoteEntry(), deps());
       expect(replans).to.equal(1);
       expect(result.status, result.error).to.equal("applied");
       expect(result.published).to.deep.equal({});
@@ -627,19 +592,6 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       expect(target.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input.RevisionId)).to.deep.equal([
         "live-rev-2",
       ]);
-    });
-
-    it("treats a RevisionId precondition failure on UpdateFunctionCode as a concurrent change (nothing published)", async () => {
-      target
-        .on(UpdateFunctionCodeCommand)
-        .rejects(awsError("PreconditionFailedException", "The Revision Id provided does not match", 412));
-      replanWith = rollforwardEntry;
-      const result = await applyFunction(promoteEntry(), deps());
-      expect(replans).to.equal(1);
-      expect(result.status, result.error).to.equal("applied");
-      expect(result.published).to.deep.equal({});
-      expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(1);
-      expect(target.commandCalls(CreateAliasCommand)).to.have.length(0);
     });
 
     it("keeps the version it published when LIVE changed concurrently and the re-plan only moves LIVE", async () => {
@@ -664,11 +616,11 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
         "live-rev-1",
         "live-rev-2",
       ]);
-      expect(target.commandCalls(UpdateFunctionCodeCommand)).to.have.length(1);
+      expect(target.commandCalls(PublishVersionCommand)).to.have.length(1);
     });
 
     it("refuses a published version whose code hash is not the source's", async () => {
-      target.on(UpdateFunctionCodeCommand).resolves(config({ Version: "12", CodeSha256: "d3Jvbmc=" }));
+      target.on(PublishVersionCommand).resolves(config({ Version: "12", CodeSha256: "d3Jvbmc=" }));
       const result = await applyFunction(promoteEntry(), deps());
       expect(result.status).to.equal("failed");
       expect(result.error).to.match(/published version 12 has CodeSha256 d3Jvbmc=/);
@@ -696,56 +648,6 @@ describe("apply (SDK boundary mocked with aws-sdk-client-mock)", () => {
       const different = await applyFunction(promoteEntry(), deps());
       expect(different.status).to.equal("failed");
       expect(different.error).to.match(/already exists here and points at version 11 with different code/);
-    });
-
-    describe("a crash at any point: the re-run converges without an extra version", () => {
-      const writes = () => commandsOf(target).filter((c) => c !== "GetFunctionCommand");
-
-      it("after UpdateFunctionConfiguration, before the code: no second configuration update", async () => {
-        source.on(GetFunctionCommand).resolves({
-          Configuration: config({ Version: "9", Runtime: "nodejs24.x" }),
-          Code: { Location: "https://code.example/pkg" },
-        });
-        const result = await applyFunction(promoteEntry("old-sha", { runtime: "nodejs24.x" }), deps());
-        expect(result.status, result.error).to.equal("applied");
-        expect(writes()).to.deep.equal(["UpdateFunctionCodeCommand", "CreateAliasCommand", "UpdateAliasCommand"]);
-      });
-
-      it("after UpdateFunctionCode published, before CreateAlias: PublishVersion hands back that version", async () => {
-        // $LATEST has the source code: Lambda publishes nothing new (code and configuration are
-        // unchanged since the last version) and answers with the version the crashed run published.
-        const result = await applyFunction(promoteEntry(SRC_SHA), deps());
-        expect(result.status, result.error).to.equal("applied");
-        expect(downloads).to.deep.equal([]);
-        expect(writes()).to.deep.equal(["PublishVersionCommand", "CreateAliasCommand", "UpdateAliasCommand"]);
-        expect(target.commandCalls(PublishVersionCommand)[0]!.args[0].input).to.deep.include({
-          CodeSha256: SRC_SHA,
-          RevisionId: "latest-rev-1",
-        });
-        expect(target.commandCalls(CreateAliasCommand)[0]!.args[0].input.FunctionVersion).to.equal("12");
-        expect(result.functionVersion).to.equal("12");
-      });
-
-      it("after CreateAlias, before LIVE moved: the re-plan only moves LIVE (one guarded call)", async () => {
-        const result = await applyFunction(rollforwardEntry(), deps());
-        expect(result.status, result.error).to.equal("applied");
-        expect(commandsOf(target)).to.deep.equal(["UpdateAliasCommand"]);
-        expect(target.commandCalls(UpdateAliasCommand)[0]!.args[0].input.RevisionId).to.equal("live-rev-2");
-      });
-
-      it("after LIVE moved: nothing left to do, no call", async () => {
-        const live = alias("LIVE", "12", {}, "live-rev-3");
-        const aliases = [alias("1-1-1", "3"), alias("1-2-0", "12"), live];
-        const entry = planFunction(
-          spec(NAME, "1.2.0"),
-          { kind: "observed", live: findLive(aliases, "LIVE"), aliases, versions: { "1.2.0": { where: "target", alias: aliases[1]! } }, latest: undefined },
-          "LIVE",
-          SCOPE,
-        );
-        const result = await applyFunction(entry, deps());
-        expect(result.status, result.error).to.equal("unchanged");
-        expect(commandsOf(target)).to.deep.equal([]);
-      });
     });
 
     describe("encrypted code (customer-managed KMS keys)", () => {

@@ -9,7 +9,7 @@ import { findLive } from "../../../reconciler/observe/live.ts";
 import { HttpResponse } from "@smithy/core/protocols";
 import { expect } from "chai";
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
-import { type AliasState, type FunctionState, noCodeSigning } from "../../../reconciler/observe/state.ts";
+import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import { applyPlan } from "../../../reconciler/apply/apply.ts";
 import { ratesOf } from "../../../reconciler/entry/context.ts";
 import { runCli } from "../../../reconciler/entry/cli.ts";
@@ -526,13 +526,12 @@ describe("transfer byte budget", () => {
       listProvisionedConcurrency: async () => [],
       getFunction: async () => fn(),
       getAlias: async (_name, a) => alias(a, "2"),
-      listCodeSigning: async () => noCodeSigning(),
       getCodeSigning: async () => undefined,
       getProvisionedConcurrency: async () => undefined,
       updateFunctionCode: async () => {
         await new Promise((r) => setImmediate(r));
         held -= 1; // uploaded: the bytes are let go
-        return fn({ functionVersion: "2", lastUpdateStatus: "InProgress" }); // published in the same call
+        return fn({ lastUpdateStatus: "InProgress" });
       },
       updateFunctionConfiguration: async () => fn(),
       publishVersion: async () => fn({ functionVersion: "2" }),

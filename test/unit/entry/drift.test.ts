@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
-import { type AliasState, noCodeSigning } from "../../../reconciler/observe/state.ts";
+import type { AliasState } from "../../../reconciler/observe/state.ts";
 import type { TrailEvent } from "../../../reconciler/aws/cloudtrail.ts";
 import { createLogger, silentLogger } from "../../../reconciler/core/log.ts";
 import { type DriftDeps, readDriftSettings, runDriftCheck, selfHealToken } from "../../../reconciler/entry/drift.ts";
@@ -36,7 +36,6 @@ function deps(over: Partial<DriftDeps> = {}, aliases = world()) {
     listProvisionedConcurrency: refuse("ListProvisionedConcurrencyConfigs"),
     getFunction: async () => undefined,
     getAlias: async () => undefined,
-    listCodeSigning: async () => noCodeSigning(),
     getCodeSigning: async () => undefined,
     getProvisionedConcurrency: async () => undefined,
     updateFunctionCode: refuse("UpdateFunctionCode"),

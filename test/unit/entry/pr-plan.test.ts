@@ -36,7 +36,7 @@ import {
   GETFILE_MAX_BYTES,
 } from "../../../reconciler/aws/codecommit.ts";
 import type { LambdaWriter } from "../../../reconciler/aws/lambda.ts";
-import { type AliasState, type FunctionState, noCodeSigning } from "../../../reconciler/observe/state.ts";
+import type { AliasState, FunctionState } from "../../../reconciler/observe/state.ts";
 import { createPipelineConfigReader, findInvokeAction } from "../../../reconciler/aws/pipeline-config.ts";
 import type { AwsContext } from "../../../reconciler/observe/context.ts";
 import { renderPlan } from "../../../reconciler/entry/cli.ts";
@@ -198,9 +198,6 @@ function fakeAccount(functions: Record<string, FakeFunction>, reads: string[] = 
     async getAlias(name, aliasName) {
       reads.push(`GetAlias ${name}:${aliasName}`);
       return functions[name]?.aliases.find((a) => a.name === aliasName);
-    },
-    async listCodeSigning() {
-      return noCodeSigning();
     },
     async getCodeSigning() {
       return undefined;

@@ -1,17 +1,14 @@
 import {
-  GetFunctionCodeSigningConfigCommand,
   GetFunctionCommand,
   GetProvisionedConcurrencyConfigCommand,
   LambdaClient,
   LambdaServiceException,
   ListAliasesCommand,
-  ListCodeSigningConfigsCommand,
-  ListFunctionsByCodeSigningConfigCommand,
 } from "@aws-sdk/client-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { createLambdaAdapter } from "../../../reconciler/aws/lambda.ts";
-import { observeAll, observeFunction } from "../../../reconciler/observe/observe.ts";
+import { observeFunction } from "../../../reconciler/observe/observe.ts";
 import { spec } from "../../support/fixtures.ts";
 
 const NAME = "team-a-orders";
@@ -155,81 +152,5 @@ describe("observe (SDK boundary mocked): only ResourceNotFoundException means ab
       await observeFunction(spec(NAME, "1.1.1"), options());
       expect(target.commandCalls(GetProvisionedConcurrencyConfigCommand)).to.have.length(0);
     });
-  });
-});
-
-describe("observe: code signing read once per account and run (SDK boundary mocked)", () => {
-  const targetClient = new LambdaClient({ region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } });
-  const sourceClient = new LambdaClient({ region: "us-east-1", credentials: { accessKeyId: "c", secretAccessKey: "d" } });
-  const target = mockClient(targetClient);
-  const source = mockClient(sourceClient);
-  const CSC = "arn:aws:lambda:us-east-1:222222222222:code-signing-config:csc-0123456789abcdef0";
-  const names = Array.from({ length: 20 }, (_, i) => `team-a-${String(i).padStart(2, "0")}`);
-  const options = () => ({
-    target: createLambdaAdapter(targetClient),
-    source: { reader: createLambdaAdapter(sourceClient), accountId: "111111111111" },
-    liveAlias: "LIVE",
-    concurrency: 4,
-  });
-  const count = (name: string) => target.calls().filter((c) => c.args[0].constructor.name === name).length;
-
-  beforeEach(() => {
-    target.reset();
-    source.reset();
-    // Every function promotes 1.2.0 from the source account; LIVE serves 1.1.1 here.
-    target.on(ListAliasesCommand).resolves({ Aliases: [{ Name: "LIVE", FunctionVersion: "3", RevisionId: "r" }] });
-    target.on(GetFunctionCommand).resolves({ Configuration: { Version: "$LATEST", CodeSha256: "b2xk", RevisionId: "l" } });
-    source.on(GetFunctionCommand).resolves({ Configuration: { Version: "9", CodeSha256: "c3Jj", RevisionId: "s" } });
-    target.on(ListCodeSigningConfigsCommand).resolves({
-      CodeSigningConfigs: [
-        {
-          CodeSigningConfigId: "csc-0123456789abcdef0",
-          CodeSigningConfigArn: CSC,
-          AllowedPublishers: { SigningProfileVersionArns: [] },
-          CodeSigningPolicies: { UntrustedArtifactOnDeployment: "Enforce" },
-          LastModified: "x",
-        },
-      ],
-    });
-    target
-      .on(ListFunctionsByCodeSigningConfigCommand)
-      .resolves({ FunctionArns: ["arn:aws:lambda:us-east-1:222222222222:function:team-a-07"] });
-    target.on(GetFunctionCodeSigningConfigCommand).resolves({ CodeSigningConfigArn: CSC, FunctionName: "team-a-07" });
-  });
-
-  it("20 promotions: one listing for the account, a per-function check only for the function it names", async () => {
-    const observed = await observeAll({ file: "lambdas.json", functions: names.map((n) => spec(n, "1.2.0")) }, options());
-    expect(count("ListAliasesCommand")).to.equal(20);
-    expect(count("ListCodeSigningConfigsCommand")).to.equal(1);
-    expect(count("ListFunctionsByCodeSigningConfigCommand")).to.equal(1);
-    expect(target.commandCalls(GetFunctionCodeSigningConfigCommand).map((c) => c.args[0].input.FunctionName)).to.deep.equal([
-      "team-a-07",
-    ]);
-    expect(count("GetCodeSigningConfigCommand")).to.equal(0);
-    const signed = observed.get("team-a-07");
-    expect(signed?.kind === "observed" && signed.codeSigning).to.deep.equal({ configArn: CSC, untrustedArtifactOnDeployment: "Enforce" });
-    const unsigned = observed.get("team-a-00");
-    expect(unsigned?.kind === "observed" && unsigned.codeSigning).to.equal(undefined);
-  });
-
-  it("no-ops read no code signing at all", async () => {
-    target.on(ListAliasesCommand).resolves({
-      Aliases: [
-        { Name: "LIVE", FunctionVersion: "3", RevisionId: "r" },
-        { Name: "1-2-0", FunctionVersion: "3", RevisionId: "v" },
-      ],
-    });
-    await observeAll({ file: "lambdas.json", functions: names.map((n) => spec(n, "1.2.0")) }, options());
-    expect(target.calls().map((c) => c.args[0].constructor.name).filter((n) => n !== "ListAliasesCommand")).to.deep.equal([]);
-  });
-
-  it("an unreadable listing fails every promoting function closed (never 'not signed')", async () => {
-    target.on(ListCodeSigningConfigsCommand).rejects(awsError("AccessDeniedException", 403));
-    const observed = await observeAll({ file: "lambdas.json", functions: names.slice(0, 3).map((n) => spec(n, "1.2.0")) }, options());
-    for (const o of observed.values()) {
-      expect(o.kind).to.equal("failed");
-      if (o.kind === "failed") expect(o.message).to.match(/ListCodeSigningConfigs failed: AccessDeniedException/);
-    }
-    expect(count("ListCodeSigningConfigsCommand")).to.equal(1);
   });
 });
