@@ -149,12 +149,14 @@ describe("progressive rollouts through the pipeline handler (moto)", function ()
     const summary = String((last.body.executionDetails as { summary?: string }).summary);
     expect(summary).to.match(/team-a-canary.*rolled out in 2 steps/);
 
-    // The smoke invocation ran once, before any traffic moved; every shift was one guarded UpdateAlias.
+    // The smoke invocation ran once, before any traffic moved; every shift was one guarded UpdateAlias,
+    // and the run that saw the bake end wrote the marker once more to record the rollout as done
+    // (routing unchanged), so a later alarm can never move LIVE (issue 20).
     const invocations = await moto.invocations();
     expect(invocations.filter((i) => i.functionName === name).map((i) => [i.qualifier, i.payload])).to.deep.equal([
       ["1-1-0", { ping: true }],
     ]);
-    expect(runs.flatMap((r) => updates(r, name))).to.have.length(2);
+    expect(runs.flatMap((r) => updates(r, name))).to.have.length(3);
   });
 
   it("an alarm set to ALARM during a step rolls LIVE back to the previous version and fails naming it", async () => {
@@ -249,7 +251,8 @@ describe("progressive rollouts through the pipeline handler (moto)", function ()
       new UpdateAliasCommand({ FunctionName: name, Name: "LIVE", FunctionVersion: "1", RoutingConfig: { AdditionalVersionWeights: {} } }),
     );
     const run = await invoke(key, token);
-    expect(failureOf(run)).to.match(/LIVE no longer shows the rollout this job started/);
+    // People win (issue 20): the rollout is stopped, named, and nothing is written.
+    expect(failureOf(run)).to.match(/team-a-overridden: LIVE was moved outside lambda-gitops during the rollout of 1\.1\.0 \(now 1\.0\.0 at 100%\)/);
     expect(updates(run, name)).to.have.length(0);
     expect(await readAlias(production, name, "LIVE")).to.deep.equal({ functionVersion: "1", weights: {} });
   });
