@@ -131,7 +131,6 @@ export type InvokeOutcome =
       excerpt: string;
     };
 
-export { isNotFound };
 
 async function absentOnNotFound<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
   try {

@@ -31,16 +31,15 @@ import {
   stagerFor,
 } from "../aws/s3.ts";
 import type { Stager } from "../apply/apply.ts";
-import { DEFAULT_ZIP_LIMITS, extractFile } from "../input/artifact.ts";
 import type { AwsContext } from "../observe/context.ts";
 import { createAwsContext, logPlan, makePlan } from "./context.ts";
 import type { Definition } from "../input/definitions.ts";
 import { inRegion, leftToNote } from "../input/regional.ts";
 import { describeError, formatProblem, type Problem, renderPath } from "../core/errors.ts";
 import { entryLogger, type Logger } from "../core/log.ts";
-import { decodeUtf8 } from "../core/text.ts";
 import type { JobParameters } from "../input/parameters.ts";
 import { type PinnedParameters, pinnedDefinition, pinnedParameters } from "./front.ts";
+import { readArtifactFile } from "./deployed-definition.ts";
 import { applyDefinition } from "../apply/reconcile.ts";
 import { pruneAfterApply } from "../apply/prune.ts";
 import { pruneJobSummary } from "../report/prune.ts";
@@ -291,13 +290,9 @@ async function runStages(
   const artifact = data.inputArtifacts[0]!;
   const { bucketName, objectKey } = artifact.location.s3Location;
   const store = deps.artifacts(data.artifactCredentials, pin.region);
-  const zip = await store.get(bucketName, objectKey, DEFAULT_ZIP_LIMITS.maxZipBytes);
-  if (!zip.ok) return fail(zip.message);
-  const extracted = await extractFile(zip.bytes, parameters.definitionFile, DEFAULT_ZIP_LIMITS);
-  if (!extracted.ok) return fail(`input artifact: ${extracted.message}`);
-  const decoded = decodeUtf8(extracted.bytes, parameters.definitionFile);
-  if (!decoded.ok) return fail(decoded.message);
-  const text = decoded.text;
+  const read = await readArtifactFile(store, { bucket: bucketName, key: objectKey }, parameters.definitionFile);
+  if (!read.ok) return fail(read.message);
+  const text = read.text;
 
   // definition + policy (nothing has touched AWS besides reading the artifact)
   const desired = pinnedDefinition(text, parameters.definitionFile, parameters, pin);

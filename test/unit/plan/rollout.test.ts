@@ -4,6 +4,7 @@ import { encodeMarker, type Marker } from "../../../reconciler/observe/marker.ts
 import {
   type AlarmState,
   decideRollout,
+  type LiveWrite,
   type Rollout,
   type RolloutDecision,
 } from "../../../reconciler/plan/rollout.ts";
@@ -63,6 +64,12 @@ const BEFORE: Live = written("4", {}, undefined, "1.4.0");
 const STEP1 = written("4", { "5": 0.1 }, rolloutMarker(1, S0));
 const STEP2 = written("4", { "5": 0.5 }, rolloutMarker(2, S0 + 300));
 const BAKING = written("5", {}, rolloutMarker(3, S0 + 600));
+
+/** The completing write once the bake is over: routing unchanged, the marker says done. */
+const BAKE_DONE_RECORD: LiveWrite = {
+  routing: { functionVersion: "5", weights: {} },
+  marker: { version: "1.5.0", functionVersion: "5", weights: {}, rollout: { ...rolloutMarker(3, S0 + 600), done: true } },
+};
 
 interface Row {
   case: string;
@@ -347,10 +354,7 @@ const rows: Row[] = [
     expect: {
       kind: "done",
       steps: 2,
-      record: {
-        routing: { functionVersion: "5", weights: {} },
-        marker: { version: "1.5.0", functionVersion: "5", weights: {}, rollout: { ...rolloutMarker(3, S0 + 600), done: true } },
-      },
+      record: BAKE_DONE_RECORD,
     },
   },
   {
@@ -361,10 +365,7 @@ const rows: Row[] = [
     expect: {
       kind: "done",
       steps: 2,
-      record: {
-        routing: { functionVersion: "5", weights: {} },
-        marker: { version: "1.5.0", functionVersion: "5", weights: {}, rollout: { ...rolloutMarker(3, S0 + 600), done: true } },
-      },
+      record: BAKE_DONE_RECORD,
     },
   },
   {
